@@ -1,0 +1,88 @@
+// Package cachehdr holds the cache contract between the app tier and the
+// edge (DESIGN.md, "What pages carry"): which Cache-Control each kind of
+// response gets and how its Surrogate-Key tags are named and written. Handlers
+// call it instead of writing these headers by hand, so the contract lives in
+// one place. It must not depend on any other Agora package.
+package cachehdr
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Cache-Control values of the contract.
+const (
+	// Page is for public pages shared by every shopper: home, category,
+	// product. Five minutes fresh at shared caches, refreshed in the
+	// background for a minute after, and served stale for a day when the app
+	// tier is down. Browsers (max-age absent) revalidate every time.
+	Page = "public, max-age=0, s-maxage=300, stale-while-revalidate=60, stale-if-error=86400"
+	// Search is for search results: fresher, since they mix many products.
+	Search = "public, max-age=0, s-maxage=60, stale-while-revalidate=30, stale-if-error=86400"
+	// API is for the public read API (products, categories).
+	API = Page
+	// Immutable is for content-hashed URLs: static assets and media.
+	Immutable = "public, max-age=31536000, immutable"
+	// Private is for anything about one visitor: cart, checkout, account,
+	// admin, session, every non-GET response, and errors that must not be
+	// cached.
+	Private = "private, no-store"
+	// Short is for small public documents that change with the catalog but
+	// are not tagged per product (robots.txt, sitemaps).
+	Short = "public, max-age=0, s-maxage=3600, stale-while-revalidate=600, stale-if-error=86400"
+	// NotFound lets shared caches absorb floods of requests for missing
+	// pages for a minute.
+	NotFound = "public, max-age=0, s-maxage=60, stale-if-error=3600"
+)
+
+// Header names.
+const (
+	HeaderTags = "Surrogate-Key"
+)
+
+// Tag names, shared with the purge log and the edge.
+const TagHome = "home"
+
+// ProductTag is the tag of every page showing product id.
+func ProductTag(id int64) string { return "product-" + strconv.FormatInt(id, 10) }
+
+// CategoryTag is the tag of every listing of category id.
+func CategoryTag(id int64) string { return "category-" + strconv.FormatInt(id, 10) }
+
+// Set writes Cache-Control and, when tags are given, Surrogate-Key.
+func Set(h http.Header, cacheControl string, tags ...string) {
+	h.Set("Cache-Control", cacheControl)
+	if len(tags) > 0 {
+		h.Set(HeaderTags, strings.Join(tags, " "))
+	}
+}
+
+// SetPrivate marks a response as about one visitor: never stored by any cache.
+func SetPrivate(h http.Header) {
+	h.Set("Cache-Control", Private)
+	h.Del(HeaderTags)
+}
+
+// Tags collects tags without duplicates, in the order first added.
+type Tags struct {
+	list []string
+	seen map[string]struct{}
+}
+
+// Add appends tags not already present.
+func (t *Tags) Add(tags ...string) {
+	if t.seen == nil {
+		t.seen = make(map[string]struct{}, len(tags))
+	}
+	for _, tag := range tags {
+		if _, ok := t.seen[tag]; ok || tag == "" {
+			continue
+		}
+		t.seen[tag] = struct{}{}
+		t.list = append(t.list, tag)
+	}
+}
+
+// List returns the tags in the order added.
+func (t *Tags) List() []string { return t.list }

@@ -1,0 +1,97 @@
+// Package store opens Agora's data tier: an embedded SQLite file or a
+// PostgreSQL server, behind one *DB whose SQL text is shared by both dialects
+// (both drivers bind $1, $2… by position). It owns connection tuning,
+// migrations and transactions; it knows nothing of catalog, carts or orders.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Dialect names the SQL engine behind a DB; code branches on it only where
+// the engines truly differ (full-text search, some upserts).
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open data tier. Read and Write are the same pool on PostgreSQL; on
+// SQLite, Write is a single connection (SQLite allows one writer at a time, and
+// queueing in Go is cheaper than SQLITE_BUSY retries) and Read is a pool of
+// read-only connections that WAL lets run beside the writer.
+type DB struct {
+	Dialect Dialect
+	Read    *sql.DB
+	Write   *sql.DB
+	// Location is the database address with any password removed, for logs
+	// and error messages.
+	Location string
+}
+
+// Options tune Open. The zero value is what `agora app` uses.
+type Options struct {
+	// CreateDir creates the parent directory of a SQLite file if missing
+	// (migrate, seed and up own the data directory; app does not).
+	CreateDir bool
+	// MaxConns bounds the PostgreSQL pool and the SQLite read pool.
+	// If zero, 16 is used.
+	MaxConns int
+}
+
+// Open connects to the database named by rawURL: "sqlite:PATH" or
+// "postgres://…" (also "postgresql://…"). The connection is checked before
+// Open returns, so a wrong path or an unreachable server fails here with one
+// clear message.
+func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite:"), opts)
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return openPostgres(ctx, rawURL, opts)
+	case rawURL == "":
+		return nil, errors.New("store: no database given: use --db sqlite:PATH or --db postgres://USER@HOST:PORT/DB")
+	default:
+		return nil, fmt.Errorf("store: unsupported database %q: use sqlite:PATH or postgres://USER@HOST:PORT/DB", redact(rawURL))
+	}
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.Write.Close()
+	if db.Read != db.Write {
+		err = errors.Join(err, db.Read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Read.PingContext(ctx)
+}
+
+// InTx runs fn in one write transaction, committing if fn returns nil and
+// rolling back otherwise. On SQLite the transaction begins IMMEDIATE, so it
+// holds the write lock from the start and never fails midway on an upgrade.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"agora/internal/store"
+	"agora/internal/store/storetest"
+)
+
+func TestMigrateAppliesOnceAndRecords(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.OpenEmpty(t, d)
+			if err := db.CheckSchema(ctx); !errors.Is(err, store.ErrSchemaBehind) {
+				t.Fatalf("empty database: CheckSchema = %v, want ErrSchemaBehind", err)
+			}
+			if err := db.CheckSchema(ctx); !strings.Contains(err.Error(), "agora migrate") {
+				t.Errorf("message should say how to migrate: %v", err)
+			}
+			done, err := db.Migrate(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, _ := store.Migrations(d)
+			if len(done) != len(all) || len(all) == 0 {
+				t.Fatalf("applied %v, want all %d", done, len(all))
+			}
+			again, err := db.Migrate(ctx)
+			if err != nil || len(again) != 0 {
+				t.Fatalf("second migrate applied %v (err %v), want nothing", again, err)
+			}
+			if err := db.CheckSchema(ctx); err != nil {
+				t.Fatalf("CheckSchema after migrate: %v", err)
+			}
+		})
+	}
+}
+
+func TestMigrationsMatchAcrossDialects(t *testing.T) {
+	s, _ := store.Migrations(store.SQLite)
+	p, _ := store.Migrations(store.Postgres)
+	if len(s) != len(p) {
+		t.Fatalf("sqlite has %d migrations, postgres %d: every change needs both", len(s), len(p))
+	}
+	for i := range s {
+		if s[i].Name != p[i].Name {
+			t.Errorf("migration %d: sqlite %s, postgres %s", i, s[i].Name, p[i].Name)
+		}
+	}
+}
+
+func TestOpenErrorsSayWhatIsWrong(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte(strings.Repeat("this is not sqlite ", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, url, want string
+	}{
+		{"missing directory", "sqlite:" + filepath.Join(dir, "nope", "agora.db"), "does not exist"},
+		{"corrupt file", "sqlite:" + corrupt, "not a valid SQLite database"},
+		{"a directory", "sqlite:" + dir, "is a directory"},
+		{"unreachable postgres", "postgres://agora:secret@127.0.0.1:1/agora?connect_timeout=2", "cannot reach PostgreSQL"},
+		{"unknown scheme", "mysql://x", "unsupported database"},
+		{"empty", "", "no database given"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db, err := store.Open(context.Background(), c.url, store.Options{})
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open(%q) succeeded, want error containing %q", c.url, c.want)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("error %q does not contain %q", msg, c.want)
+			}
+			if strings.Contains(msg, "secret") {
+				t.Errorf("error leaks the password: %q", msg)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+		})
+	}
+}
