@@ -30,11 +30,18 @@ CREATE TABLE products (
 	currency TEXT NOT NULL DEFAULT 'EUR',
 	stock INTEGER NOT NULL DEFAULT 0,
 	image_key TEXT NOT NULL DEFAULT '',
+	-- Merchandising order (featured first, then position) and the folded
+	-- name: the sort keys of listings, copied into category_listing.
+	rank INTEGER NOT NULL DEFAULT 0,
+	name_key TEXT NOT NULL DEFAULT '',
 	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
 	updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 CREATE INDEX products_new ON products(status, created_at DESC, id DESC);
 CREATE INDEX products_featured ON products(status, featured, position, id);
+CREATE INDEX products_rank ON products(status, rank, id);
+CREATE INDEX products_price ON products(status, price_cents, id);
+CREATE INDEX products_name ON products(status, name_key, id);
 
 CREATE TABLE variants (
 	id INTEGER PRIMARY KEY,

@@ -1,0 +1,372 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"agora/internal/fault"
+	"agora/internal/store"
+)
+
+// Field limits for writes; the admin and imports share them.
+const (
+	MaxNameLen        = 200
+	MaxDescriptionLen = 20000
+	MaxVariants       = 100
+	MaxImages         = 30
+)
+
+// NewCategory is the input of CreateCategory.
+type NewCategory struct {
+	ParentID    int64 // 0: top level
+	Slug        string
+	Name        string
+	Description string
+	Position    int
+}
+
+// NewVariant is one variant of a NewProduct.
+type NewVariant struct {
+	SKU        string
+	Name       string
+	Options    []Option
+	PriceCents int64
+	Currency   string // "" → EUR
+	Stock      int
+}
+
+// NewProduct is the input of CreateProduct.
+type NewProduct struct {
+	Slug        string // "" → Slugify(Name)
+	Name        string
+	Description string
+	Brand       string
+	Status      string // "" → active
+	Featured    bool
+	Position    int
+	CategoryIDs []int64
+	Variants    []NewVariant
+	Images      []Image
+	CreatedAt   time.Time // zero → now
+}
+
+// CreateCategory adds a category under ParentID.
+func (c *Catalog) CreateCategory(ctx context.Context, nc NewCategory) (Category, error) {
+	if nc.Slug == "" {
+		nc.Slug = Slugify(nc.Name)
+	}
+	if err := checkText("name", nc.Name, MaxNameLen, true); err != nil {
+		return Category{}, err
+	}
+	if err := checkText("description", nc.Description, MaxDescriptionLen, false); err != nil {
+		return Category{}, err
+	}
+	if !ValidSlug(nc.Slug) {
+		return Category{}, fault.Field("slug", "A slug is lower-case letters, digits and single hyphens, at most %d characters.", MaxSlugLen)
+	}
+	cat := Category{ParentID: nc.ParentID, Slug: nc.Slug, Name: nc.Name, Description: nc.Description, Position: nc.Position}
+	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		parentPath := "/"
+		var parent any // NULL for a top-level category
+		if nc.ParentID != 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT path FROM categories WHERE id = $1`, nc.ParentID).Scan(&parentPath); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return fault.Field("parent_id", "The parent category %d does not exist.", nc.ParentID)
+				}
+				return fmt.Errorf("catalog: parent category: %w", err)
+			}
+			parent = nc.ParentID
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO categories (parent_id, slug, name, description, position, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			parent, nc.Slug, nc.Name, nc.Description, nc.Position, c.now()).Scan(&cat.ID)
+		if store.IsUniqueViolation(err) {
+			return fault.Field("slug", "The slug %q is already used by another category.", nc.Slug)
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: insert category: %w", err)
+		}
+		path := fmt.Sprintf("%s%d/", parentPath, cat.ID)
+		cat.Path = parsePath(path)
+		if _, err := tx.ExecContext(ctx, `UPDATE categories SET path = $1 WHERE id = $2`, path, cat.ID); err != nil {
+			return fmt.Errorf("catalog: category path: %w", err)
+		}
+		return nil
+	})
+	return cat, err
+}
+
+// CreateProduct adds one product with its variants, images and categories.
+func (c *Catalog) CreateProduct(ctx context.Context, np NewProduct) (*Product, error) {
+	ids, err := c.CreateProducts(ctx, []NewProduct{np})
+	if err != nil {
+		return nil, err
+	}
+	var p Product
+	row := c.db.Write.QueryRowContext(ctx, `SELECT `+productColumns+` FROM products p WHERE p.id = $1`, ids[0])
+	if err := scanProduct(row, &p); err != nil {
+		return nil, fmt.Errorf("catalog: reread product: %w", err)
+	}
+	if err := c.loadProductDetails(ctx, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// CreateProducts adds many products in one transaction (seeding, imports):
+// all of them or, on the first invalid one, none.
+func (c *Catalog) CreateProducts(ctx context.Context, nps []NewProduct) ([]int64, error) {
+	for i := range nps {
+		if err := nps[i].normalize(); err != nil {
+			if len(nps) > 1 {
+				return nil, fmt.Errorf("product %d (%q): %w", i+1, truncate(nps[i].Name, 60), err)
+			}
+			return nil, err
+		}
+	}
+	ids := make([]int64, 0, len(nps))
+	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		w, err := prepareWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		now := c.now()
+		for i := range nps {
+			id, err := w.insertProduct(ctx, &nps[i], now)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (np *NewProduct) normalize() error {
+	if np.Slug == "" {
+		np.Slug = Slugify(np.Name)
+	}
+	if np.Status == "" {
+		np.Status = "active"
+	}
+	if err := checkText("name", np.Name, MaxNameLen, true); err != nil {
+		return err
+	}
+	if err := checkText("description", np.Description, MaxDescriptionLen, false); err != nil {
+		return err
+	}
+	if err := checkText("brand", np.Brand, MaxNameLen, false); err != nil {
+		return err
+	}
+	if !ValidSlug(np.Slug) {
+		return fault.Field("slug", "A slug is lower-case letters, digits and single hyphens, at most %d characters.", MaxSlugLen)
+	}
+	switch np.Status {
+	case "active", "draft", "archived":
+	default:
+		return fault.Field("status", "Status must be active, draft or archived.")
+	}
+	if len(np.Variants) == 0 || len(np.Variants) > MaxVariants {
+		return fault.Field("variants", "A product needs between 1 and %d variants.", MaxVariants)
+	}
+	if len(np.Images) > MaxImages {
+		return fault.Field("images", "A product has at most %d images.", MaxImages)
+	}
+	for i := range np.Variants {
+		v := &np.Variants[i]
+		if v.Currency == "" {
+			v.Currency = "EUR"
+		}
+		if v.Name == "" {
+			v.Name = np.Name
+		}
+		switch {
+		case strings.TrimSpace(v.SKU) == "" || len(v.SKU) > 64 || !utf8.ValidString(v.SKU):
+			return fault.Field("variants.sku", "Variant %d needs a SKU of at most 64 characters.", i+1)
+		case v.PriceCents < 0:
+			return fault.Field("variants.price_cents", "Variant %s: the price cannot be negative.", v.SKU)
+		case v.Stock < 0:
+			return fault.Field("variants.stock", "Variant %s: stock cannot be negative.", v.SKU)
+		case len(v.Currency) != 3 || strings.ToUpper(v.Currency) != v.Currency:
+			return fault.Field("variants.currency", "Variant %s: currency must be a three-letter ISO code such as EUR.", v.SKU)
+		case v.Currency != np.Variants[0].Currency:
+			return fault.Field("variants.currency", "All variants of a product must share one currency.")
+		}
+		if err := checkText("variants.name", v.Name, MaxNameLen, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkText(field, s string, max int, required bool) error {
+	switch {
+	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
+		return fault.Field(field, "The %s must be valid text (UTF-8, no NUL characters).", field)
+	case required && strings.TrimSpace(s) == "":
+		return fault.Field(field, "The %s is required.", field)
+	case utf8.RuneCountInString(s) > max:
+		return fault.Field(field, "The %s is too long: at most %d characters.", field, max)
+	}
+	return nil
+}
+
+// productWriter holds the statements of a bulk insert, prepared once per
+// transaction: with thousands of products this halves the cost on both
+// dialects.
+type productWriter struct {
+	product, variant, image, link, listing *sql.Stmt
+	clear                                  *sql.Stmt
+}
+
+func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
+	var w productWriter
+	stmts := []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&w.product, `INSERT INTO products (slug, name, description, brand, status, featured, position,
+			price_cents, currency, stock, image_key, rank, name_key, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`},
+		{&w.variant, `INSERT INTO variants (product_id, sku, name, options, price_cents, currency, stock, position)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`},
+		{&w.image, `INSERT INTO product_images (product_id, position, media_key, alt, width, height)
+			VALUES ($1, $2, $3, $4, $5, $6)`},
+		{&w.link, `INSERT INTO product_categories (product_id, category_id) VALUES ($1, $2)`},
+		{&w.clear, `DELETE FROM category_listing WHERE product_id = $1`},
+		// A product is listed under its categories and all their ancestors:
+		// an ancestor's path is a prefix of the descendant's.
+		{&w.listing, `INSERT INTO category_listing (category_id, product_id, rank, price_cents, created_at, name_key)
+			SELECT DISTINCT a.id, p.id, p.rank, p.price_cents, p.created_at, p.name_key
+			FROM products p
+			JOIN product_categories pc ON pc.product_id = p.id
+			JOIN categories c ON c.id = pc.category_id
+			JOIN categories a ON c.path LIKE a.path || '%'
+			WHERE p.id = $1 AND p.status = 'active'`},
+	}
+	for _, s := range stmts {
+		st, err := tx.PrepareContext(ctx, s.sql)
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("catalog: prepare: %w", err)
+		}
+		*s.dst = st
+	}
+	return &w, nil
+}
+
+func (w *productWriter) close() {
+	for _, st := range []*sql.Stmt{w.product, w.variant, w.image, w.link, w.listing, w.clear} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// rankOf is the merchandising order: featured products first, then by position.
+func rankOf(featured bool, position int) int {
+	if featured {
+		return position - 1_000_000
+	}
+	return position
+}
+
+// NameKey folds a name for sorting by name.
+func NameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now time.Time) (int64, error) {
+	created := np.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
+	created = created.UTC()
+	price, stock := np.Variants[0].PriceCents, 0
+	for _, v := range np.Variants {
+		price = min(price, v.PriceCents)
+		stock += v.Stock
+	}
+	imageKey := ""
+	if len(np.Images) > 0 {
+		imageKey = np.Images[0].Key
+	}
+	var id int64
+	err := w.product.QueryRowContext(ctx, np.Slug, np.Name, np.Description, np.Brand, np.Status, np.Featured, np.Position,
+		price, np.Variants[0].Currency, stock, imageKey, rankOf(np.Featured, np.Position), NameKey(np.Name), created, now).Scan(&id)
+	if store.IsUniqueViolation(err) {
+		return 0, fault.Field("slug", "The slug %q is already used by another product.", np.Slug)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("catalog: insert product %q: %w", np.Slug, err)
+	}
+	for i, v := range np.Variants {
+		opts, err := json.Marshal(nonNil(v.Options))
+		if err != nil {
+			return 0, fmt.Errorf("catalog: options: %w", err)
+		}
+		_, err = w.variant.ExecContext(ctx, id, v.SKU, v.Name, string(opts), v.PriceCents, v.Currency, v.Stock, i)
+		if store.IsUniqueViolation(err) {
+			return 0, fault.Field("variants.sku", "The SKU %q is already used.", v.SKU)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("catalog: insert variant %q: %w", v.SKU, err)
+		}
+	}
+	for i, img := range np.Images {
+		if _, err := w.image.ExecContext(ctx, id, i, img.Key, img.Alt, img.Width, img.Height); err != nil {
+			return 0, fmt.Errorf("catalog: insert image: %w", err)
+		}
+	}
+	for _, cid := range dedupe(np.CategoryIDs) {
+		_, err := w.link.ExecContext(ctx, id, cid)
+		if store.IsForeignKeyViolation(err) {
+			return 0, fault.Field("category_ids", "The category %d does not exist.", cid)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("catalog: link category: %w", err)
+		}
+	}
+	return id, w.refreshListing(ctx, id)
+}
+
+// refreshListing rewrites a product's rows of category_listing from its
+// current categories, status and sort keys; every writer that changes one of
+// those calls it in the same transaction.
+func (w *productWriter) refreshListing(ctx context.Context, id int64) error {
+	if _, err := w.clear.ExecContext(ctx, id); err != nil {
+		return fmt.Errorf("catalog: clear listing: %w", err)
+	}
+	if _, err := w.listing.ExecContext(ctx, id); err != nil {
+		return fmt.Errorf("catalog: listing: %w", err)
+	}
+	return nil
+}
+
+func nonNil(o []Option) []Option {
+	if o == nil {
+		return []Option{}
+	}
+	return o
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
