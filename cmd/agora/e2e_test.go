@@ -1,0 +1,326 @@
+package main_test
+
+// End-to-end: the real binary, real processes, real HTTP on loopback.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"agora/internal/store"
+	"agora/internal/store/storetest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "agora-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "agora")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building agora:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs agora to completion and returns its exit code and output.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = cleanEnv()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	} else if err != nil {
+		t.Fatalf("agora %v: %v", args, err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+// cleanEnv keeps AGORA_* settings of the developer's shell out of the tests.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AGORA_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// server is a running agora process.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan error
+	mu   sync.Mutex
+	logs strings.Builder // protected by mu
+}
+
+func (s *server) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.String()
+}
+
+var servingLine = regexp.MustCompile(`msg=serving url=(http://\S+)`)
+
+// start runs agora until it logs that it serves, and returns its address.
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, done: make(chan error, 1)}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.logs.WriteString(line + "\n")
+			s.mu.Unlock()
+			if m := servingLine.FindStringSubmatch(line); m != nil {
+				select {
+				case urls <- m[1]:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, stderr) // after an overlong line: never let a full pipe block the server
+		s.done <- cmd.Wait()
+		close(urls)
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	select {
+	case u, ok := <-urls:
+		if !ok {
+			t.Fatalf("agora %v exited before serving:\n%s", args, s.log())
+		}
+		s.url = u
+	case <-time.After(3 * time.Minute): // a failsafe, not a synchronization
+		t.Fatalf("agora %v did not serve within 3 minutes:\n%s", args, s.log())
+	}
+	return s
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+var productLink = regexp.MustCompile(`href="(/products/[a-z0-9-]+)"`)
+var categoryLink = regexp.MustCompile(`href="(/categories/[a-z0-9-]+)"`)
+var assetLink = regexp.MustCompile(`"(/static/app\.[0-9a-f]+\.css)"`)
+
+// walkStore checks the pages a shopper would open, starting at the home page.
+func walkStore(t *testing.T, base string) {
+	t.Helper()
+	resp, home := get(t, base+"/")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "s-maxage") || resp.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("home: %d %v", resp.StatusCode, resp.Header)
+	}
+	if !strings.Contains(resp.Header.Get("Surrogate-Key"), "home") {
+		t.Errorf("home tags = %q", resp.Header.Get("Surrogate-Key"))
+	}
+	prod := productLink.FindStringSubmatch(home)
+	cat := categoryLink.FindStringSubmatch(home)
+	css := assetLink.FindStringSubmatch(home)
+	if prod == nil || cat == nil || css == nil {
+		t.Fatalf("home page lacks product, category or stylesheet links:\n%.2000s", home)
+	}
+	for _, path := range []string{prod[1], cat[1], cat[1] + "?sort=price_desc&page=2", "/search?q=the", "/sitemap.xml", "/robots.txt", "/api/v1/products?per_page=3", "/api/v1/categories"} {
+		if resp, body := get(t, base+path); resp.StatusCode != 200 || len(body) == 0 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	resp, _ = get(t, base+css[1])
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("stylesheet: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	resp, body := get(t, base+"/products/no-such-thing")
+	if resp.StatusCode != 404 || !strings.Contains(strings.ToLower(body), "not found") {
+		t.Errorf("unknown product: %d", resp.StatusCode)
+	}
+	resp, _ = get(t, base+"/search?q="+strings.Repeat("x", 10*1024))
+	if resp.StatusCode != http.StatusRequestURITooLong {
+		t.Errorf("10 KB query string: %d, want 414", resp.StatusCode)
+	}
+	// Product images are served from media storage.
+	_, page := get(t, base+prod[1])
+	if m := regexp.MustCompile(`src="(/media/[0-9a-f]{64}[^"]*)"`).FindStringSubmatch(page); m == nil {
+		t.Errorf("product page shows no media image")
+	} else if resp, _ := get(t, base+m[1]); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") {
+		t.Errorf("GET %s: %d %s", m[1], resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// stop sends SIGTERM and expects a clean drain and exit 0.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-s.done; err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, s.log())
+	}
+	if !strings.Contains(s.log(), "stopped cleanly") {
+		t.Errorf("no clean stop in the log:\n%s", s.log())
+	}
+}
+
+func TestUpDemoServesTheStore(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			data := t.TempDir()
+			args := []string{"up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s"}
+			if d == store.Postgres {
+				args = append(args, "--db", storetest.URL(t, d))
+			}
+			s := start(t, args...)
+			walkStore(t, s.url)
+			s.stop(t)
+
+			// A second start on the existing data serves at once, without
+			// seeding again.
+			s = start(t, args...)
+			if strings.Contains(s.log(), "seeding") {
+				t.Errorf("second start seeded again:\n%s", s.log())
+			}
+			walkStore(t, s.url)
+			s.stop(t)
+		})
+	}
+}
+
+func TestMigrateSeedAppOnPostgres(t *testing.T) {
+	t.Parallel()
+	db := storetest.URL(t, store.Postgres)
+	mediaDir := t.TempDir()
+	if code, _, errOut := run(t, "app", "--db", db, "--media", mediaDir, "--listen", "127.0.0.1:0"); code != 1 || !strings.Contains(errOut, "agora migrate") {
+		t.Errorf("app on an empty database: exit %d, %q; want 1 and a hint to migrate", code, errOut)
+	}
+	if code, out, errOut := run(t, "migrate", "--db", db); code != 0 || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := run(t, "migrate", "--db", db); code != 0 || !strings.Contains(out, "up to date") {
+		t.Errorf("second migrate: %d %s", code, out)
+	}
+	if code, out, errOut := run(t, "seed", "--db", db, "--media", mediaDir, "--products", "60", "--categories", "8", "--quiet"); code != 0 || !strings.Contains(out, "60 products") {
+		t.Fatalf("seed: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "seed", "--db", db, "--media", mediaDir, "--products", "60", "--quiet"); code == 0 || !strings.Contains(errOut, "already") {
+		t.Errorf("seeding a seeded store: %d %q, want a refusal", code, errOut)
+	}
+	s := start(t, "app", "--db", db, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--drain-delay", "0s")
+	walkStore(t, s.url)
+	s.stop(t)
+}
+
+func TestBadSetupFailsWithOneClearLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.db")
+	os.WriteFile(corrupt, []byte(strings.Repeat("garbage ", 1000)), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing db directory", []string{"app", "--db", "sqlite:" + filepath.Join(dir, "none", "x.db")}, 1, "does not exist"},
+		{"corrupt db", []string{"migrate", "--db", "sqlite:" + corrupt}, 1, "not a valid SQLite database"},
+		{"unreachable postgres", []string{"migrate", "--db", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=2"}, 1, "cannot reach PostgreSQL"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"unknown flag", []string{"app", "--nope"}, 2, "flag provided but not defined"},
+		{"unknown profile", []string{"seed", "--profile", "huge", "--db", "sqlite:" + filepath.Join(dir, "s.db")}, 2, "unknown --profile"},
+		{"bad env twin", []string{"app"}, 2, "AGORA_DRAIN_DELAY"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := c.args
+			var code int
+			var errOut string
+			if c.name == "bad env twin" {
+				cmd := exec.Command(binary, args...)
+				cmd.Env = append(cleanEnv(), "AGORA_DRAIN_DELAY=soon")
+				out, _ := cmd.CombinedOutput()
+				code, errOut = cmd.ProcessState.ExitCode(), string(out)
+			} else {
+				code, _, errOut = run(t, args...)
+			}
+			if code != c.code || !strings.Contains(errOut, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, c.code, c.want)
+			}
+			if strings.Contains(errOut, "hunter2") {
+				t.Errorf("the password leaked: %q", errOut)
+			}
+			if c.code == 1 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+				t.Errorf("want one line, got %q", errOut)
+			}
+		})
+	}
+}
+
+func TestHelpExplainsEveryFlag(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, "--help")
+	if code != 0 || !strings.Contains(out, "agora up --demo") {
+		t.Errorf("agora --help: %d %s", code, out)
+	}
+	for _, cmd := range []string{"up", "app", "migrate", "seed", "version"} {
+		code, out, _ := run(t, cmd, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: agora "+cmd) {
+			t.Errorf("agora %s --help: exit %d\n%s", cmd, code, out)
+		}
+		for _, flagLine := range regexp.MustCompile(`(?m)^  --([a-z-]+)  \[(AGORA_[A-Z_]+)\]`).FindAllStringSubmatch(out, -1) {
+			if want := "AGORA_" + strings.ToUpper(strings.ReplaceAll(flagLine[1], "-", "_")); flagLine[2] != want {
+				t.Errorf("%s: flag --%s has env %s, want %s", cmd, flagLine[1], flagLine[2], want)
+			}
+		}
+	}
+	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "agora ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}

@@ -1,0 +1,81 @@
+package api
+
+import (
+	"net/http"
+
+	"agora/internal/cachehdr"
+	"agora/internal/catalog"
+)
+
+type productJSON struct {
+	ID           int64         `json:"id"`
+	Slug         string        `json:"slug"`
+	Name         string        `json:"name"`
+	Description  string        `json:"description"`
+	Brand        string        `json:"brand"`
+	PriceCents   int64         `json:"price_cents"` // lowest variant price
+	Currency     string        `json:"currency"`
+	InStock      bool          `json:"in_stock"`
+	Availability string        `json:"availability"`
+	ImageURL     *string       `json:"image_url"`
+	Variants     []variantJSON `json:"variants"`
+	Images       []imageJSON   `json:"images"`
+	Categories   []crumbJSON   `json:"categories"` // breadcrumb, root first
+}
+
+type variantJSON struct {
+	ID          int64            `json:"id"`
+	SKU         string           `json:"sku"`
+	Name        string           `json:"name"`
+	Options     []catalog.Option `json:"options"`
+	PriceCents  int64            `json:"price_cents"`
+	Currency    string           `json:"currency"`
+	StockStatus string           `json:"stock_status"` // in_stock, low_stock or out_of_stock; never the count
+}
+
+type imageJSON struct {
+	URL    string `json:"url"`
+	Alt    string `json:"alt"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+type crumbJSON struct {
+	ID   int64  `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// product serves GET /api/v1/products/{slug}. Lists are never null, so
+// clients need no special case for a product without options or pictures.
+func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
+	p, err := h.Catalog.ProductBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	out := productJSON{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, Brand: p.Brand,
+		PriceCents: p.PriceCents, Currency: p.Currency, InStock: p.Stock > 0,
+		Availability: string(p.Availability()), ImageURL: h.mediaURL(p.ImageKey),
+		Variants:   make([]variantJSON, len(p.Variants)),
+		Images:     make([]imageJSON, 0, len(p.Images)),
+		Categories: make([]crumbJSON, len(p.Breadcrumb)),
+	}
+	for i, v := range p.Variants {
+		opts := v.Options
+		if opts == nil {
+			opts = []catalog.Option{}
+		}
+		out.Variants[i] = variantJSON{ID: v.ID, SKU: v.SKU, Name: v.Name, Options: opts,
+			PriceCents: v.PriceCents, Currency: v.Currency, StockStatus: string(v.Availability())}
+	}
+	for _, img := range p.Images {
+		if u := h.mediaURL(img.Key); u != nil {
+			out.Images = append(out.Images, imageJSON{URL: *u, Alt: img.Alt, Width: img.Width, Height: img.Height})
+		}
+	}
+	for i, c := range p.Breadcrumb {
+		out.Categories[i] = crumbJSON{ID: c.ID, Slug: c.Slug, Name: c.Name}
+	}
+	WriteJSON(w, http.StatusOK, cachehdr.API, out, cachehdr.ProductTag(p.ID))
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"agora/internal/cachehdr"
+	"agora/internal/catalog"
+	"agora/internal/fault"
+)
+
+// summaryJSON is a product as listings show it.
+type summaryJSON struct {
+	ID           int64   `json:"id"`
+	Slug         string  `json:"slug"`
+	Name         string  `json:"name"`
+	PriceCents   int64   `json:"price_cents"`
+	Currency     string  `json:"currency"`
+	InStock      bool    `json:"in_stock"`
+	Availability string  `json:"availability"`
+	ImageURL     *string `json:"image_url"` // null when the product has no picture
+}
+
+type listJSON struct {
+	Items   []summaryJSON `json:"items"`
+	Total   int           `json:"total"`
+	Page    int           `json:"page"`
+	PerPage int           `json:"per_page"`
+	Pages   int           `json:"pages"`
+}
+
+// listProducts serves GET /api/v1/products?category=&q=&sort=&page=&per_page=.
+// per_page above catalog.MaxPerPage (100) is clamped to it, not refused, and
+// the response's per_page says what was used. Search results (q set) get the
+// shorter search freshness.
+func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
+	q, err := listQuery(r)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	var tags cachehdr.Tags
+	if slug := r.URL.Query().Get("category"); slug != "" {
+		cat, _, err := h.Catalog.CategoryBySlug(r.Context(), slug)
+		if err != nil {
+			WriteError(w, r, h.Log, err)
+			return
+		}
+		q.CategoryID = cat.ID
+		tags.Add(cachehdr.CategoryTag(cat.ID))
+	}
+	res, err := h.Catalog.List(r.Context(), q)
+	if err != nil {
+		WriteError(w, r, h.Log, err)
+		return
+	}
+	out := listJSON{Items: make([]summaryJSON, len(res.Items)), Total: res.Total,
+		Page: res.Page, PerPage: res.PerPage, Pages: res.Pages()}
+	for i, s := range res.Items {
+		out.Items[i] = summaryJSON{ID: s.ID, Slug: s.Slug, Name: s.Name, PriceCents: s.PriceCents,
+			Currency: s.Currency, InStock: s.InStock(), Availability: string(s.Availability()),
+			ImageURL: h.mediaURL(s.ImageKey)}
+		tags.Add(cachehdr.ProductTag(s.ID))
+	}
+	cc := cachehdr.API
+	if q.Query != "" {
+		cc = cachehdr.Search
+	}
+	WriteJSON(w, http.StatusOK, cc, out, tags.List()...)
+}
+
+// listQuery reads the listing parameters. The numbers are checked here (the
+// catalog only sees ints); sort, page range, search length and encoding are
+// checked by catalog.List, so the storefront and the API refuse alike.
+func listQuery(r *http.Request) (catalog.ListQuery, error) {
+	v := r.URL.Query()
+	q := catalog.ListQuery{Query: v.Get("q"), Sort: catalog.Sort(v.Get("sort"))}
+	var err error
+	if q.Page, err = positive(v.Get("page"), "page"); err != nil {
+		return q, err
+	}
+	if q.PerPage, err = positive(v.Get("per_page"), "per_page"); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// positive parses an optional whole number of at least 1; "" gives 0 (the
+// catalog's default). Huge values saturate rather than fail to parse, so
+// per_page=99999999999999999999 clamps like any other large per_page.
+func positive(s, field string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) && s[0] != '-' {
+		return int(^uint(0) >> 1), nil
+	}
+	if err != nil || n < 1 {
+		return 0, fault.Field(field, "%s must be a whole number, 1 or more.", field)
+	}
+	return n, nil
+}

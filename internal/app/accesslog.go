@@ -1,0 +1,30 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// logRequest writes the access-log line of a request: at info level when
+// Config.AccessLog is set; server errors (5xx) at error level always, so an
+// outage shows in the log even with access logging off. The handler that
+// failed logs the cause, with the same request_id.
+func (s *Server) logRequest(r *http.Request, route string, rw *responseWriter, d time.Duration) {
+	status := rw.statusCode()
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case !s.cfg.AccessLog:
+		return
+	}
+	s.log.LogAttrs(r.Context(), level, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int64("bytes", rw.bytes),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+	)
+}

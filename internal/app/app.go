@@ -1,0 +1,137 @@
+// Package app assembles Agora's application tier: it routes the storefront,
+// the JSON API, media and the health endpoints on one http.ServeMux, wraps
+// them in the middleware every response goes through (request ids, limits,
+// panic recovery, cross-origin protection, private-by-default caching,
+// security headers, access log, metrics) and runs the public and internal
+// listeners with a graceful drain. It holds no state between requests: the
+// data tier does. Pages and API resources live in their own packages.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"agora/internal/api"
+	"agora/internal/catalog"
+	"agora/internal/media"
+	"agora/internal/store"
+	"agora/internal/storefront"
+)
+
+// Config is what an operator chooses for one app-tier server.
+type Config struct {
+	// Listen is the public address, such as ":8080"; port 0 picks a free one
+	// (Run reports it).
+	Listen string
+	// MetricsListen is the internal address of /metrics (Prometheus). ""
+	// disables it. Keep it off the public network.
+	MetricsListen string
+	// PublicURL is the canonical origin for links, such as
+	// "https://shop.example". If "", it is derived from each request. It is
+	// also trusted as an Origin for cross-origin protection.
+	PublicURL string
+	// DrainDelay is how long, after Run's context ends, /readyz answers 503
+	// while requests are still served, so load balancers stop sending new
+	// ones. 0: no delay.
+	DrainDelay time.Duration
+	// ShutdownTimeout bounds how long in-flight requests get to finish after
+	// the drain delay. If 0, DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// AccessLog logs one line per request at info level. Server errors (5xx)
+	// are logged either way.
+	AccessLog bool
+	// MaxBodyBytes caps request bodies. If 0, DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+}
+
+// Defaults for zero Config fields.
+const (
+	DefaultShutdownTimeout = 20 * time.Second
+	DefaultMaxBodyBytes    = 1 << 20
+)
+
+// Deps are the app tier's connections to the data tier, opened by the caller
+// (who also closes them, after Run returns).
+type Deps struct {
+	DB      *store.DB
+	Catalog *catalog.Catalog
+	// Media serves /media/{key}. If nil, media is not served (another
+	// origin or a CDN serves it) and links still point at /media/.
+	Media *media.Store
+	// Log is the process logger. If nil, slog.Default().
+	Log *slog.Logger
+}
+
+// Server is one app-tier server. Build it with New; it is safe for
+// concurrent use.
+type Server struct {
+	cfg        Config
+	db         *store.DB
+	log        *slog.Logger // adds request_id to records logged with a request's context
+	mux        *http.ServeMux
+	storefront *storefront.Handler
+	handler    http.Handler // mux wrapped in the middleware
+	metrics    *metrics
+	ids        *requestIDs
+	draining   atomic.Bool // set when the drain starts; /readyz answers 503
+
+	// endDrain, when closed, cuts the drain delay short. Only tests set it,
+	// so they need neither sleep nor wait out a realistic delay.
+	endDrain chan struct{}
+}
+
+// New builds a server from cfg and deps. It loads the storefront's
+// templates and assets now, so a broken build fails here, not on a request.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if deps.DB == nil || deps.Catalog == nil {
+		return nil, errors.New("app: a database and a catalog are required")
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	base := deps.Log
+	if base == nil {
+		base = slog.Default()
+	}
+	s := &Server{
+		cfg:     cfg,
+		db:      deps.DB,
+		log:     slog.New(requestIDHandler{base.Handler()}),
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(deps.DB),
+		ids:     newRequestIDs(),
+	}
+	sf, err := storefront.New(deps.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	sf.PublicURL, sf.Log = cfg.PublicURL, s.log
+	if deps.Media != nil {
+		sf.MediaURL = deps.Media.URL
+	}
+	// Assets keep their own, uncacheable 404: during a rolling deploy a new
+	// page may ask an old instance for a new asset hash, and a cached 404
+	// would break styles for everyone until it expired.
+	s.storefront = sf
+	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log}, deps.Media)
+
+	cop, err := s.crossOrigin()
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.middleware(cop.Handler(s.mux))
+	return s, nil
+}
+
+// Handler returns the full public handler: routes and middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler returns the Prometheus handler served on MetricsListen.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }

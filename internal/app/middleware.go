@@ -1,0 +1,15 @@
+package app
+
+import "net/http"
+
+// middleware wraps next in what every public request goes through,
+// outermost first: observe (request id, response defaults, metrics, access
+// log), recovery from panics, then request limits. observe is outermost so it
+// counts and logs every answer, including the ones the others give.
+//
+// observe hands the inner layers one *http.Request, and none of them copies
+// it, so the pattern ServeMux records on it (r.Pattern) is visible to
+// observe after the handler returns: that is the metrics' route label.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return s.observe(s.recoverPanics(s.limit(next)))
+}

@@ -1,0 +1,91 @@
+package storefront
+
+import (
+	"net/http"
+	"strconv"
+
+	"agora/internal/cachehdr"
+	"agora/internal/catalog"
+)
+
+// crumb is one step of a breadcrumb; the last has no URL.
+type crumb struct {
+	Name string
+	URL  string
+}
+
+type categoryPage struct {
+	layout
+	Category *catalog.Category
+	Crumbs   []crumb
+	Listing  listing
+}
+
+// category serves GET /categories/{slug}: the category's products (its
+// subcategories' included) with sort and pagination.
+func (h *Handler) category(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	cat, path, err := h.Catalog.CategoryBySlug(ctx, r.PathValue("slug"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := parseListParams(r.URL.Query())
+	if err != nil {
+		h.BadRequest(w, r, err)
+		return
+	}
+	res, err := h.Catalog.List(ctx, catalog.ListQuery{CategoryID: cat.ID, Sort: p.Sort, Page: p.Page, PerPage: p.PerPage})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+
+	self := "/categories/" + cat.Slug
+	title := cat.Name
+	if p.Page > 1 {
+		title += " – page " + strconv.Itoa(p.Page)
+	}
+	desc := summarize(cat.Description, 155)
+	if desc == "" {
+		desc = "Shop " + cat.Name + " at " + h.storeName() + "."
+	}
+	// The canonical URL keeps what changes the content (sort, page) and
+	// drops per_page, so the variants of a page do not compete in search
+	// engines.
+	data := categoryPage{
+		layout:   h.newLayout(r, title, desc, listURL(self, "", p, p.Page, false)),
+		Category: cat,
+		Crumbs:   categoryCrumbs(path, cat.ID),
+		Listing:  newListing(self, "", p, res, "There are no products in this category yet."),
+	}
+	data.PrevURL, data.NextURL = h.absoluteOrEmpty(r, data.Listing.Pager.Prev), h.absoluteOrEmpty(r, data.Listing.Pager.Next)
+	if len(path) > 0 {
+		data.NavCurrent = path[0].ID
+	}
+
+	var tags cachehdr.Tags
+	tags.Add(cachehdr.CategoryTag(cat.ID))
+	addProductTags(&tags, res.Items)
+	h.render(w, r, http.StatusOK, "category", data, cachehdr.Page, tags.List()...)
+}
+
+// categoryCrumbs links every category on the path but the current one.
+func categoryCrumbs(path []catalog.Category, current int64) []crumb {
+	out := make([]crumb, 0, len(path))
+	for _, c := range path {
+		cr := crumb{Name: c.Name}
+		if c.ID != current {
+			cr.URL = "/categories/" + c.Slug
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+func (h *Handler) absoluteOrEmpty(r *http.Request, u string) string {
+	if u == "" {
+		return ""
+	}
+	return h.absolute(r, u)
+}
