@@ -16,9 +16,9 @@ import (
 // serveFlags are the flags of a serving app tier, shared by `app` and `up`.
 type serveFlags struct {
 	listen, metricsListen, publicURL string
-	drainDelay, shutdownTimeout       time.Duration
-	accessLog                         bool
-	clusterSecret                     string
+	drainDelay, shutdownTimeout      time.Duration
+	accessLog                        bool
+	clusterSecret                    string
 }
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
