@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 )
 
@@ -29,6 +30,11 @@ func (s *Server) Run(ctx context.Context, ready func(public, metrics net.Addr)) 
 	if len(lns) > 1 {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.MetricsHandler())
+		// Profiles for the operator on call, on the internal listener only:
+		// "go tool pprof http://127.0.0.1:9090/debug/pprof/profile?seconds=10".
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 		servers = append(servers, s.newHTTPServer(mux))
 	}
 	// Each Serve goroutine sends exactly once into a buffer sized for all,

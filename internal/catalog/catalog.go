@@ -6,6 +6,7 @@
 package catalog
 
 import (
+	"context"
 	"time"
 
 	"agora/internal/store"
@@ -205,3 +206,7 @@ type SitemapEntry struct {
 	Slug      string
 	UpdatedAt time.Time
 }
+
+// Analyze refreshes the database's statistics after a bulk load, so that
+// searches and listings get good plans at once.
+func (c *Catalog) Analyze(ctx context.Context) error { return c.db.Analyze(ctx) }

@@ -24,7 +24,7 @@ func scanCategory(row interface{ Scan(...any) error }, cat *Category) error {
 
 // Tree returns the top-level categories, in order, with their descendants.
 func (c *Catalog) Tree(ctx context.Context) ([]*Category, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT `+categoryColumns+` FROM categories ORDER BY position, name, id`)
+	rows, err := c.db.Query(ctx, `SELECT `+categoryColumns+` FROM categories ORDER BY position, name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: categories: %w", err)
 	}
@@ -65,7 +65,7 @@ func (c *Catalog) CategoryBySlug(ctx context.Context, slug string) (*Category, [
 		return nil, nil, fault.New(fault.NotFound, "No category is called %q.", truncate(slug, 60))
 	}
 	cat := new(Category)
-	row := c.db.Read.QueryRowContext(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = $1`, slug)
+	row := c.db.QueryRow(ctx, `SELECT `+categoryColumns+` FROM categories WHERE slug = $1`, slug)
 	if err := scanCategory(row, cat); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil, fault.New(fault.NotFound, "No category is called %q.", truncate(slug, 60))
@@ -116,7 +116,7 @@ func (c *Catalog) categoriesOnPath(ctx context.Context, path string) ([]Category
 }
 
 func (c *Catalog) queryCategories(ctx context.Context, query string, args ...any) ([]Category, error) {
-	rows, err := c.db.Read.QueryContext(ctx, query, args...)
+	rows, err := c.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: categories: %w", err)
 	}

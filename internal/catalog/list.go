@@ -83,7 +83,7 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 		order = listingOrder("p", q.Sort)
 	}
 
-	if err := c.db.Read.QueryRowContext(ctx, "SELECT count(*) FROM "+from+" WHERE "+where, args...).Scan(&res.Total); err != nil {
+	if err := c.db.QueryRow(ctx, "SELECT count(*) FROM "+from+" WHERE "+where, args...).Scan(&res.Total); err != nil {
 		return res, fmt.Errorf("catalog: count listing: %w", err)
 	}
 	offset := (q.Page - 1) * q.PerPage
@@ -147,7 +147,7 @@ func (c *Catalog) searchClauses(q ListQuery, terms []string, arg func(any) strin
 }
 
 func (c *Catalog) querySummaries(ctx context.Context, query string, args ...any) ([]Summary, error) {
-	rows, err := c.db.Read.QueryContext(ctx, query, args...)
+	rows, err := c.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: listing: %w", err)
 	}
@@ -178,7 +178,7 @@ func (c *Catalog) Newest(ctx context.Context, n int) ([]Summary, error) {
 // CountProducts counts products of any status.
 func (c *Catalog) CountProducts(ctx context.Context) (int, error) {
 	var n int
-	if err := c.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM products`).Scan(&n); err != nil {
+	if err := c.db.QueryRow(ctx, `SELECT count(*) FROM products`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("catalog: count products: %w", err)
 	}
 	return n, nil
@@ -187,7 +187,7 @@ func (c *Catalog) CountProducts(ctx context.Context) (int, error) {
 // SitemapCount counts the products a sitemap lists (active ones).
 func (c *Catalog) SitemapCount(ctx context.Context) (int, error) {
 	var n int
-	if err := c.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM products WHERE status = 'active'`).Scan(&n); err != nil {
+	if err := c.db.QueryRow(ctx, `SELECT count(*) FROM products WHERE status = 'active'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("catalog: count products: %w", err)
 	}
 	return n, nil
@@ -195,7 +195,7 @@ func (c *Catalog) SitemapCount(ctx context.Context) (int, error) {
 
 // SitemapProducts returns a slice of active products by id, for one sitemap chunk.
 func (c *Catalog) SitemapProducts(ctx context.Context, offset, limit int) ([]SitemapEntry, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT slug, updated_at FROM products
+	rows, err := c.db.Query(ctx, `SELECT slug, updated_at FROM products
 		WHERE status = 'active' ORDER BY id LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: sitemap: %w", err)

@@ -31,7 +31,7 @@ func (c *Catalog) ProductBySlug(ctx context.Context, slug string) (*Product, err
 		return nil, fault.New(fault.NotFound, "No product is called %q.", truncate(slug, 60))
 	}
 	var p Product
-	row := c.db.Read.QueryRowContext(ctx, `SELECT `+productColumns+` FROM products p WHERE p.slug = $1 AND p.status = 'active'`, slug)
+	row := c.db.QueryRow(ctx, `SELECT `+productColumns+` FROM products p WHERE p.slug = $1 AND p.status = 'active'`, slug)
 	if err := scanProduct(row, &p); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fault.New(fault.NotFound, "No product is called %q.", truncate(slug, 60))
@@ -62,7 +62,7 @@ func (c *Catalog) loadProductDetails(ctx context.Context, p *Product) error {
 }
 
 func (c *Catalog) variants(ctx context.Context, productID int64) ([]Variant, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT id, product_id, sku, name, options, price_cents, currency, stock
+	rows, err := c.db.Query(ctx, `SELECT id, product_id, sku, name, options, price_cents, currency, stock
 		FROM variants WHERE product_id = $1 ORDER BY position, id`, productID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: variants of %d: %w", productID, err)
@@ -84,7 +84,7 @@ func (c *Catalog) variants(ctx context.Context, productID int64) ([]Variant, err
 }
 
 func (c *Catalog) images(ctx context.Context, productID int64) ([]Image, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT media_key, alt, width, height
+	rows, err := c.db.Query(ctx, `SELECT media_key, alt, width, height
 		FROM product_images WHERE product_id = $1 ORDER BY position`, productID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: images of %d: %w", productID, err)
@@ -104,7 +104,7 @@ func (c *Catalog) images(ctx context.Context, productID int64) ([]Image, error) 
 // productCategories returns the ids of the product's categories and the
 // path of the deepest one, which the breadcrumb follows.
 func (c *Catalog) productCategories(ctx context.Context, productID int64) ([]int64, string, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT c.id, c.path FROM product_categories pc
+	rows, err := c.db.Query(ctx, `SELECT c.id, c.path FROM product_categories pc
 		JOIN categories c ON c.id = pc.category_id WHERE pc.product_id = $1 ORDER BY c.id`, productID)
 	if err != nil {
 		return nil, "", fmt.Errorf("catalog: categories of %d: %w", productID, err)

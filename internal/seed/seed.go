@@ -112,6 +112,9 @@ func Run(ctx context.Context, cat *catalog.Catalog, store *media.Store, opts Opt
 		res.Products += len(batch)
 		bar.addN(len(batch))
 	}
+	if err := cat.Analyze(ctx); err != nil {
+		return res, err
+	}
 	res.Duration = time.Since(start)
 	return res, nil
 }

@@ -32,6 +32,8 @@ type DB struct {
 	// Location is the database address with any password removed, for logs
 	// and error messages.
 	Location string
+
+	stmts stmtCache // prepared read statements, by SQL text
 }
 
 // Options tune Open. The zero value is what `agora app` uses.
@@ -66,6 +68,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.Write.Close()
 	if db.Read != db.Write {
 		err = errors.Join(err, db.Read.Close())
@@ -92,6 +95,16 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Analyze refreshes the planner's statistics after a bulk load (seed,
+// import), so the first searches after it use the right indexes instead of
+// waiting for autovacuum (PostgreSQL) or never (SQLite).
+func (db *DB) Analyze(ctx context.Context) error {
+	if _, err := db.Write.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("store: analyze: %w", err)
 	}
 	return nil
 }
