@@ -17,6 +17,7 @@ PROFILE=${PROFILE:-medium}
 DBS=${DBS:-sqlite postgres}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-32}
+export PGOPTIONS="-c client_min_messages=warning"
 PG=${AGORA_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 
 if ! command -v wrk >/dev/null; then
