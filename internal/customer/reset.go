@@ -1,0 +1,145 @@
+package customer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"agora/internal/fault"
+	"agora/internal/mail"
+	"agora/internal/session"
+)
+
+// tokenBytes is the size of a reset token: 256 bits from crypto/rand,
+// base64url in the link, SHA-256 hex in password_resets.
+const tokenBytes = 32
+
+// maxResetsPerHour bounds reset mails per account, so nobody can flood a
+// shopper's inbox by asking again and again.
+const maxResetsPerHour = 3
+
+var errBadToken = fault.Field("token", "This password reset link is invalid, used or expired. Please ask for a new one.")
+
+func (s *Service) resetTTL() time.Duration {
+	if s.ResetTTL > 0 {
+		return s.ResetTTL
+	}
+	return DefaultResetTTL
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// RequestPasswordReset mails a single-use link (resetURL + token) to the
+// account of email, if there is one. An unknown email returns nil and sends
+// nothing, so the answer does not tell who has an account; so does a
+// fourth request within an hour. The token row and the mail are written in
+// one transaction (the outbox): both or neither.
+func (s *Service) RequestPasswordReset(ctx context.Context, email, resetURL string) error {
+	email = normEmail(email)
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	if resetURL == "" {
+		return errors.New("customer: RequestPasswordReset needs a reset URL")
+	}
+	now := s.now()
+	var b [tokenBytes]byte
+	_, _ = rand.Read(b[:])
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var name string
+		err := tx.QueryRowContext(ctx, `SELECT id, name FROM customers WHERE email = $1`, email).Scan(&id, &name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var recent int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM password_resets WHERE customer_id = $1 AND created_at > $2`,
+			id, now.Add(-time.Hour)).Scan(&recent); err != nil {
+			return err
+		}
+		if recent >= maxResetsPerHour {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+			hashToken(token), id, now, now.Add(s.resetTTL())); err != nil {
+			return err
+		}
+		return mail.Enqueue(ctx, tx, resetMail(email, name, resetURL+token, s.resetTTL()), now)
+	})
+	if err != nil {
+		return fmt.Errorf("customer: request password reset: %w", err)
+	}
+	return nil
+}
+
+func resetMail(to, name, link string, ttl time.Duration) mail.Message {
+	return mail.Message{
+		To:      to,
+		Subject: "Reset your password",
+		Text: fmt.Sprintf("Hello %s,\n\nsomeone (hopefully you) asked to reset the password of your account.\n"+
+			"Open this link within %s to choose a new one:\n\n%s\n\n"+
+			"The link works once. If you did not ask for it, ignore this email: your password stays as it is.\n",
+			name, ttl, link),
+	}
+}
+
+// ResetPassword sets a new password with a token from a reset mail. An
+// unknown, used or expired token gives a field error on "token"; a bad
+// password one on "password". On success the token is spent, every other
+// outstanding token of the account is dropped, and every session of the
+// customer ends (whoever knew the old password is logged out).
+func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) (Customer, error) {
+	if err := checkPassword(newPassword); err != nil {
+		return Customer{}, err
+	}
+	if raw, err := base64.RawURLEncoding.DecodeString(token); err != nil || len(raw) != tokenBytes {
+		return Customer{}, errBadToken
+	}
+	hash := hashPassword(newPassword) // outside the transaction: CPU, not database, time
+	now := s.now()
+	var id int64
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		// The conditional update spends the token exactly once, even when
+		// two requests race with it.
+		err := tx.QueryRowContext(ctx, `UPDATE password_resets SET used_at = $1
+			WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING customer_id`,
+			now, hashToken(token)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errBadToken
+		}
+		if err != nil {
+			return err
+		}
+		var email string
+		if err := tx.QueryRowContext(ctx, `UPDATE customers SET password_hash = $1 WHERE id = $2 RETURNING email`, hash, id).Scan(&email); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM password_resets WHERE customer_id = $1 AND used_at IS NULL`, id); err != nil {
+			return err
+		}
+		if err := clearKey(ctx, tx, truncate(accountKey(email))); err != nil {
+			return err
+		}
+		return session.DeleteCustomerTx(ctx, tx, id)
+	})
+	if fault.CodeOf(err) == fault.Invalid {
+		return Customer{}, err
+	}
+	if err != nil {
+		return Customer{}, fmt.Errorf("customer: reset password: %w", err)
+	}
+	return s.ByID(ctx, id)
+}

@@ -1,0 +1,107 @@
+// Package session keeps shopper sessions in the database (DESIGN.md
+// "Sessions"): a random 256-bit id travels in an HttpOnly cookie and only
+// its SHA-256 is stored, so a leaked table hands out no live sessions. Any
+// app instance serves any request. It owns the sessions table (and, in
+// Cleanup, the expiry of password_resets); it knows nothing of carts.
+package session
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"agora/internal/store"
+)
+
+// CookieName is the session cookie.
+const CookieName = "agora_session"
+
+// DefaultTTL is the lifetime of a session when Manager.TTL is zero.
+const DefaultTTL = 30 * 24 * time.Hour
+
+// idBytes is the size of a session id: 256 bits from crypto/rand.
+const idBytes = 32
+
+// Session is a live session.
+type Session struct {
+	Hash       string // SHA-256 (hex) of the cookie value: the database key, safe to log
+	CustomerID int64  // 0 for a guest
+	ExpiresAt  time.Time
+}
+
+// Manager reads and writes sessions. The zero TTL and Now work.
+type Manager struct {
+	DB  *store.DB
+	TTL time.Duration    // if zero, DefaultTTL (30 days)
+	Now func() time.Time // if nil, time.Now
+}
+
+func (m *Manager) ttl() time.Duration {
+	if m.TTL > 0 {
+		return m.TTL
+	}
+	return DefaultTTL
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// newID returns a fresh cookie value and its hash.
+func newID() (value, hash string) {
+	var b [idBytes]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
+	value = base64.RawURLEncoding.EncodeToString(b[:])
+	return value, Hash(value)
+}
+
+// Hash returns the database key of a cookie value.
+func Hash(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
+
+// cookieHash returns the hash of the request's session cookie, or "" when
+// there is none or it cannot be one of ours (wrong length or alphabet), so
+// garbage never reaches the database.
+func cookieHash(r *http.Request) string {
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(b) != idBytes {
+		return ""
+	}
+	return Hash(c.Value)
+}
+
+// secure reports whether the shopper reached us over TLS, directly or
+// through the edge (which sets X-Forwarded-Proto).
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// setCookie sends the session cookie; maxAge < 0 deletes it.
+func setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge time.Duration) {
+	c := &http.Cookie{
+		Name:     CookieName,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   secure(r),
+		MaxAge:   int(maxAge / time.Second),
+	}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
