@@ -5,11 +5,18 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"agora/internal/app"
+	"agora/internal/cart"
 	"agora/internal/catalog"
+	"agora/internal/checkout"
+	"agora/internal/customer"
+	"agora/internal/mail"
 	"agora/internal/media"
+	"agora/internal/session"
 	"agora/internal/store"
 )
 
@@ -19,6 +26,8 @@ type serveFlags struct {
 	drainDelay, shutdownTimeout      time.Duration
 	accessLog                        bool
 	clusterSecret                    string
+	smtp                             string        // mail.ParseSender URL; holds a password, never logged whole
+	sessionTTL                       time.Duration // how long a shopper's session lives without use
 }
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
@@ -29,6 +38,8 @@ func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName str
 	fs.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 20*time.Second, "then, how long in-flight requests get to finish")
 	fs.BoolVar(&sf.accessLog, "access-log", true, "log one line per request")
 	fs.StringVar(&sf.clusterSecret, "cluster-secret", "", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
+	fs.StringVar(&sf.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
+	fs.DurationVar(&sf.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 }
 
 func appCommand() *command {
@@ -69,6 +80,11 @@ get --shutdown-timeout to finish.`,
 
 // serve runs the app tier until ctx is cancelled, then drains.
 func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *media.Store) error {
+	deps, err := shopDeps(env, sf, d)
+	if err != nil {
+		return err
+	}
+	deps.Catalog, deps.Media, deps.Log = catalog.New(d), m, env.log
 	srv, err := app.New(app.Config{
 		Listen:          sf.listen,
 		MetricsListen:   sf.metricsListen,
@@ -76,7 +92,7 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		DrainDelay:      sf.drainDelay,
 		ShutdownTimeout: sf.shutdownTimeout,
 		AccessLog:       sf.accessLog,
-	}, app.Deps{DB: d, Catalog: catalog.New(d), Media: m, Log: env.log})
+	}, deps)
 	if err != nil {
 		return err
 	}
@@ -92,6 +108,39 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 	}
 	env.log.Info("stopped cleanly")
 	return nil
+}
+
+// shopDeps builds the shopping services over d, and the mail sender from
+// --smtp, which is logged with its password redacted.
+func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
+	if sf.sessionTTL <= 0 {
+		return app.Deps{}, fmt.Errorf("%w: --session-ttl must be positive (got %s)", errUsage, sf.sessionTTL)
+	}
+	sender, err := mail.ParseSender(sf.smtp, env.log)
+	if err != nil {
+		return app.Deps{}, fmt.Errorf("%w: --smtp: %v", errUsage, err)
+	}
+	env.log.Info("mail", "sender", redactURL(sf.smtp))
+	return app.Deps{
+		DB:        d,
+		Sessions:  &session.Manager{DB: d, TTL: sf.sessionTTL},
+		Customers: &customer.Service{DB: d},
+		Carts:     &cart.Service{DB: d},
+		Checkout:  &checkout.Service{DB: d, BaseURL: sf.publicURL},
+		Mail:      sender,
+	}, nil
+}
+
+// redactURL hides the password of a URL (and anything unparsable whole).
+func redactURL(raw string) string {
+	if !strings.Contains(raw, "://") {
+		return raw // "log", "log+body"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // hostPort shows a wildcard listener as localhost, the address a person

@@ -16,15 +16,23 @@
 // 405 answers "method_not_allowed" (with Allow) and the app tier's 414 answers
 // "too_large".
 //
-// It reads through catalog and knows nothing of sessions, carts or the
-// storefront's HTML.
+// The shopping endpoints (sessions, customers, cart, checkout, orders,
+// password reset) are listed in shopping.go. They are private: every answer,
+// errors included, is "Cache-Control: private, no-store".
+//
+// It reads through catalog and the shopping services and knows nothing of
+// the storefront's HTML.
 package api
 
 import (
 	"log/slog"
 	"net/http"
 
+	"agora/internal/cart"
 	"agora/internal/catalog"
+	"agora/internal/checkout"
+	"agora/internal/customer"
+	"agora/internal/session"
 )
 
 // Handler serves the read API. Its fields are set once, before Register.
@@ -36,6 +44,19 @@ type Handler struct {
 	// Log receives server-side failures (5xx) with their cause.
 	// If nil, slog.Default() is used.
 	Log *slog.Logger
+
+	// The shopping services. Each group of routes is registered only when
+	// the services it needs are set (see shopping.go), so a read-only
+	// deployment leaves them nil.
+	Sessions  *session.Manager
+	Customers *customer.Service
+	Carts     *cart.Service
+	Checkout  *checkout.Service
+	// PublicURL is the canonical origin for links sent by email (password
+	// reset), such as "https://shop.example". If "", the request's scheme
+	// and Host are used: fine on a developer machine, but production must
+	// set it, or a forged Host header could point reset links elsewhere.
+	PublicURL string
 }
 
 // CatchAll is the pattern that answers every /api/ request no route matches
@@ -47,6 +68,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/products", h.listProducts)
 	mux.HandleFunc("GET /api/v1/products/{slug}", h.product)
 	mux.HandleFunc("GET /api/v1/categories", h.categories)
+	h.registerShopping(mux)
 	mux.Handle(CatchAll, h.fallback(mux))
 }
 

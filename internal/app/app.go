@@ -16,8 +16,13 @@ import (
 	"time"
 
 	"agora/internal/api"
+	"agora/internal/cart"
 	"agora/internal/catalog"
+	"agora/internal/checkout"
+	"agora/internal/customer"
+	"agora/internal/mail"
 	"agora/internal/media"
+	"agora/internal/session"
 	"agora/internal/store"
 	"agora/internal/storefront"
 )
@@ -64,6 +69,18 @@ type Deps struct {
 	Media *media.Store
 	// Log is the process logger. If nil, slog.Default().
 	Log *slog.Logger
+
+	// The shopping services (issue 3), shared by the storefront and the
+	// API. Each nil service leaves its pages and endpoints out, so a
+	// catalog-only server needs none of them.
+	Sessions  *session.Manager
+	Customers *customer.Service
+	Carts     *cart.Service
+	Checkout  *checkout.Service
+	// Mail delivers the email outbox (order confirmations, reset links)
+	// from a worker that Run owns. If nil, mail waits in the outbox for an
+	// instance that has a sender.
+	Mail mail.Sender
 }
 
 // Server is one app-tier server. Build it with New; it is safe for
@@ -74,7 +91,9 @@ type Server struct {
 	log        *slog.Logger // adds request_id to records logged with a request's context
 	mux        *http.ServeMux
 	storefront *storefront.Handler
-	handler    http.Handler // mux wrapped in the middleware
+	handler    http.Handler     // mux wrapped in the middleware
+	sessions   *session.Manager // cleaned up by Run; nil: no sessions
+	mail       mail.Sender      // the outbox worker's sender; nil: no worker
 	metrics    *metrics
 	ids        *requestIDs
 	draining   atomic.Bool // set when the drain starts; /readyz answers 503
@@ -101,18 +120,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		base = slog.Default()
 	}
 	s := &Server{
-		cfg:     cfg,
-		db:      deps.DB,
-		log:     slog.New(requestIDHandler{base.Handler()}),
-		mux:     http.NewServeMux(),
-		metrics: newMetrics(deps.DB),
-		ids:     newRequestIDs(),
+		cfg:      cfg,
+		db:       deps.DB,
+		log:      slog.New(requestIDHandler{base.Handler()}),
+		mux:      http.NewServeMux(),
+		metrics:  newMetrics(deps.DB),
+		ids:      newRequestIDs(),
+		sessions: deps.Sessions,
+		mail:     deps.Mail,
 	}
 	sf, err := storefront.New(deps.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	sf.PublicURL, sf.Log = cfg.PublicURL, s.log
+	sf.Sessions, sf.Customers, sf.Carts, sf.Checkout = deps.Sessions, deps.Customers, deps.Carts, deps.Checkout
 	if deps.Media != nil {
 		sf.MediaURL = deps.Media.URL
 	}
@@ -120,7 +142,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// page may ask an old instance for a new asset hash, and a cached 404
 	// would break styles for everyone until it expired.
 	s.storefront = sf
-	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log}, deps.Media)
+	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log,
+		Sessions: deps.Sessions, Customers: deps.Customers, Carts: deps.Carts, Checkout: deps.Checkout,
+		PublicURL: cfg.PublicURL}, deps.Media)
 
 	cop, err := s.crossOrigin()
 	if err != nil {

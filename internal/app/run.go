@@ -20,12 +20,18 @@ import (
 // connections are then closed).
 //
 // Requests do not inherit ctx: its end starts the drain and must not cancel
-// the requests the drain lets finish.
+// the requests the drain lets finish. The background loops (mail outbox,
+// session cleanup) keep going through the drain, since requests may still
+// place orders, and stop once the servers have shut down.
 func (s *Server) Run(ctx context.Context, ready func(public, metrics net.Addr)) error {
 	lns, err := s.listen(ctx)
 	if err != nil {
 		return err
 	}
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	waitBackground := s.background(bgCtx)
+	defer waitBackground()
+	defer stopBackground()
 	servers := []*http.Server{s.newHTTPServer(s.handler)}
 	if len(lns) > 1 {
 		mux := http.NewServeMux()

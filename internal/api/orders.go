@@ -1,0 +1,111 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"agora/internal/checkout"
+	"agora/internal/fault"
+)
+
+type orderSummaryJSON struct {
+	OrderNumber string    `json:"order_number"`
+	Status      string    `json:"status"`
+	TotalCents  int64     `json:"total_cents"`
+	Currency    string    `json:"currency"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type ordersJSON struct {
+	Items []orderSummaryJSON `json:"items"` // newest first; never null
+}
+
+// listOrders serves GET /api/v1/orders: the logged-in customer's orders.
+func (h *Handler) listOrders(w http.ResponseWriter, r *http.Request) {
+	v, err := h.visitorOf(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v.customerID == 0 {
+		h.fail(w, r, fault.New(fault.Unauthorized, "Log in to see your orders."))
+		return
+	}
+	orders, err := h.Checkout.CustomerOrders(r.Context(), v.customerID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := ordersJSON{Items: make([]orderSummaryJSON, len(orders))}
+	for i, o := range orders {
+		out.Items[i] = orderSummaryJSON{OrderNumber: o.Number, Status: string(o.Status),
+			TotalCents: o.TotalCents, Currency: o.Currency, CreatedAt: o.CreatedAt.UTC()}
+	}
+	writePrivate(w, http.StatusOK, out)
+}
+
+type orderJSON struct {
+	OrderNumber      string          `json:"order_number"`
+	Status           string          `json:"status"`
+	Email            string          `json:"email"`
+	Currency         string          `json:"currency"`
+	SubtotalCents    int64           `json:"subtotal_cents"`
+	DiscountCents    int64           `json:"discount_cents"`
+	ShippingCents    int64           `json:"shipping_cents"`
+	TaxCents         int64           `json:"tax_cents"`
+	TotalCents       int64           `json:"total_cents"`
+	PricesIncludeTax bool            `json:"prices_include_tax"`
+	DiscountCode     string          `json:"discount_code"`
+	ShippingMethod   string          `json:"shipping_method"`
+	PaymentMethod    string          `json:"payment_method"`
+	Lines            []orderLineJSON `json:"lines"`
+	ShippingAddress  addressJSON     `json:"shipping_address"`
+	CreatedAt        time.Time       `json:"created_at"`
+}
+
+type orderLineJSON struct {
+	VariantID      int64  `json:"variant_id"`
+	ProductID      int64  `json:"product_id"`
+	SKU            string `json:"sku"`
+	ProductName    string `json:"product_name"`
+	VariantName    string `json:"variant_name"`
+	UnitPriceCents int64  `json:"unit_price_cents"`
+	Quantity       int    `json:"quantity"`
+	LineTotalCents int64  `json:"line_total_cents"`
+}
+
+func toOrderJSON(o *checkout.Order) orderJSON {
+	out := orderJSON{OrderNumber: o.Number, Status: string(o.Status), Email: o.Email, Currency: o.Currency,
+		SubtotalCents: o.SubtotalCents, DiscountCents: o.DiscountCents, ShippingCents: o.ShippingCents,
+		TaxCents: o.TaxCents, TotalCents: o.TotalCents, PricesIncludeTax: o.PricesIncludeTax,
+		DiscountCode: o.DiscountCode, ShippingMethod: o.ShippingMethod, PaymentMethod: o.PaymentMethod,
+		Lines: make([]orderLineJSON, len(o.Lines)), ShippingAddress: toAddressJSON(o.ShippingAddress),
+		CreatedAt: o.CreatedAt.UTC()}
+	for i, l := range o.Lines {
+		out.Lines[i] = orderLineJSON{VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU,
+			ProductName: l.ProductName, VariantName: l.VariantName, UnitPriceCents: l.UnitPriceCents,
+			Quantity: l.Quantity, LineTotalCents: l.LineTotalCents}
+	}
+	return out
+}
+
+// order serves GET /api/v1/orders/{number}, for the customer who placed it
+// or the (guest) session that did; anyone else gets the same 404 as for a
+// number that does not exist, so numbers cannot be probed.
+func (h *Handler) order(w http.ResponseWriter, r *http.Request) {
+	v, err := h.visitorOf(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !v.hasSession() {
+		h.fail(w, r, fault.New(fault.NotFound, "There is no order with this number."))
+		return
+	}
+	o, err := h.Checkout.OrderFor(r.Context(), r.PathValue("number"), v.customerID, v.sessionHash)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writePrivate(w, http.StatusOK, toOrderJSON(o))
+}
