@@ -1,9 +1,11 @@
-// Package storefront serves the public, server-rendered shop pages: home,
-// category listings, product pages, search, sitemaps and robots.txt, plus
-// the friendly error pages. Every page it renders is public and identical for
-// every visitor (DESIGN.md, "Full-page caching"): it never reads cookies,
-// never sets one, and leaves the visitor's cart count and name to app.js.
-// It reads the catalog and must not write anything.
+// Package storefront serves the server-rendered shop pages: the public ones
+// (home, category listings, product pages, search, sitemaps and robots.txt)
+// and, when its shopping services are set, the private ones (cart,
+// checkout, order confirmation, accounts), plus the friendly error pages.
+// Every public page is identical for every visitor (DESIGN.md, "Full-page
+// caching"): it never reads cookies, never sets one, and leaves the
+// visitor's cart count and name to app.js. The private pages are never
+// stored by a cache, and write only through the shopping services.
 package storefront
 
 import (
@@ -13,7 +15,11 @@ import (
 	"strings"
 	"sync"
 
+	"agora/internal/cart"
 	"agora/internal/catalog"
+	"agora/internal/checkout"
+	"agora/internal/customer"
+	"agora/internal/session"
 	"agora/web"
 )
 
@@ -40,6 +46,15 @@ type Handler struct {
 	StoreName string
 	// Log receives 5xx causes. If nil, slog.Default().
 	Log *slog.Logger
+
+	// The shopping services. Each group of private pages is mounted only
+	// when the services it needs are set: the cart with Sessions and Carts,
+	// the checkout and order pages with Checkout too, the accounts with
+	// Sessions, Customers and Carts (Checkout adds the order history).
+	Sessions  *session.Manager
+	Customers *customer.Service
+	Carts     *cart.Service
+	Checkout  *checkout.Service
 
 	once  sync.Once
 	pages map[string]*template.Template // by page name; set once
@@ -90,6 +105,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{file}", h.sitemapProducts)
 	mux.HandleFunc("GET /robots.txt", h.robots)
 	mux.Handle("GET /static/", h.Assets)
+	h.registerShop(mux)
 }
 
 func (h *Handler) storeName() string {

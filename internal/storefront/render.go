@@ -19,7 +19,8 @@ import (
 // pageNames are the templates that render a whole page; each is parsed on
 // top of its own copy of the layout and partials, so each may define its
 // own "content" and "head".
-var pageNames = []string{"home", "category", "product", "search", "error"}
+var pageNames = []string{"home", "category", "product", "search", "error",
+	"cart", "checkout", "order", "login", "register", "reset", "newpassword", "account"}
 
 func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -28,9 +29,12 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		"money":   formatMoney,
 		"options": formatOptions,
 		"inc":     func(i int) int { return i + 1 },
+		"date":    formatDate,
+		"status":  statusLabel,
+		"country": countryName,
 	}
 	files := web.Templates()
-	base, err := template.New("base").Funcs(funcs).ParseFS(files, "layout.html", "partials.html")
+	base, err := template.New("base").Funcs(funcs).ParseFS(files, "layout.html", "partials.html", "shop.html")
 	if err != nil {
 		return nil, fmt.Errorf("storefront: parse templates: %w", err)
 	}

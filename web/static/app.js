@@ -54,7 +54,29 @@
     });
   }
 
+  // A form marked data-once (the checkout) is sent once: further clicks
+  // while the first is on its way are ignored. The idempotency key makes a
+  // second submit harmless anyway; this spares the shopper the wait. The
+  // button is not disabled, which would drop its name=value from the form.
+  function submitOnce() {
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      var sent = false;
+      form.addEventListener("submit", function (e) {
+        if (sent) {
+          e.preventDefault();
+          return;
+        }
+        sent = true;
+        var b = e.submitter;
+        if (b) b.setAttribute("aria-busy", "true");
+      });
+      // Coming back through the history cache: allow sending again.
+      window.addEventListener("pageshow", function () { sent = false; });
+    });
+  }
+
   session();
   autoSubmit();
   gallery();
+  submitOnce();
 })();
