@@ -1,0 +1,136 @@
+package main_test
+
+// A real headless Chromium (Debian's chromium, driven by chromedp) walks a
+// purchase through the HTML store, as a shopper would: product page → add
+// to cart → cart → checkout form → confirmation.
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"agora/internal/store"
+	"agora/internal/store/storetest"
+)
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("AGORA_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run ./scripts/test (it installs it) or apt-get install chromium")
+	}
+	return p
+}
+
+func TestBrowserWalksAPurchase(t *testing.T) {
+	t.Parallel()
+	dbURL := storetest.URL(t, store.SQLite)
+	mediaDir := t.TempDir()
+	if code, out, errOut := run(t, "seed", "--db", dbURL, "--media", mediaDir, "--products", "24", "--categories", "6", "--quiet"); code != 0 {
+		t.Fatalf("seed: %s %s", out, errOut)
+	}
+	db, err := store.Open(context.Background(), dbURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Every variant buyable, so the first product shown can be bought.
+	if _, err := db.Write.Exec("UPDATE variants SET stock = 50"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec("UPDATE products SET stock = 50"); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, "app", "--db", dbURL, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute) // a failsafe for a hung browser
+	defer cancel()
+
+	// step runs void actions; read runs one action that returns a value.
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
+		}
+	}
+	read := func(what string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
+		}
+		return v
+	}
+
+	step("open a product from the home page",
+		chromedp.Navigate(s.url+"/"),
+		chromedp.Click(`a[href^="/products/"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`form[action="/cart/items"] button[type=submit]`))
+	productURL := read("product URL", chromedp.Location())
+	step("add to cart",
+		chromedp.Click(`form[action="/cart/items"] button[type=submit]`),
+		chromedp.WaitVisible(`a[href="/checkout"]`))
+	cartText := read("cart page", chromedp.Text(`main`))
+	// The header's cart count comes from /api/v1/session through app.js.
+	step("cart count in the header",
+		chromedp.Navigate(s.url+"/"),
+		chromedp.WaitVisible(`[data-cart-count]`))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("[data-cart-count]").textContent.trim() === "1"`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Errorf("header cart count never showed 1: %v", err)
+	}
+	step("fill in the checkout form and place the order",
+		chromedp.Navigate(s.url+"/checkout"),
+		chromedp.WaitVisible(`input[name=email]`),
+		chromedp.SendKeys(`input[name=email]`, "browser@example.com"),
+		chromedp.SendKeys(`input[name="shipping_address.name"]`, "Bea Browser"),
+		chromedp.SendKeys(`input[name="shipping_address.line1"]`, "Unter den Linden 1"),
+		chromedp.SendKeys(`input[name="shipping_address.city"]`, "Berlin"),
+		chromedp.SendKeys(`input[name="shipping_address.postal_code"]`, "10117"),
+		chromedp.SetValue(`[name="shipping_address.country"]`, "DE"),
+		chromedp.Click(`button[value=place]`),
+		chromedp.WaitVisible(`.order-number`))
+	confirmURL := read("confirmation URL", chromedp.Location())
+	confirmation := read("confirmation page", chromedp.Text(`main`))
+	if !strings.Contains(cartText, "€") {
+		t.Errorf("cart page shows no price:\n%s", cartText)
+	}
+	m := regexp.MustCompile(`/orders/([0-9A-Z]{4}-[0-9A-Z]{4})$`).FindStringSubmatch(confirmURL)
+	if m == nil {
+		t.Fatalf("confirmation URL %q (from %s)", confirmURL, productURL)
+	}
+	if !strings.Contains(confirmation, m[1]) {
+		t.Errorf("confirmation page does not show the order number %s:\n%s", m[1], confirmation)
+	}
+	var email string
+	var lines int
+	if err := db.Read.QueryRow(`SELECT o.email, (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) FROM orders o WHERE o.number = $1`, m[1]).Scan(&email, &lines); err != nil {
+		t.Fatalf("order %s is not in the database: %v", m[1], err)
+	}
+	if email != "browser@example.com" || lines != 1 {
+		t.Errorf("order %s: email %q, %d lines", m[1], email, lines)
+	}
+}
