@@ -49,13 +49,16 @@ func run(base string, workers int, d time.Duration, dbURL string) error {
 		return err
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: workers}
-	add := phase(workers, d, func(w, i int) (time.Duration, bool) {
+	addOne := func(w, i int) (time.Duration, bool) {
 		c := newClient(tr)
 		start := time.Now()
 		ok := addToCart(c, base, variants[(w*31+i)%len(variants)], 1)
 		return time.Since(start), ok
-	})
-	report("add-to-cart", add, d)
+	}
+	// One shopper alone: the latency a shopper sees on an idle store,
+	// closest to server time.
+	report("add-to-cart, 1 shopper", phase(1, d/2, addOne), d/2)
+	report(fmt.Sprintf("add-to-cart, %d shoppers", workers), phase(workers, d, addOne), d)
 	buy := phase(workers, d, func(w, i int) (time.Duration, bool) {
 		c := newClient(tr)
 		if !addToCart(c, base, variants[(w*31+i)%len(variants)], 1) {
@@ -65,7 +68,7 @@ func run(base string, workers int, d time.Duration, dbURL string) error {
 		ok := checkout(c, base, fmt.Sprintf("bench-%d-%d-%d", time.Now().UnixNano(), w, i))
 		return time.Since(start), ok
 	})
-	report("checkout", buy, d)
+	report(fmt.Sprintf("checkout, %d shoppers", workers), buy, d)
 	return nil
 }
 
@@ -112,7 +115,7 @@ func report(name string, r *result, d time.Duration) {
 		}
 		return r.lat[int(float64(len(r.lat)-1)*p)]
 	}
-	fmt.Printf("%-12s %8.0f ok/s  p50 %-9s p99 %-9s ok %d failed %d\n", name,
+	fmt.Printf("%-26s %8.0f ok/s  p50 %-9s p99 %-9s ok %d failed %d\n", name,
 		float64(r.ok.Load())/d.Seconds(), pct(0.5).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), r.ok.Load(), r.failed.Load())
 }
 

@@ -3,8 +3,22 @@ package app
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
+
+// loggedPath is the path to log: the route pattern instead of the path for
+// routes that carry a secret in the URL (password-reset tokens), so access
+// logs never hold a usable link.
+func loggedPath(r *http.Request, route string) string {
+	if strings.Contains(route, "{token}") {
+		if _, pattern, ok := strings.Cut(route, " "); ok {
+			return pattern
+		}
+		return route
+	}
+	return r.URL.Path
+}
 
 // logRequest writes the access-log line of a request: at info level when
 // Config.AccessLog is set; server errors (5xx) at error level always, so an
@@ -21,7 +35,7 @@ func (s *Server) logRequest(r *http.Request, route string, rw *responseWriter, d
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("path", loggedPath(r, route)),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Int64("bytes", rw.bytes),

@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"agora/internal/api"
 	"agora/internal/cachehdr"
 	"agora/internal/catalog"
+	"agora/internal/mail"
+	"agora/internal/store"
+	"agora/internal/store/storetest"
 )
 
 // TestURILimit: request targets over 8 KiB get a clear 414 before any
@@ -290,5 +295,41 @@ func TestServerErrorsLoggedWithoutAccessLog(t *testing.T) {
 	logs := ts.logs.String()
 	if !strings.Contains(logs, `"msg":"request"`) || !strings.Contains(logs, `"status":500`) || !strings.Contains(logs, "api: request failed") {
 		t.Errorf("a 500 was not logged with its cause: %s", logs)
+	}
+}
+
+// TestAccessLogHidesResetTokens: a password-reset link is a credential; the
+// access log records the route pattern, never the token.
+func TestAccessLogHidesResetTokens(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	deps := shopDeps(db, &mail.LogSender{Log: discardLog()})
+	logs := &logBuffer{}
+	deps.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	s, err := New(Config{AccessLog: true}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	const secret = "s3cr3tT0kenValue"
+	for _, req := range []*http.Request{
+		newRequest(t, "GET", srv.URL+"/account/reset/"+secret, ""),
+		newRequest(t, "POST", srv.URL+"/api/v1/password-reset/"+secret, `{"password":"long enough password"}`),
+	} {
+		req.Header.Set("Content-Type", "application/json")
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	out := logs.String()
+	if strings.Contains(out, secret) {
+		t.Errorf("the reset token reached the log:\n%s", out)
+	}
+	for _, want := range []string{`"path":"/account/reset/{token}"`, `"path":"/api/v1/password-reset/{token}"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
 	}
 }
