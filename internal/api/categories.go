@@ -7,9 +7,8 @@ import (
 	"agora/internal/catalog"
 )
 
-// TagCategories marks every response that shows the whole category tree, so
-// adding or moving a category can purge it without knowing which ids it held.
-const TagCategories = "categories"
+// TagCategories marks every response that shows the category tree.
+const TagCategories = cachehdr.TagCategories
 
 type categoryJSON struct {
 	ID       int64          `json:"id"`

@@ -42,7 +42,13 @@ const (
 )
 
 // Tag names, shared with the purge log and the edge.
-const TagHome = "home"
+const (
+	TagHome = "home"
+	// TagCategories marks every response showing the category tree or the
+	// header's top categories, so renaming or moving a category refreshes
+	// the navigation everywhere.
+	TagCategories = "categories"
+)
 
 // ProductTag is the tag of every page showing product id.
 func ProductTag(id int64) string { return "product-" + strconv.FormatInt(id, 10) }

@@ -29,11 +29,11 @@ func TestCacheContract(t *testing.T) {
 			exactly  bool     // and nothing else
 			htmlPage bool
 		}{
-			{"/", 200, cachehdr.Page, []string{"home", pid("linen-shirt"), pid("xss-lamp")}, false, true},
-			{"/categories/shirts", 200, cachehdr.Page, []string{cachehdr.CategoryTag(s.cats["shirts"].ID), pid("oxford-shirt"), pid("linen-shirt")}, true, true},
-			{"/products/oxford-shirt", 200, cachehdr.Page, []string{pid("oxford-shirt")}, true, true},
-			{"/search?q=shirt", 200, cachehdr.Search, []string{"search", pid("oxford-shirt"), pid("linen-shirt")}, true, true},
-			{"/search", 200, cachehdr.Search, []string{"search"}, true, true},
+			{"/", 200, cachehdr.Page, []string{"home", "categories", pid("linen-shirt"), pid("xss-lamp")}, false, true},
+			{"/categories/shirts", 200, cachehdr.Page, []string{cachehdr.CategoryTag(s.cats["shirts"].ID), "categories", pid("oxford-shirt"), pid("linen-shirt")}, true, true},
+			{"/products/oxford-shirt", 200, cachehdr.Page, []string{pid("oxford-shirt"), "categories"}, true, true},
+			{"/search?q=shirt", 200, cachehdr.Search, []string{"search", "categories", pid("oxford-shirt"), pid("linen-shirt")}, true, true},
+			{"/search", 200, cachehdr.Search, []string{"search", "categories"}, true, true},
 			{"/robots.txt", 200, cachehdr.Short, nil, true, false},
 			{"/sitemap.xml", 200, cachehdr.Short, nil, true, false},
 			{"/sitemap-categories.xml", 200, cachehdr.Short, nil, true, false},

@@ -90,6 +90,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	if cacheControl == cachehdr.Private {
 		cachehdr.SetPrivate(hdr)
 	} else {
+		if status == http.StatusOK {
+			// Every page shows the top categories in its header.
+			tags = append(tags, cachehdr.TagCategories)
+		}
 		cachehdr.Set(hdr, cacheControl, tags...)
 	}
 	if status == http.StatusOK {
