@@ -1,8 +1,9 @@
-// Package customer holds shopper accounts: registration, password checks
-// with argon2id, login throttling, password reset by e-mailed token, and
-// saved addresses. It owns customers, customer_addresses, password_resets
-// and login_failures; sessions belong to package session and outgoing mail
-// to package mail, which it calls inside its own transactions.
+// Package customer holds shopper accounts: registration, login with
+// throttling, password reset by e-mailed token, and saved addresses. It owns
+// customers, customer_addresses and password_resets; password hashing
+// belongs to package password, failure counters (login_failures) to package
+// loginlimit, sessions to package session and outgoing mail to package mail,
+// which it calls inside its own transactions.
 package customer
 
 import (

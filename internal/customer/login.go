@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
+	"time"
 
 	"agora/internal/fault"
+	"agora/internal/loginlimit"
+	"agora/internal/password"
 )
 
 var (
@@ -23,51 +25,53 @@ var (
 // failures, it answers fault.RateLimited without checking the password.
 // A successful login clears the account's failures (not the client's:
 // otherwise one valid account would reset an attacker's budget).
-func (s *Service) Authenticate(ctx context.Context, email, password, client string) (Customer, error) {
+func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Customer, error) {
 	email = normEmail(email)
 	now := s.now()
+	lim := s.limiter()
 	limits := s.limits(email, client)
-	keys := make([]string, 0, len(limits))
-	var acctFailures int
-	for k, max := range limits {
-		keys = append(keys, k)
-		n, err := s.failures(ctx, k, now)
-		if err != nil {
-			return Customer{}, err
-		}
-		if n >= max {
-			return Customer{}, errThrottled
-		}
-		if k == truncate(accountKey(email)) {
-			acctFailures = n
-		}
+	counts, blocked, err := lim.Check(ctx, now, limits...)
+	if err != nil {
+		return Customer{}, fmt.Errorf("customer: %w", err)
 	}
-	slices.Sort(keys) // a fixed lock order for the upserts
+	if blocked {
+		return Customer{}, errThrottled
+	}
 
 	c, hash, err := s.byEmail(ctx, email)
-	found := err == nil
-	if err != nil && fault.CodeOf(err) != fault.NotFound {
+	if fault.CodeOf(err) == fault.NotFound {
+		password.Dummy(pw)
+		return Customer{}, s.failed(ctx, lim, now, limits)
+	}
+	if err != nil {
 		return Customer{}, err
 	}
-	if !found {
-		hash = dummyHash()
-	}
-	ok, err := verifyPassword(hash, password)
+	ok, err := password.Verify(hash, pw)
 	if err != nil {
 		return Customer{}, fmt.Errorf("customer: account %d: %w", c.ID, err)
 	}
-	if !ok || !found {
-		if err := s.recordFailure(ctx, keys, now); err != nil {
-			return Customer{}, err
-		}
-		return Customer{}, errWrongLogin
+	if !ok {
+		return Customer{}, s.failed(ctx, lim, now, limits)
 	}
-	if acctFailures > 0 {
-		if err := s.DB.InTx(ctx, func(tx *sql.Tx) error { return clearKey(ctx, tx, truncate(accountKey(email))) }); err != nil {
-			return Customer{}, err
+	if counts[0] > 0 { // the account's counter
+		if err := lim.Clear(ctx, limits[0].Key); err != nil {
+			return Customer{}, fmt.Errorf("customer: %w", err)
 		}
 	}
 	return c, nil
+}
+
+// failed counts a failed attempt against every limit and returns the one
+// answer to a wrong email or password.
+func (s *Service) failed(ctx context.Context, lim *loginlimit.Limiter, now time.Time, limits []loginlimit.Limit) error {
+	keys := make([]string, len(limits))
+	for i, l := range limits {
+		keys[i] = l.Key
+	}
+	if err := lim.Fail(ctx, now, keys...); err != nil {
+		return fmt.Errorf("customer: %w", err)
+	}
+	return errWrongLogin
 }
 
 func (s *Service) byEmail(ctx context.Context, email string) (Customer, string, error) {

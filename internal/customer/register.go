@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"agora/internal/fault"
+	"agora/internal/password"
 	"agora/internal/store"
 )
 
@@ -14,14 +15,14 @@ import (
 // "email", "name" and "password" (password: 10 to 128 characters); an email
 // that already has an account gives fault.Conflict with a message that
 // points to login and reset rather than confirming anything else.
-func (s *Service) Register(ctx context.Context, email, name, password string) (Customer, error) {
+func (s *Service) Register(ctx context.Context, email, name, pw string) (Customer, error) {
 	email, name = normEmail(email), strings.TrimSpace(name)
-	if err := join(checkEmail(email), checkText("name", "Name", name, maxName, true), checkPassword(password)); err != nil {
+	if err := join(checkEmail(email), checkText("name", "Name", name, maxName, true), password.Check(pw)); err != nil {
 		return Customer{}, err
 	}
 	// Hash before the transaction: 28 ms of CPU must not hold SQLite's
 	// single writer.
-	hash := hashPassword(password)
+	hash := password.Hash(pw)
 	c := Customer{Email: email, Name: name, CreatedAt: s.now()}
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO customers (email, name, password_hash, created_at)

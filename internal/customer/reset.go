@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"agora/internal/fault"
+	"agora/internal/loginlimit"
 	"agora/internal/mail"
+	"agora/internal/password"
 	"agora/internal/session"
 )
 
@@ -102,13 +104,13 @@ func resetMail(to, name, link string, ttl time.Duration) mail.Message {
 // outstanding token of the account is dropped, and every session of the
 // customer ends (whoever knew the old password is logged out).
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) (Customer, error) {
-	if err := checkPassword(newPassword); err != nil {
+	if err := password.Check(newPassword); err != nil {
 		return Customer{}, err
 	}
 	if raw, err := base64.RawURLEncoding.DecodeString(token); err != nil || len(raw) != tokenBytes {
 		return Customer{}, errBadToken
 	}
-	hash := hashPassword(newPassword) // outside the transaction: CPU, not database, time
+	hash := password.Hash(newPassword) // outside the transaction: CPU, not database, time
 	now := s.now()
 	var id int64
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
@@ -130,7 +132,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM password_resets WHERE customer_id = $1 AND used_at IS NULL`, id); err != nil {
 			return err
 		}
-		if err := clearKey(ctx, tx, truncate(accountKey(email))); err != nil {
+		if err := loginlimit.ClearTx(ctx, tx, accountKey(email)); err != nil {
 			return err
 		}
 		return session.DeleteCustomerTx(ctx, tx, id)

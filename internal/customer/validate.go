@@ -14,8 +14,6 @@ import (
 const (
 	maxEmail       = 254 // RFC 5321 path limit
 	maxName        = 200
-	minPassword    = 10
-	maxPassword    = 128 // hashing cost is flat, but a cap keeps requests small
 	maxAddressLine = 200
 	maxCity        = 100
 	maxPostalCode  = 20
@@ -48,18 +46,6 @@ func checkEmail(email string) *fault.Error {
 	at := strings.LastIndexByte(email, '@')
 	if err != nil || a.Address != email || at < 1 || !strings.Contains(email[at+1:], ".") || strings.ContainsAny(email, " <>\"") {
 		return fault.Field("email", "Enter an email address such as name@example.com.")
-	}
-	return nil
-}
-
-func checkPassword(pw string) *fault.Error {
-	switch n := utf8.RuneCountInString(pw); {
-	case !utf8.ValidString(pw):
-		return fault.Field("password", "Password contains invalid characters.")
-	case n < minPassword:
-		return fault.Field("password", "Password must have at least %d characters.", minPassword)
-	case n > maxPassword:
-		return fault.Field("password", "Password is too long (at most %d characters).", maxPassword)
 	}
 	return nil
 }

@@ -1,0 +1,156 @@
+// Package loginlimit throttles password guessing with failure counters in
+// the login_failures table, so every app instance sees the same counts. A
+// counter is keyed by what it limits (an account, a client address; see
+// Key) and lives for one fixed window from its first failure. Shoppers
+// (internal/customer) and staff (internal/staff) both use it, with keys of
+// their own. It owns login_failures and knows nothing of accounts.
+//
+// Checks and increments are not one atomic step, so a burst of parallel
+// guesses may overshoot a limit by the burst's size; that is still bounded,
+// and the next window starts from the overshoot.
+package loginlimit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"agora/internal/store"
+)
+
+// DefaultWindow is the throttling window when Limiter.Window is zero.
+const DefaultWindow = 15 * time.Minute
+
+// Limiter reads and writes failure counters. The zero Window works.
+type Limiter struct {
+	DB     *store.DB
+	Window time.Duration // how long a counter lives from its first failure; if zero, DefaultWindow
+}
+
+// Limit is one counter and how many failures it allows within a window.
+type Limit struct {
+	Key string // from Key
+	Max int
+}
+
+// maxKey bounds keys built from user input, in bytes.
+const maxKey = 300
+
+// Key is the counter key of value (an email, an address) under kind
+// ("account", "staff:client"…). Input of any length or encoding gives a
+// key the database accepts: invalid UTF-8 is replaced and the key is cut
+// at a character boundary.
+func Key(kind, value string) string {
+	k := strings.ToValidUTF8(kind+":"+value, "\uFFFD")
+	if len(k) <= maxKey {
+		return k
+	}
+	k = k[:maxKey]
+	for !utf8.ValidString(k) {
+		k = k[:len(k)-1]
+	}
+	return k
+}
+
+func (l *Limiter) window() time.Duration {
+	if l.Window > 0 {
+		return l.Window
+	}
+	return DefaultWindow
+}
+
+// Check returns the failure count of each limit's key within its window at
+// now, in the order given, and whether any count has reached its Max.
+func (l *Limiter) Check(ctx context.Context, now time.Time, limits ...Limit) (counts []int, blocked bool, err error) {
+	counts = make([]int, len(limits))
+	for i, lim := range limits {
+		n, err := l.count(ctx, lim.Key, now)
+		if err != nil {
+			return nil, false, err
+		}
+		counts[i] = n
+		if n >= lim.Max {
+			blocked = true
+		}
+	}
+	return counts, blocked, nil
+}
+
+func (l *Limiter) count(ctx context.Context, key string, now time.Time) (int, error) {
+	var n int
+	var start time.Time
+	err := l.DB.QueryRow(ctx, `SELECT failures, window_start FROM login_failures WHERE key = $1`, key).Scan(&n, &start)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("loginlimit: read failures: %w", err)
+	}
+	if !start.After(now.Add(-l.window())) {
+		return 0, nil // the window has passed
+	}
+	return n, nil
+}
+
+// Fail counts one failure at now for each key, starting a new window where
+// the old one has passed, in one transaction.
+func (l *Limiter) Fail(ctx context.Context, now time.Time, keys ...string) error {
+	keys = slices.Clone(keys)
+	slices.Sort(keys) // a fixed lock order, so concurrent failures cannot deadlock
+	keys = slices.Compact(keys)
+	cutoff := now.Add(-l.window())
+	err := l.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2)
+				ON CONFLICT (key) DO UPDATE SET
+					failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END,
+					window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END`,
+				k, now, cutoff)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("loginlimit: record failure: %w", err)
+	}
+	return nil
+}
+
+// Clear forgets key's failures (a successful login clears its account).
+func (l *Limiter) Clear(ctx context.Context, key string) error {
+	return l.DB.InTx(ctx, func(tx *sql.Tx) error { return ClearTx(ctx, tx, key) })
+}
+
+// ClearTx is Clear inside the caller's transaction (a password reset).
+func ClearTx(ctx context.Context, tx *sql.Tx, key string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("loginlimit: clear failures: %w", err)
+	}
+	return nil
+}
+
+// Cleanup deletes counters whose window has passed at now, whatever their
+// kind, and returns how many. Any instance may run it at any time; it is
+// only housekeeping, since expired counters already count as zero.
+func (l *Limiter) Cleanup(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := l.DB.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE window_start <= $1`, now.Add(-l.window()))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("loginlimit: cleanup: %w", err)
+	}
+	return n, nil
+}
