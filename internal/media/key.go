@@ -5,10 +5,10 @@ import "strings"
 // Keys are content-addressed, so a key never changes meaning and every cache
 // may keep it forever:
 //
-//	{sha256 of the original bytes, 64 lowercase hex}.{ext}            the original
-//	{sha256 of the original bytes}-{variant}.{ext}                    a variant
+//	{sha256 of the original's stored bytes, 64 lowercase hex}.{ext}   the original
+//	{the same sha256}-{variant}.{ext}                                 a variant
 //
-// A variant (thumbnail, card, large: a later issue) is derived from the
+// A variant (thumbnail, card, large: see variant.go) is derived from the
 // original by a fixed recipe, so its key follows from the original's key and
 // the recipe's name without a lookup, and a page can link it before it exists.
 // ext is the stored format: png, jpg, gif or webp. Keys are flat (no "/"),

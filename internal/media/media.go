@@ -17,12 +17,16 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/s3blob" // registers "s3://" on blob.DefaultMux
+	_ "gocloud.dev/blob/s3blob" // registers "s3://" on blob.DefaultMux, for URLs without credentials
 )
 
 // Store is a media bucket. It is safe for concurrent use.
 type Store struct {
 	bucket *blob.Bucket
+	// decodes holds a token per image being decoded by Upload: a 40 MP
+	// photo takes 160 MB and more while it is processed, so a burst of
+	// uploads waits its turn instead of exhausting memory.
+	decodes chan struct{}
 	// Logger receives serving errors (5xx). If nil, slog.Default() is used.
 	Logger *slog.Logger
 }
@@ -33,7 +37,8 @@ type Store struct {
 //   - a plain path such as "./agora-data/media", read as a directory (see DirURL);
 //   - "s3://bucket?endpoint=…&region=…&use_path_style=true": an S3-compatible
 //     bucket, with the query parameters of gocloud.dev/blob/s3blob; credentials
-//     come from the usual AWS environment variables and files.
+//     come from the usual AWS environment variables and files, or from the
+//     URL itself: s3://ACCESS_KEY:SECRET@bucket?… (see openS3).
 func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if rawURL == "" {
 		return nil, errors.New("media: no media location given: use --media file:///DIR or --media s3://BUCKET?endpoint=…&region=…")
@@ -53,11 +58,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	case "file":
 		return openDir(u)
 	case "s3":
-		b, err := blob.OpenBucket(ctx, rawURL)
+		b, err := openS3(ctx, u)
 		if err != nil {
 			return nil, fmt.Errorf("media: open %s: %w", redact(rawURL), err)
 		}
-		return &Store{bucket: b}, nil
+		return newStore(b), nil
 	default:
 		return nil, fmt.Errorf("media: unsupported media location %q: use file:///DIR, a directory path, or s3://BUCKET", redact(rawURL))
 	}
@@ -87,7 +92,14 @@ func openDir(u *url.URL) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media: open media directory %s: %w", dir, err)
 	}
-	return &Store{bucket: b}, nil
+	return newStore(b), nil
+}
+
+// maxDecodes bounds concurrent decodes per Store (see Store.decodes).
+const maxDecodes = 2
+
+func newStore(b *blob.Bucket) *Store {
+	return &Store{bucket: b, decodes: make(chan struct{}, maxDecodes)}
 }
 
 // DirURL turns a directory path into the file:// URL Open takes, made

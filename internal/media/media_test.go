@@ -18,9 +18,8 @@ import (
 	"agora/internal/fault"
 )
 
-// These tests run against a directory bucket. The same Store over a real
-// S3-compatible server (Versity Gateway) is tested in a later issue; there is
-// deliberately no fake S3 here.
+// These tests run against a directory bucket and a real S3-compatible server
+// (Versity Gateway, through eachBackend); there is deliberately no fake S3.
 
 func openTemp(t *testing.T) (*Store, string) {
 	t.Helper()
@@ -65,7 +64,12 @@ func encoded(t *testing.T, format string) []byte {
 
 func TestPutStoresImagesUnderTheirContentKey(t *testing.T) {
 	t.Parallel()
-	s, dir := openTemp(t)
+	eachBackend(t, func(t *testing.T, s *Store, dir string) {
+		testPutStores(t, s, dir)
+	})
+}
+
+func testPutStores(t *testing.T, s *Store, dir string) {
 	ctx := context.Background()
 	for _, format := range []string{"png", "jpg", "gif", "webp"} {
 		t.Run(format, func(t *testing.T) {
@@ -91,7 +95,10 @@ func TestPutStoresImagesUnderTheirContentKey(t *testing.T) {
 
 func TestPutDoesNotRewriteAnExistingKey(t *testing.T) {
 	t.Parallel()
-	s, dir := openTemp(t)
+	eachBackend(t, testPutDoesNotRewrite)
+}
+
+func testPutDoesNotRewrite(t *testing.T, s *Store, dir string) {
 	ctx := context.Background()
 	data := encoded(t, "png")
 	key, err := s.Put(ctx, data)
@@ -110,9 +117,12 @@ func TestPutDoesNotRewriteAnExistingKey(t *testing.T) {
 		t.Fatalf("the object was rewritten (mtime %v, err %v)", fi.ModTime(), err)
 	}
 	// Writes go through a temporary file renamed into place: none is left.
+	if got := objects(t, s); len(got) != 1 || got[0] != key {
+		t.Errorf("bucket holds %q; want only %q", got, key)
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if name := e.Name(); name != key && name != key+".attrs" {
+		if name := e.Name(); name != key && name != key+".attrs" && !e.IsDir() {
 			t.Errorf("unexpected file %q in the bucket", name)
 		}
 	}
@@ -120,7 +130,10 @@ func TestPutDoesNotRewriteAnExistingKey(t *testing.T) {
 
 func TestPutRefusesWhatIsNotAnImage(t *testing.T) {
 	t.Parallel()
-	s, dir := openTemp(t)
+	eachBackend(t, testPutRefuses)
+}
+
+func testPutRefuses(t *testing.T, s *Store, _ string) {
 	png := encoded(t, "png")
 	tests := []struct {
 		name string
@@ -142,8 +155,8 @@ func TestPutRefusesWhatIsNotAnImage(t *testing.T) {
 			}
 		})
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("refused uploads left %d files in the bucket", len(entries))
+	if got := objects(t, s); len(got) != 0 {
+		t.Errorf("refused uploads left %q in the bucket", got)
 	}
 }
 
@@ -236,12 +249,15 @@ func TestOpen(t *testing.T) {
 		{"relative file URL", "file://media", "names host", ""},
 		{"unknown scheme", "gs://bucket", "unsupported media location", ""},
 		{"empty", "", "no media location", ""},
+		{"s3 access key without secret", "s3://AKIAKEY@bucket?region=us-east-1", "ACCESS_KEY:SECRET@", ""},
+		{"s3 bad parameter, secret hidden", "s3://AKIAKEY:s3cr3t%2Fvalue@bucket?region=us-east-1&colour=blue", "unknown query parameter", ""},
+		{"s3 bad use_path_style", "s3://AKIAKEY:s3cr3t%2Fvalue@bucket?use_path_style=maybe", "use_path_style", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Open(context.Background(), tt.url)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "s3cr3t") {
 					t.Fatalf("Open(%q) error = %v; want one line containing %q", tt.url, err, tt.wantErr)
 				}
 				return

@@ -11,11 +11,8 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 
-	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 	_ "golang.org/x/image/webp"
 
-	"agora/internal/cachehdr"
 	"agora/internal/fault"
 )
 
@@ -28,10 +25,13 @@ const MaxPixels = 40_000_000
 // Formats registered by other packages (bmp, tiff…) are not in it: refused.
 var formatExt = map[string]string{"png": "png", "jpeg": "jpg", "gif": "gif", "webp": "webp"}
 
-// Put stores an image and returns its key: the SHA-256 of data plus the
+// Put stores trusted image bytes as they are (the seed's generated pictures:
+// no metadata to strip, no variants) and returns its key: the SHA-256 of
+// data plus the
 // extension of its format. The format is read from the bytes, never from a
 // name, and the image header must parse: anything but PNG, JPEG, GIF or WebP
 // is refused with fault.Invalid. Storing the same bytes twice is one write.
+// Uploads from people go through Upload instead.
 // Writes are atomic: fileblob writes a temporary file and renames it, S3 makes
 // an object visible only when its upload completes.
 func (s *Store) Put(ctx context.Context, data []byte) (string, error) {
@@ -53,16 +53,8 @@ func (s *Store) Put(ctx context.Context, data []byte) (string, error) {
 	if exists {
 		return key, nil
 	}
-	err = s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{
-		ContentType: contentTypes[ext],
-		// For a CDN or browser reading the bucket directly.
-		CacheControl: cachehdr.Immutable,
-		// A concurrent Put of the same bytes may win the race; its object is
-		// identical, so losing is success.
-		IfNotExist: true,
-	})
-	if err != nil && gcerrors.Code(err) != gcerrors.FailedPrecondition {
-		return "", fmt.Errorf("media: write %s: %w", key, err)
+	if err := s.write(ctx, key, data); err != nil {
+		return "", err
 	}
 	return key, nil
 }

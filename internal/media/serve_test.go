@@ -16,16 +16,15 @@ import (
 	"agora/internal/cachehdr"
 )
 
-// serveTemp starts a server with the store mounted as the app mounts it.
-func serveTemp(t *testing.T) (*Store, string, *httptest.Server) {
+// serve starts a server with the store mounted as the app mounts it.
+func serve(t *testing.T, s *Store) *httptest.Server {
 	t.Helper()
-	s, dir := openTemp(t)
 	mux := http.NewServeMux()
 	mux.Handle("GET /media/{key}", s.Handler())
 	mux.Handle("/stripped/", http.StripPrefix("/stripped/", s.Handler()))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return s, dir, srv
+	return srv
 }
 
 func do(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte) {
@@ -51,7 +50,11 @@ func do(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte
 
 func TestHandlerServesStoredMedia(t *testing.T) {
 	t.Parallel()
-	s, _, srv := serveTemp(t)
+	eachBackend(t, testHandlerServes)
+}
+
+func testHandlerServes(t *testing.T, s *Store, _ string) {
+	srv := serve(t, s)
 	data := encoded(t, "jpg")
 	key, err := s.Put(context.Background(), data)
 	if err != nil {
@@ -92,7 +95,11 @@ func TestHandlerServesStoredMedia(t *testing.T) {
 
 func TestHandlerMissingAndHostileKeys(t *testing.T) {
 	t.Parallel()
-	s, dir, srv := serveTemp(t)
+	eachBackend(t, testHandlerHostile)
+}
+
+func testHandlerHostile(t *testing.T, s *Store, dir string) {
+	srv := serve(t, s)
 	const secret = "TOP-SECRET-CONTENT"
 	// A file beside the bucket, and files inside it whose names are not keys:
 	// none of them may ever be served.
@@ -145,7 +152,11 @@ func TestHandlerMissingAndHostileKeys(t *testing.T) {
 
 func TestHandlerReportsBucketFailure(t *testing.T) {
 	t.Parallel()
-	s, _, srv := serveTemp(t)
+	eachBackend(t, testHandlerBucketFailure)
+}
+
+func testHandlerBucketFailure(t *testing.T, s *Store, _ string) {
+	srv := serve(t, s)
 	var logged bytes.Buffer
 	s.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	key, err := s.Put(context.Background(), encoded(t, "gif"))

@@ -1,0 +1,59 @@
+package media
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"agora/internal/store"
+	"agora/internal/store/storetest"
+)
+
+func TestRecordTx(t *testing.T) {
+	t.Parallel()
+	hex := strings.Repeat("ab", 32)
+	u := Upload{
+		Key: hex + ".jpg", URL: "/media/" + hex + ".jpg", ContentType: "image/jpeg", Width: 1500, Height: 1000, Bytes: 123456,
+		Variants: map[string]string{"thumbnail": hex + "-thumbnail.jpg", "card": hex + "-card.jpg", "large": hex + "-large.jpg"},
+	}
+	first := time.Date(2030, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		record := func(u Upload, now time.Time) error {
+			return db.InTx(ctx, func(tx *sql.Tx) error { return RecordTx(ctx, tx, u, now) })
+		}
+		if err := record(u, first); err != nil {
+			t.Fatalf("RecordTx: %v", err)
+		}
+		// The same upload again (idempotent): the first row stays.
+		if err := record(u, first.Add(time.Hour)); err != nil {
+			t.Fatalf("RecordTx again: %v", err)
+		}
+		var ct, variants string
+		var w, h int
+		var n int64
+		var created time.Time
+		var count int
+		err := db.QueryRow(ctx, `SELECT content_type, width, height, bytes, variants, created_at, (SELECT count(*) FROM media) FROM media WHERE key = $1`, u.Key).
+			Scan(&ct, &w, &h, &n, &variants, &created, &count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if count != 1 || ct != u.ContentType || w != 1500 || h != 1000 || n != 123456 || !created.Equal(first) {
+			t.Errorf("row: %d rows, %s %d×%d %d bytes at %v", count, ct, w, h, n, created)
+		}
+		want := `{"card":"` + hex + `-card.jpg","large":"` + hex + `-large.jpg","thumbnail":"` + hex + `-thumbnail.jpg"}`
+		if variants != want {
+			t.Errorf("variants %s, want %s", variants, want)
+		}
+
+		for _, bad := range []string{"", "../../etc/passwd", u.Variants["card"]} {
+			if err := record(Upload{Key: bad}, first); err == nil {
+				t.Errorf("RecordTx(%q) recorded a key that is not an original's", bad)
+			}
+		}
+	})
+}
