@@ -144,6 +144,8 @@ type Summary struct {
 	Stock      int
 	ImageKey   string
 	CreatedAt  time.Time
+	// Status is filled by AdminList only: shoppers' listings are all active.
+	Status string
 }
 
 // Availability of the listed product.

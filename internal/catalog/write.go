@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"agora/internal/cachehdr"
 	"agora/internal/fault"
 	"agora/internal/store"
 )
@@ -20,6 +22,11 @@ const (
 	MaxDescriptionLen = 20000
 	MaxVariants       = 100
 	MaxImages         = 30
+	// MaxStock and MaxPriceCents keep sums and totals inside the database's
+	// integer columns (products.stock is a 32-bit sum over MaxVariants).
+	MaxStock      = 10_000_000
+	MaxPriceCents = 10_000_000_000
+	MaxSKULen     = 64
 )
 
 // NewCategory is the input of CreateCategory.
@@ -70,6 +77,9 @@ func (c *Catalog) CreateCategory(ctx context.Context, nc NewCategory) (Category,
 	if !ValidSlug(nc.Slug) {
 		return Category{}, fault.Field("slug", "A slug is lower-case letters, digits and single hyphens, at most %d characters.", MaxSlugLen)
 	}
+	if err := checkPosition(nc.Position); err != nil {
+		return Category{}, err
+	}
 	cat := Category{ParentID: nc.ParentID, Slug: nc.Slug, Name: nc.Name, Description: nc.Description, Position: nc.Position}
 	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
 		parentPath := "/"
@@ -97,7 +107,9 @@ func (c *Catalog) CreateCategory(ctx context.Context, nc NewCategory) (Category,
 		if _, err := tx.ExecContext(ctx, `UPDATE categories SET path = $1 WHERE id = $2`, path, cat.ID); err != nil {
 			return fmt.Errorf("catalog: category path: %w", err)
 		}
-		return nil
+		// The tree, the navigation and the parent's list of subcategories
+		// gain an entry: all pages tagged "categories". No listing changes.
+		return c.purge(ctx, tx, []string{cachehdr.TagCategories})
 	})
 	return cat, err
 }
@@ -137,15 +149,31 @@ func (c *Catalog) CreateProducts(ctx context.Context, nps []NewProduct) ([]int64
 			return err
 		}
 		defer w.close()
+		home, err := homeShelves(ctx, tx)
+		if err != nil {
+			return err
+		}
 		now := c.now()
+		var tags cachehdr.Tags
 		for i := range nps {
-			id, err := w.insertProduct(ctx, &nps[i], now)
+			id, listed, err := w.insertProduct(ctx, &nps[i], now)
 			if err != nil {
 				return err
 			}
 			ids = append(ids, id)
+			// A new active product appears on its page and in every
+			// listing it is in; drafts and archived ones nowhere.
+			if nps[i].Status == "active" {
+				tags.Add(cachehdr.ProductTag(id))
+				for _, cid := range listed {
+					tags.Add(cachehdr.CategoryTag(cid))
+				}
+			}
 		}
-		return nil
+		if err := addHomeTag(ctx, tx, home, &tags); err != nil {
+			return err
+		}
+		return c.purge(ctx, tx, tags.List())
 	})
 	if err != nil {
 		return nil, err
@@ -177,6 +205,12 @@ func (np *NewProduct) normalize() error {
 	default:
 		return fault.Field("status", "Status must be active, draft or archived.")
 	}
+	if err := checkPosition(np.Position); err != nil {
+		return err
+	}
+	if err := checkCategoryIDs(np.CategoryIDs); err != nil {
+		return err
+	}
 	if len(np.Variants) == 0 || len(np.Variants) > MaxVariants {
 		return fault.Field("variants", "A product needs between 1 and %d variants.", MaxVariants)
 	}
@@ -185,29 +219,35 @@ func (np *NewProduct) normalize() error {
 	}
 	for i := range np.Variants {
 		v := &np.Variants[i]
-		if v.Currency == "" {
-			v.Currency = "EUR"
-		}
 		if v.Name == "" {
 			v.Name = np.Name
 		}
-		switch {
-		case strings.TrimSpace(v.SKU) == "" || len(v.SKU) > 64 || !utf8.ValidString(v.SKU):
-			return fault.Field("variants.sku", "Variant %d needs a SKU of at most 64 characters.", i+1)
-		case v.PriceCents < 0:
-			return fault.Field("variants.price_cents", "Variant %s: the price cannot be negative.", v.SKU)
-		case v.Stock < 0:
-			return fault.Field("variants.stock", "Variant %s: stock cannot be negative.", v.SKU)
-		case len(v.Currency) != 3 || strings.ToUpper(v.Currency) != v.Currency:
-			return fault.Field("variants.currency", "Variant %s: currency must be a three-letter ISO code such as EUR.", v.SKU)
-		case v.Currency != np.Variants[0].Currency:
-			return fault.Field("variants.currency", "All variants of a product must share one currency.")
-		}
-		if err := checkText("variants.name", v.Name, MaxNameLen, true); err != nil {
+		if err := v.normalize(fmt.Sprintf("Variant %d", i+1), np.Variants[0].Currency); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// normalize fills a variant's defaults and validates it; label names it in
+// messages ("Variant 2") and currency is the product's ("" for the first).
+func (v *NewVariant) normalize(label, currency string) error {
+	if v.Currency == "" {
+		v.Currency = cmp.Or(currency, "EUR")
+	}
+	switch {
+	case strings.TrimSpace(v.SKU) == "" || len(v.SKU) > MaxSKULen || !utf8.ValidString(v.SKU) || strings.ContainsRune(v.SKU, 0):
+		return fault.Field("variants.sku", "%s needs a SKU of at most %d characters.", label, MaxSKULen)
+	case v.PriceCents < 0 || v.PriceCents > MaxPriceCents:
+		return fault.Field("variants.price_cents", "Variant %s: the price must be between 0 and %d cents.", v.SKU, int64(MaxPriceCents))
+	case v.Stock < 0 || v.Stock > MaxStock:
+		return fault.Field("variants.stock", "Variant %s: stock must be between 0 and %d.", v.SKU, MaxStock)
+	case len(v.Currency) != 3 || strings.ToUpper(v.Currency) != v.Currency:
+		return fault.Field("variants.currency", "Variant %s: currency must be a three-letter ISO code such as EUR.", v.SKU)
+	case currency != "" && v.Currency != currency:
+		return fault.Field("variants.currency", "All variants of a product must share one currency.")
+	}
+	return checkText("variants.name", v.Name, MaxNameLen, true)
 }
 
 func checkText(field, s string, max int, required bool) error {
@@ -244,16 +284,8 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
 		{&w.image, `INSERT INTO product_images (product_id, position, media_key, alt, width, height)
 			VALUES ($1, $2, $3, $4, $5, $6)`},
 		{&w.link, `INSERT INTO product_categories (product_id, category_id) VALUES ($1, $2)`},
-		{&w.clear, `DELETE FROM category_listing WHERE product_id = $1`},
-		// A product is listed under its categories and all their ancestors:
-		// an ancestor's path is a prefix of the descendant's.
-		{&w.listing, `INSERT INTO category_listing (category_id, product_id, rank, price_cents, created_at, name_key)
-			SELECT DISTINCT a.id, p.id, p.rank, p.price_cents, p.created_at, p.name_key
-			FROM products p
-			JOIN product_categories pc ON pc.product_id = p.id
-			JOIN categories c ON c.id = pc.category_id
-			JOIN categories a ON c.path LIKE a.path || '%'
-			WHERE p.id = $1 AND p.status = 'active'`},
+		{&w.clear, clearListingSQL},
+		{&w.listing, fillListingSQL},
 	}
 	for _, s := range stmts {
 		st, err := tx.PrepareContext(ctx, s.sql)
@@ -285,7 +317,9 @@ func rankOf(featured bool, position int) int {
 // NameKey folds a name for sorting by name.
 func NameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now time.Time) (int64, error) {
+// insertProduct adds one product and returns its id and the categories it
+// is now listed under.
+func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now time.Time) (int64, []int64, error) {
 	created := np.CreatedAt
 	if created.IsZero() {
 		created = now
@@ -304,52 +338,70 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 	err := w.product.QueryRowContext(ctx, np.Slug, np.Name, np.Description, np.Brand, np.Status, np.Featured, np.Position,
 		price, np.Variants[0].Currency, stock, imageKey, rankOf(np.Featured, np.Position), NameKey(np.Name), created, now).Scan(&id)
 	if store.IsUniqueViolation(err) {
-		return 0, fault.Field("slug", "The slug %q is already used by another product.", np.Slug)
+		return 0, nil, fault.Field("slug", "The slug %q is already used by another product.", np.Slug)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("catalog: insert product %q: %w", np.Slug, err)
+		return 0, nil, fmt.Errorf("catalog: insert product %q: %w", np.Slug, err)
 	}
 	for i, v := range np.Variants {
 		opts, err := json.Marshal(nonNil(v.Options))
 		if err != nil {
-			return 0, fmt.Errorf("catalog: options: %w", err)
+			return 0, nil, fmt.Errorf("catalog: options: %w", err)
 		}
 		_, err = w.variant.ExecContext(ctx, id, v.SKU, v.Name, string(opts), v.PriceCents, v.Currency, v.Stock, i)
 		if store.IsUniqueViolation(err) {
-			return 0, fault.Field("variants.sku", "The SKU %q is already used.", v.SKU)
+			return 0, nil, fault.Field("variants.sku", "The SKU %q is already used.", v.SKU)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("catalog: insert variant %q: %w", v.SKU, err)
+			return 0, nil, fmt.Errorf("catalog: insert variant %q: %w", v.SKU, err)
 		}
 	}
 	for i, img := range np.Images {
 		if _, err := w.image.ExecContext(ctx, id, i, img.Key, img.Alt, img.Width, img.Height); err != nil {
-			return 0, fmt.Errorf("catalog: insert image: %w", err)
+			return 0, nil, fmt.Errorf("catalog: insert image: %w", err)
 		}
 	}
 	for _, cid := range dedupe(np.CategoryIDs) {
 		_, err := w.link.ExecContext(ctx, id, cid)
 		if store.IsForeignKeyViolation(err) {
-			return 0, fault.Field("category_ids", "The category %d does not exist.", cid)
+			return 0, nil, fault.Field("category_ids", "The category %d does not exist.", cid)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("catalog: link category: %w", err)
+			return 0, nil, fmt.Errorf("catalog: link category: %w", err)
 		}
 	}
-	return id, w.refreshListing(ctx, id)
+	listed, err := w.refreshListing(ctx, id)
+	return id, listed, err
 }
 
+// The SQL of refreshing a product's rows of category_listing. A product is
+// listed under its categories and all their ancestors (an ancestor's path is
+// a prefix of the descendant's), and only while active.
+const (
+	clearListingSQL = `DELETE FROM category_listing WHERE product_id = $1`
+	fillListingSQL  = listingInsertSQL + ` WHERE p.id = $1 AND p.status = 'active' RETURNING category_id`
+	// listingInsertSQL lists the products its WHERE clause selects.
+	listingInsertSQL = `INSERT INTO category_listing (category_id, product_id, rank, price_cents, created_at, name_key)
+		SELECT DISTINCT a.id, p.id, p.rank, p.price_cents, p.created_at, p.name_key
+		FROM products p
+		JOIN product_categories pc ON pc.product_id = p.id
+		JOIN categories c ON c.id = pc.category_id
+		JOIN categories a ON c.path LIKE a.path || '%'`
+)
+
 // refreshListing rewrites a product's rows of category_listing from its
-// current categories, status and sort keys; every writer that changes one of
-// those calls it in the same transaction.
-func (w *productWriter) refreshListing(ctx context.Context, id int64) error {
+// current categories, status and sort keys, and returns the categories it
+// is listed under, in id order; every writer that changes one of those
+// calls it (or relist) in the same transaction.
+func (w *productWriter) refreshListing(ctx context.Context, id int64) ([]int64, error) {
 	if _, err := w.clear.ExecContext(ctx, id); err != nil {
-		return fmt.Errorf("catalog: clear listing: %w", err)
+		return nil, fmt.Errorf("catalog: clear listing: %w", err)
 	}
-	if _, err := w.listing.ExecContext(ctx, id); err != nil {
-		return fmt.Errorf("catalog: listing: %w", err)
+	rows, err := w.listing.QueryContext(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: listing: %w", err)
 	}
-	return nil
+	return sortedIDs(scanIDs(rows, "listing"))
 }
 
 func nonNil(o []Option) []Option {

@@ -1,0 +1,226 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"agora/internal/cachehdr"
+	"agora/internal/fault"
+	"agora/internal/store"
+)
+
+// VariantPatch changes some of a variant's fields; nil fields stay as they
+// are.
+type VariantPatch struct {
+	PriceCents *int64
+	Stock      *int
+	Name, SKU  *string
+	Options    *[]Option
+}
+
+// MaxOptions bounds the options of one variant.
+const MaxOptions = 10
+
+func checkOptions(opts []Option) error {
+	if len(opts) > MaxOptions {
+		return fault.Field("options", "A variant has at most %d options.", MaxOptions)
+	}
+	for _, o := range opts {
+		if err := checkText("options.name", o.Name, MaxNameLen, true); err != nil {
+			return err
+		}
+		if err := checkText("options.value", o.Value, MaxNameLen, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateVariant applies p to variant id and returns it as it now is. The
+// product's price (the lowest variant's) and stock (the sum) follow in the
+// same transaction. The product page is purged when what it shows changes:
+// price, name, SKU or options, or stock only when the availability class
+// of the variant or of the product changes.
+func (c *Catalog) UpdateVariant(ctx context.Context, id int64, p VariantPatch) (Variant, error) {
+	var out Variant
+	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		cur, err := readVariant(ctx, tx, id, c.forUpdate())
+		if err != nil {
+			return err
+		}
+		next := cur
+		set(&next.PriceCents, p.PriceCents)
+		set(&next.Stock, p.Stock)
+		set(&next.Name, p.Name)
+		set(&next.SKU, p.SKU)
+		if p.Options != nil {
+			next.Options = nonNil(*p.Options)
+		}
+		nv := NewVariant{SKU: next.SKU, Name: next.Name, Options: next.Options, PriceCents: next.PriceCents,
+			Currency: next.Currency, Stock: next.Stock}
+		if err := nv.normalize("The variant", next.Currency); err != nil {
+			return unprefix(err)
+		}
+		if err := checkOptions(next.Options); err != nil {
+			return err
+		}
+		out = next
+		shown := cur.PriceCents != next.PriceCents || cur.Name != next.Name || cur.SKU != next.SKU ||
+			!slices.Equal(cur.Options, next.Options)
+		if !shown && cur.Stock == next.Stock {
+			return nil
+		}
+		opts, err := json.Marshal(next.Options)
+		if err != nil {
+			return fmt.Errorf("catalog: options: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE variants SET sku = $1, name = $2, options = $3, price_cents = $4, stock = $5
+			WHERE id = $6`, next.SKU, next.Name, string(opts), next.PriceCents, next.Stock, id)
+		if store.IsUniqueViolation(err) {
+			return fault.Field("sku", "The SKU %q is already used.", next.SKU)
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: update variant %d: %w", id, err)
+		}
+		tot, err := c.retotal(ctx, tx, cur.ProductID, cur.PriceCents != next.PriceCents)
+		if err != nil {
+			return err
+		}
+		var tags cachehdr.Tags
+		classChanged := AvailabilityOf(cur.Stock) != AvailabilityOf(next.Stock) ||
+			AvailabilityOf(tot.stockBefore) != AvailabilityOf(tot.stock)
+		if tot.active && (shown || classChanged) {
+			tags.Add(cachehdr.ProductTag(cur.ProductID))
+		}
+		return c.purge(ctx, tx, tags.List())
+	})
+	return out, err
+}
+
+// AddVariant adds a variant to product productID, after its others. The
+// currency defaults to the product's and must match it.
+func (c *Catalog) AddVariant(ctx context.Context, productID int64, v NewVariant) (Variant, error) {
+	if err := checkOptions(v.Options); err != nil {
+		return Variant{}, err
+	}
+	var out Variant
+	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		var name, currency string
+		var count, last int
+		err := tx.QueryRowContext(ctx, `SELECT p.name, p.currency, count(v.id), COALESCE(max(v.position), -1)
+			FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1 GROUP BY p.id, p.name, p.currency`,
+			productID).Scan(&name, &currency, &count, &last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoProduct(productID)
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: product %d: %w", productID, err)
+		}
+		if count >= MaxVariants {
+			return fault.Field("variants", "A product has at most %d variants.", MaxVariants)
+		}
+		if v.Name == "" {
+			v.Name = name
+		}
+		if err := v.normalize("The variant", currency); err != nil {
+			return unprefix(err)
+		}
+		opts, err := json.Marshal(nonNil(v.Options))
+		if err != nil {
+			return fmt.Errorf("catalog: options: %w", err)
+		}
+		out = Variant{ProductID: productID, SKU: v.SKU, Name: v.Name, Options: nonNil(v.Options),
+			PriceCents: v.PriceCents, Currency: v.Currency, Stock: v.Stock}
+		err = tx.QueryRowContext(ctx, `INSERT INTO variants (product_id, sku, name, options, price_cents, currency, stock, position)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			productID, v.SKU, v.Name, string(opts), v.PriceCents, v.Currency, v.Stock, last+1).Scan(&out.ID)
+		if store.IsUniqueViolation(err) {
+			return fault.Field("sku", "The SKU %q is already used.", v.SKU)
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: insert variant %q: %w", v.SKU, err)
+		}
+		tot, err := c.retotal(ctx, tx, productID, true)
+		if err != nil {
+			return err
+		}
+		var tags cachehdr.Tags
+		if tot.active {
+			tags.Add(cachehdr.ProductTag(productID))
+		}
+		return c.purge(ctx, tx, tags.List())
+	})
+	return out, err
+}
+
+// totals is a product's denormalized stock around a variant change.
+type totals struct {
+	active             bool
+	stockBefore, stock int
+}
+
+// retotal recomputes the product's price (lowest variant price) and stock
+// (sum over variants) after its variants changed in tx, and its listing
+// rows when the price may have changed.
+//
+// The product row is locked first (by the first UPDATE), and the sums are
+// read by a second statement: on PostgreSQL (READ COMMITTED) that statement
+// sees every variant change committed by whoever held the row before, and a
+// checkout still in flight applies its own stock delta after us (it locks
+// variants, then products, the same order as here, so neither deadlocks).
+func (c *Catalog) retotal(ctx context.Context, tx *sql.Tx, productID int64, priceChanged bool) (totals, error) {
+	var t totals
+	var status string
+	err := tx.QueryRowContext(ctx, `UPDATE products SET updated_at = $1 WHERE id = $2 RETURNING status, stock`,
+		c.now(), productID).Scan(&status, &t.stockBefore)
+	if err != nil {
+		return t, fmt.Errorf("catalog: product %d: %w", productID, err)
+	}
+	t.active = status == "active"
+	err = tx.QueryRowContext(ctx, `UPDATE products SET
+		price_cents = (SELECT COALESCE(min(price_cents), 0) FROM variants WHERE product_id = $1),
+		stock = (SELECT COALESCE(sum(stock), 0) FROM variants WHERE product_id = $1)
+		WHERE id = $1 RETURNING stock`, productID).Scan(&t.stock)
+	if err != nil {
+		return t, fmt.Errorf("catalog: totals of product %d: %w", productID, err)
+	}
+	if priceChanged {
+		_, err = relist(ctx, tx, productID)
+	}
+	return t, err
+}
+
+func readVariant(ctx context.Context, tx *sql.Tx, id int64, lock string) (Variant, error) {
+	var v Variant
+	var opts string
+	err := tx.QueryRowContext(ctx, `SELECT id, product_id, sku, name, options, price_cents, currency, stock
+		FROM variants WHERE id = $1`+lock, id).
+		Scan(&v.ID, &v.ProductID, &v.SKU, &v.Name, &opts, &v.PriceCents, &v.Currency, &v.Stock)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fault.New(fault.NotFound, "There is no variant with id %d.", id)
+	}
+	if err != nil {
+		return v, fmt.Errorf("catalog: variant %d: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(opts), &v.Options); err != nil {
+		return v, fmt.Errorf("catalog: options of variant %d: %w", id, err)
+	}
+	v.Options = nonNil(v.Options)
+	return v, nil
+}
+
+// unprefix names a field of NewVariant.normalize as the variant's own
+// ("price_cents", not "variants.price_cents"): the variant endpoints take
+// one variant, not a product's list.
+func unprefix(err error) error {
+	var f *fault.Error
+	if errors.As(err, &f) && strings.HasPrefix(f.Field, "variants.") {
+		return fault.Field(strings.TrimPrefix(f.Field, "variants."), "%s", f.Message)
+	}
+	return err
+}
