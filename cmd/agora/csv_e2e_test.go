@@ -1,0 +1,131 @@
+package main_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"agora/internal/store"
+	"agora/internal/store/storetest"
+)
+
+const csvHeader = "handle,name,description,brand,status,featured,categories,sku,variant_name,option1_name,option1_value,option2_name,option2_value,price,currency,stock,images\n"
+
+func writeCSV(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// exportedSKUs runs agora export and returns the SKUs of its rows.
+func exportedSKUs(t *testing.T, db string) []string {
+	t.Helper()
+	code, out, errOut := run(t, "export", "--db", db)
+	if code != 0 || !strings.HasPrefix(out, "\ufeff"+csvHeader) {
+		t.Fatalf("agora export: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var skus []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		skus = append(skus, strings.Split(line, ",")[7])
+	}
+	return skus
+}
+
+func TestImportCommand(t *testing.T) {
+	t.Parallel()
+	good := csvHeader +
+		"linen-shirt,Linen Shirt,Light.,Acme,,,,LS-S,,Size,S,,,49.90,EUR,12,\n" +
+		"linen-shirt,,,,,,,LS-M,,Size,M,,,49.90,EUR,3,\n" +
+		"mug,Mug,,,draft,,,MUG-1,,,,,,9.00,EUR,0,\n"
+	var bad strings.Builder
+	bad.WriteString(csvHeader)
+	for i := range 60 {
+		fmt.Fprintf(&bad, "p-%d,Product %d,,,,,,P-%d,,,,,,\"12,5€\",EUR,1,\n", i, i, i)
+	}
+	mixed := csvHeader +
+		"cap,Cap,,,,,,CAP-1,,,,,,7.00,EUR,1,\n" +
+		"bag,Bag,,,,,,BAG-1,,,,,,abc,EUR,1,\n"
+
+	for _, dialect := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(dialect), func(t *testing.T) {
+			t.Parallel()
+			db := storetest.URL(t, dialect)
+			if code, _, errOut := run(t, "migrate", "--db", db); code != 0 {
+				t.Fatalf("migrate: %s", errOut)
+			}
+			goodFile := writeCSV(t, "good.csv", good)
+
+			// A dry run, flags after the file: checked, nothing written.
+			code, out, errOut := run(t, "import", goodFile, "--dry-run", "--db", db)
+			if code != 0 || !strings.Contains(out, "dry run: 2 products (3 variants) would be imported") {
+				t.Errorf("dry run: exit %d\n%s\n%s", code, out, errOut)
+			}
+			if skus := exportedSKUs(t, db); len(skus) != 0 {
+				t.Errorf("a dry run wrote %v", skus)
+			}
+
+			// 60 bad rows: the first 50 listed, the rest counted, nothing written.
+			code, _, errOut = run(t, "import", "--db", db, writeCSV(t, "bad.csv", bad.String()))
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if code != 1 || len(lines) != 52 ||
+				!strings.HasPrefix(lines[0], `row 2, price: The price "12,5€" has a currency sign`) ||
+				lines[50] != "… and 10 more problems" ||
+				!strings.Contains(lines[51], "nothing was imported") {
+				t.Errorf("bad file: exit %d, %d lines\n%s", code, len(lines), errOut)
+			}
+
+			code, out, errOut = run(t, "import", goodFile, "--db", db)
+			if code != 0 || !strings.Contains(out, "imported 2 products (3 variants)") || errOut != "" {
+				t.Errorf("import: exit %d\n%s\n%s", code, out, errOut)
+			}
+			if skus := exportedSKUs(t, db); strings.Join(skus, " ") != "LS-S LS-M MUG-1" {
+				t.Errorf("exported SKUs %v", skus)
+			}
+
+			// Again: every handle is taken now, so nothing is imported.
+			code, _, errOut = run(t, "import", goodFile, "--db", db)
+			if code != 1 || !strings.Contains(errOut, `row 2, handle: The handle "linen-shirt" is already used`) {
+				t.Errorf("second import: exit %d\n%s", code, errOut)
+			}
+
+			code, out, errOut = run(t, "import", "--skip-invalid", "--db", db, writeCSV(t, "mixed.csv", mixed))
+			if code != 1 || !strings.Contains(out, "imported 1 product (1 variant)") ||
+				!strings.Contains(errOut, `row 3, price: The price "abc" is not a number`) ||
+				!strings.Contains(errOut, "1 of 2 rows were skipped") {
+				t.Errorf("skip invalid: exit %d\n%s\n%s", code, out, errOut)
+			}
+			if skus := exportedSKUs(t, db); len(skus) != 4 || skus[3] != "CAP-1" {
+				t.Errorf("exported SKUs %v", skus)
+			}
+		})
+	}
+}
+
+func TestImportExportCommandLineMistakes(t *testing.T) {
+	t.Parallel()
+	db := storetest.URL(t, store.SQLite)
+	for _, tc := range []struct {
+		args []string
+		code int
+		text string
+	}{
+		{[]string{"import", "--help"}, 0, "Usage: agora import"},
+		{[]string{"export", "--help"}, 0, "Usage: agora export"},
+		{[]string{"import", "--db", db}, 2, "give the CSV file to import"},
+		{[]string{"import", "a.csv", "b.csv", "--db", db}, 2, "one file at a time"},
+		{[]string{"import", "a.csv", "--frobnicate"}, 2, "frobnicate"},
+		{[]string{"import", "/nonexistent/products.csv", "--db", db}, 1, "no such file"},
+		{[]string{"export", "extra", "--db", db}, 2, "export writes to stdout"},
+		{[]string{"export", "--db", db}, 1, "agora migrate"}, // not migrated
+	} {
+		code, out, errOut := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.text) {
+			t.Errorf("agora %s: exit %d, want %d with %q\n%s%s", strings.Join(tc.args, " "), code, tc.code, tc.text, out, errOut)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package csvio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"agora/internal/catalog"
+	"agora/internal/fault"
+	"agora/internal/store"
+)
+
+// Options change how Import treats a file. The zero value imports all or
+// nothing.
+type Options struct {
+	// DryRun checks the file against the database and writes nothing; the
+	// report says what an import would do.
+	DryRun bool
+	// SkipInvalid imports the valid products and skips the others (every
+	// row of a product with one bad row), which the report lists. Without
+	// it, one bad row refuses the whole file.
+	SkipInvalid bool
+	// Progress, if not nil, is told how many rows of total are written, from
+	// Import's goroutine, as the write advances.
+	Progress func(done, total int)
+}
+
+// Report says what Import did, or would do in a dry run.
+type Report struct {
+	Rows     int // data rows read (the header and blank rows excluded)
+	Products int // products imported, or that a dry run would import
+	Variants int // their variants: one per row
+	Skipped  int // rows not imported (SkipInvalid), the rows of Errors included
+	// Errors are the problems found, in row order: every row refused and
+	// why, and with SkipInvalid each other row skipped with its product.
+	Errors []RowError
+}
+
+// ErrRefused is wrapped by the error Import returns when the file had
+// problems and nothing was imported; the Report lists them.
+var ErrRefused = errors.New("nothing was imported")
+
+// Import reads a product CSV from r and creates its products, after
+// checking every row: the columns and encoding, each value, SKUs unique in
+// the file and in the database, handles not yet used, categories that exist.
+// Without SkipInvalid it writes everything in one transaction or nothing.
+func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Report, error) {
+	var rep Report
+	rows, problems, stopped, err := readRows(r)
+	rep.Rows = len(rows)
+	if err != nil {
+		return rep, err
+	}
+	if stopped {
+		rep.Errors = problems
+		return rep, refused(rep)
+	}
+	items, orphans := group(rows)
+	problems = append(problems, orphans...)
+	for _, it := range items {
+		it.build()
+	}
+	checkDuplicateSKUs(items)
+	if err := checkDatabase(ctx, db, items); err != nil {
+		return rep, err
+	}
+	var good []*item
+	for _, it := range items {
+		problems = append(problems, it.errs...)
+		if !it.bad() {
+			good = append(good, it)
+		}
+	}
+	if len(problems) > 0 && !opts.SkipInvalid {
+		rep.Errors = sortErrors(problems)
+		return rep, refused(rep)
+	}
+	rep.Errors = sortErrors(append(problems, skippedRows(items)...))
+	rep.Skipped = rep.Rows - countRows(good)
+	if opts.DryRun {
+		rep.Products, rep.Variants = len(good), countRows(good)
+		return rep, nil
+	}
+	err = write(ctx, catalog.New(db), good, opts.SkipInvalid, opts.Progress, &rep)
+	return rep, err
+}
+
+func refused(rep Report) error {
+	return &fault.Error{Code: fault.Invalid, Cause: ErrRefused,
+		Message: fmt.Sprintf("The file has %s, listed by row: nothing was imported. Fix them, or import with skip-invalid to import the valid products alone.", plural(len(rep.Errors), "problem"))}
+}
+
+// checkDuplicateSKUs refuses a SKU given twice in the file, on the later
+// row, naming the earlier.
+func checkDuplicateSKUs(items []*item) {
+	first := map[string]int{}
+	for _, it := range items {
+		for i, v := range it.np.Variants { // aligned with it.rows, when built
+			rw, sku := it.rows[i], v.SKU
+			if sku == "" {
+				continue
+			}
+			if at, dup := first[sku]; dup {
+				it.fail(rw.n, colSKU, "The SKU %q is also on row %d: each variant needs its own SKU.", sku, at)
+				continue
+			}
+			first[sku] = rw.n
+		}
+	}
+}
+
+// skippedRows lists, for SkipInvalid, the rows refused only because another
+// row of their product was.
+func skippedRows(items []*item) []RowError {
+	var out []RowError
+	for _, it := range items {
+		if !it.bad() {
+			continue
+		}
+		own := map[int]bool{}
+		for _, e := range it.errs {
+			own[e.Row] = true
+		}
+		at := 0
+		if len(it.errs) > 0 {
+			at = slices.MinFunc(it.errs, func(a, b RowError) int { return a.Row - b.Row }).Row
+		}
+		for _, rw := range it.rows {
+			if own[rw.n] || rw.broken {
+				continue
+			}
+			if at == 0 { // the product's problem is a broken row
+				for _, o := range it.rows {
+					if o.broken {
+						at = o.n
+						break
+					}
+				}
+			}
+			out = append(out, RowError{Row: rw.n, Message: fmt.Sprintf("Skipped with its product %q: see row %d.", it.handle, at)})
+		}
+	}
+	return out
+}
+
+func sortErrors(errs []RowError) []RowError {
+	slices.SortStableFunc(errs, func(a, b RowError) int { return a.Row - b.Row })
+	return errs
+}
+
+// plural writes "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func countRows(items []*item) int {
+	n := 0
+	for _, it := range items {
+		n += len(it.rows)
+	}
+	return n
+}

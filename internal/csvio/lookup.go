@@ -1,0 +1,137 @@
+package csvio
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"agora/internal/catalog"
+	"agora/internal/store"
+)
+
+// chunk bounds the IN lists of lookups: far under SQLite's and PostgreSQL's
+// limits on bound parameters, and large enough that 24,000 SKUs take 48
+// queries.
+const chunk = 500
+
+// inChunks runs query, whose "IN (%s)" gets the placeholders, over keys.
+// It uses the read pool without the statement cache, which would otherwise
+// keep one statement per list length.
+func inChunks(ctx context.Context, db *store.DB, query string, keys []string, scan func(*sql.Rows) error) error {
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		marks := make([]string, len(part))
+		args := make([]any, len(part))
+		for i, k := range part {
+			marks[i] = fmt.Sprintf("$%d", i+1)
+			args[i] = k
+		}
+		rows, err := db.Read.QueryContext(ctx, fmt.Sprintf(query, strings.Join(marks, ",")), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// existingHandles maps the handles already taken to their product's name.
+func existingHandles(ctx context.Context, db *store.DB, handles []string) (map[string]string, error) {
+	found := map[string]string{}
+	err := inChunks(ctx, db, `SELECT slug, name FROM products WHERE slug IN (%s)`, handles, func(r *sql.Rows) error {
+		var slug, name string
+		err := r.Scan(&slug, &name)
+		found[slug] = name
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("csvio: existing handles: %w", err)
+	}
+	return found, nil
+}
+
+// existingSKUs maps the SKUs already taken to their product's handle.
+func existingSKUs(ctx context.Context, db *store.DB, skus []string) (map[string]string, error) {
+	found := map[string]string{}
+	err := inChunks(ctx, db, `SELECT v.sku, p.slug FROM variants v JOIN products p ON p.id = v.product_id WHERE v.sku IN (%s)`, skus, func(r *sql.Rows) error {
+		var sku, slug string
+		err := r.Scan(&sku, &slug)
+		found[sku] = slug
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("csvio: existing SKUs: %w", err)
+	}
+	return found, nil
+}
+
+// imageSizes gives the width and height of uploaded images, so imported
+// products get the same layout hints as products edited in the admin. Keys
+// not in the media registry (seeded images, say) keep 0×0, which pages
+// treat as unknown.
+func imageSizes(ctx context.Context, db *store.DB, keys []string) (map[string][2]int, error) {
+	found := map[string][2]int{}
+	err := inChunks(ctx, db, `SELECT key, width, height FROM media WHERE key IN (%s)`, keys, func(r *sql.Rows) error {
+		var key string
+		var w, h int
+		err := r.Scan(&key, &w, &h)
+		found[key] = [2]int{w, h}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("csvio: image sizes: %w", err)
+	}
+	return found, nil
+}
+
+// categoryPaths names every category by its path from the root, "Clothing >
+// Men > Shirts", and indexes them by the folded path that imports match.
+type categoryPaths struct {
+	byID  map[int64]string
+	byKey map[string][]int64 // more than one: two categories share a path
+}
+
+func loadCategoryPaths(ctx context.Context, db *store.DB) (*categoryPaths, error) {
+	roots, err := catalog.New(db).Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cp := &categoryPaths{byID: map[int64]string{}, byKey: map[string][]int64{}}
+	var walk func(prefix string, cats []*catalog.Category)
+	walk = func(prefix string, cats []*catalog.Category) {
+		for _, c := range cats {
+			path := c.Name
+			if prefix != "" {
+				path = prefix + " " + pathSep + " " + c.Name
+			}
+			cp.byID[c.ID] = path
+			k := pathKey(path)
+			cp.byKey[k] = append(cp.byKey[k], c.ID)
+			walk(path, c.Children)
+		}
+	}
+	walk("", roots)
+	return cp, nil
+}
+
+// pathKey folds a path for matching: case and the spaces around ">" do not
+// matter. A name that itself holds ">" still matches, since both sides are
+// folded alike.
+func pathKey(path string) string {
+	parts := strings.Split(path, pathSep)
+	for i, p := range parts {
+		parts[i] = strings.ToLower(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, pathSep)
+}
