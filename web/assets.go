@@ -23,7 +23,9 @@ import (
 	"agora/internal/cachehdr"
 )
 
-//go:embed templates/*.html
+// The admin's pages live in templates/admin (internal/admin parses them).
+//
+//go:embed templates/*.html templates/admin/*.html
 var templates embed.FS
 
 //go:embed static

@@ -17,6 +17,7 @@ import (
 	"agora/internal/mail"
 	"agora/internal/media"
 	"agora/internal/session"
+	"agora/internal/staff"
 	"agora/internal/store"
 )
 
@@ -128,6 +129,7 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 		Carts:     &cart.Service{DB: d},
 		Checkout:  &checkout.Service{DB: d, BaseURL: sf.publicURL},
 		Mail:      sender,
+		Staff:     &staff.Service{DB: d, Log: env.log},
 	}, nil
 }
 

@@ -17,8 +17,9 @@
 // "too_large".
 //
 // The shopping endpoints (sessions, customers, cart, checkout, orders,
-// password reset) are listed in shopping.go. They are private: every answer,
-// errors included, is "Cache-Control: private, no-store".
+// password reset) are listed in shopping.go, the staff's admin endpoints in
+// admin.go. They are private: every answer, errors included, is
+// "Cache-Control: private, no-store".
 //
 // It reads through catalog and the shopping services and knows nothing of
 // the storefront's HTML.
@@ -32,7 +33,10 @@ import (
 	"agora/internal/catalog"
 	"agora/internal/checkout"
 	"agora/internal/customer"
+	"agora/internal/media"
 	"agora/internal/session"
+	"agora/internal/staff"
+	"agora/internal/store"
 )
 
 // Handler serves the read API. Its fields are set once, before Register.
@@ -57,6 +61,14 @@ type Handler struct {
 	// and Host are used: fine on a developer machine, but production must
 	// set it, or a forged Host header could point reset links elsewhere.
 	PublicURL string
+
+	// The admin API (admin.go), registered only when Staff is set: it
+	// authenticates every request by API key. Media and DB serve uploads
+	// (left out when either is nil); DB also reads order lists, and
+	// Checkout (if set) serves the order endpoints.
+	Staff *staff.Service
+	Media *media.Store
+	DB    *store.DB
 }
 
 // CatchAll is the pattern that answers every /api/ request no route matches
@@ -69,6 +81,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/products/{slug}", h.product)
 	mux.HandleFunc("GET /api/v1/categories", h.categories)
 	h.registerShopping(mux)
+	h.registerAdmin(mux)
 	mux.Handle(CatchAll, h.fallback(mux))
 }
 

@@ -31,17 +31,22 @@ var errUnsupportedType = errors.New("api: body is not application/json")
 // naming the field where there is one (errUnsupportedType for a body that is
 // not declared JSON); nothing is written before decoding succeeds.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if r.ContentLength > MaxWriteBody {
-		return tooLarge()
+	return decodeJSONMax(w, r, v, MaxWriteBody)
+}
+
+// decodeJSONMax is decodeJSON with a body limit of max bytes.
+func decodeJSONMax(w http.ResponseWriter, r *http.Request, v any, max int64) error {
+	if r.ContentLength > max {
+		return tooLarge(max)
 	}
 	if err := checkContentType(r); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWriteBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge()
+			return tooLarge(max)
 		}
 		return fault.New(fault.Invalid, "The request body could not be read.")
 	}
@@ -65,9 +70,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-func tooLarge() error {
+func tooLarge(max int64) error {
 	return fault.New(fault.TooLarge, "The request body is too large: at most %d bytes (%d KiB) are accepted here.",
-		MaxWriteBody, MaxWriteBody>>10)
+		max, max>>10)
 }
 
 // checkContentType admits application/json, with at most a UTF-8 charset.

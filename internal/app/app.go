@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"agora/internal/admin"
 	"agora/internal/api"
 	"agora/internal/cart"
 	"agora/internal/catalog"
@@ -23,6 +24,7 @@ import (
 	"agora/internal/mail"
 	"agora/internal/media"
 	"agora/internal/session"
+	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/internal/storefront"
 )
@@ -51,12 +53,19 @@ type Config struct {
 	AccessLog bool
 	// MaxBodyBytes caps request bodies. If 0, DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
+	// MaxAdminBodyBytes caps bodies of POSTs under /admin/ and
+	// /api/v1/admin/, which carry image uploads (issue 4). If 0,
+	// DefaultMaxAdminBodyBytes (21 MiB: a 20 MiB image and its multipart
+	// envelope).
+	MaxAdminBodyBytes int64
 }
 
 // Defaults for zero Config fields.
 const (
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultMaxBodyBytes    = 1 << 20
+	// DefaultMaxAdminBodyBytes admits media's largest upload (20 MiB).
+	DefaultMaxAdminBodyBytes = 21 << 20
 )
 
 // Deps are the app tier's connections to the data tier, opened by the caller
@@ -81,6 +90,10 @@ type Deps struct {
 	// from a worker that Run owns. If nil, mail waits in the outbox for an
 	// instance that has a sender.
 	Mail mail.Sender
+
+	// Staff authenticates the admin (issue 4): sessions for /admin pages,
+	// API keys for /api/v1/admin/…. If nil, neither is served.
+	Staff *staff.Service
 }
 
 // Server is one app-tier server. Build it with New; it is safe for
@@ -115,6 +128,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxAdminBodyBytes <= 0 {
+		cfg.MaxAdminBodyBytes = DefaultMaxAdminBodyBytes
+	}
 	base := deps.Log
 	if base == nil {
 		base = slog.Default()
@@ -144,7 +160,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.storefront = sf
 	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log,
 		Sessions: deps.Sessions, Customers: deps.Customers, Carts: deps.Carts, Checkout: deps.Checkout,
-		PublicURL: cfg.PublicURL}, deps.Media)
+		PublicURL: cfg.PublicURL, Staff: deps.Staff, Media: deps.Media, DB: deps.DB}, deps.Media)
+
+	if deps.Staff != nil && deps.Checkout != nil && deps.Customers != nil {
+		// The admin pages (issue 4) need the shop's services and staff
+		// logins; the storefront's assets serve its stylesheet.
+		ad := &admin.Handler{DB: deps.DB, Catalog: deps.Catalog, Checkout: deps.Checkout, Customers: deps.Customers,
+			Staff: deps.Staff, Media: deps.Media, Log: s.log, Assets: sf.Assets,
+			MaxUploadBytes: cfg.MaxAdminBodyBytes - 1<<20}
+		ad.Register(s.mux)
+	}
 
 	cop, err := s.crossOrigin()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"agora/internal/api"
@@ -39,16 +40,29 @@ func (s *Server) limit(next http.Handler) http.Handler {
 				"The address is too long: at most "+strconv.Itoa(MaxURILength)+" characters of path and query are accepted.")
 			return
 		}
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		max := s.bodyLimit(r)
+		if r.ContentLength > max {
 			refuse(w, r, http.StatusRequestEntityTooLarge,
-				"The request body is too large: at most "+strconv.FormatInt(s.cfg.MaxBodyBytes, 10)+" bytes are accepted.")
+				"The request body is too large: at most "+strconv.FormatInt(max, 10)+" bytes are accepted.")
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, max)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyLimit is the body cap of r: admin POSTs may carry image uploads.
+// Their handlers authenticate before reading the body, and net/http closes
+// the connection rather than drain a large unread body, so strangers cannot
+// make the server read 21 MiB.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if r.Method == http.MethodPost &&
+		(strings.HasPrefix(r.URL.Path, "/admin/") || strings.HasPrefix(r.URL.Path, "/api/v1/admin/")) {
+		return s.cfg.MaxAdminBodyBytes
+	}
+	return s.cfg.MaxBodyBytes
 }
 
 // refuse answers a request the limits turned away: JSON under /api/, plain

@@ -1,0 +1,170 @@
+package admin
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"agora/internal/checkout"
+	"agora/internal/fault"
+)
+
+type discountsPage struct {
+	layout
+	Discounts []checkout.Discount
+	Currency  string
+	Form      *form
+	Fields    []input
+}
+
+var discountNames = []string{"code", "kind", "value", "min_subtotal_cents", "starts_at", "ends_at", "usage_limit", "active"}
+
+func discountFields(f *form, currency string) []input {
+	return f.fill([]input{
+		{Name: "code", Label: "Code", Required: true, MaxLen: 64, Placeholder: "SUMMER10", Hint: "Letters, digits, - and _. Shoppers may type it in any case."},
+		{Name: "kind", Label: "Type", Type: "select", Required: true, Options: []option{
+			{Value: checkout.DiscountPercent, Label: "Percent off the subtotal"},
+			{Value: checkout.DiscountFixed, Label: "Fixed amount off (" + currency + ")"}}},
+		{Name: "value", Label: "Value", Required: true, Inputmode: "decimal", Hint: "A percentage from 1 to 100, or an amount such as 5.00."},
+		{Name: "min_subtotal_cents", Label: "Minimum subtotal", Inputmode: "decimal", Placeholder: "0.00"},
+		{Name: "starts_at", Label: "Valid from", Type: "date"},
+		{Name: "ends_at", Label: "Valid until", Type: "date", Hint: "The code stops working at the start of this day (UTC)."},
+		{Name: "usage_limit", Label: "Usage limit", Inputmode: "numeric", Hint: "Total uses by all shoppers; empty for no limit."},
+		{Name: "active", Label: "Active", Type: "checkbox"},
+	})
+}
+
+// discounts serves GET /admin/discounts: the codes and a form for a new one.
+func (h *Handler) discounts(w http.ResponseWriter, r *http.Request) {
+	f := emptyForm()
+	f.Values["active"] = "on"
+	f.Values["kind"] = checkout.DiscountPercent
+	h.showDiscounts(w, r, http.StatusOK, f)
+}
+
+func (h *Handler) showDiscounts(w http.ResponseWriter, r *http.Request, status int, f *form) {
+	ctx := r.Context()
+	st, err := h.Checkout.Settings(ctx)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	list, err := h.listDiscounts(ctx)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.render(w, r, status, "discounts", discountsPage{layout: h.newLayout(r, "Discount codes", "discounts"),
+		Discounts: list, Currency: st.Currency, Form: f, Fields: discountFields(f, st.Currency)})
+}
+
+// discountCreate serves POST /admin/discounts.
+func (h *Handler) discountCreate(w http.ResponseWriter, r *http.Request) {
+	if !h.parsePost(w, r) {
+		return
+	}
+	f := newForm(r, discountNames...)
+	d := discountFrom(f)
+	if !f.Invalid() {
+		_, err := h.Checkout.CreateDiscount(r.Context(), d)
+		if err == nil {
+			seeOther(w, r, "/admin/discounts?done=created")
+			return
+		}
+		if isInternal(err) {
+			h.serverError(w, r, err)
+			return
+		}
+		f.fail(err, f.has)
+	}
+	h.showDiscounts(w, r, http.StatusBadRequest, f)
+}
+
+// discountFrom reads the form, recording what cannot even be parsed;
+// checkout.CreateDiscount checks the rest.
+func discountFrom(f *form) checkout.Discount {
+	d := checkout.Discount{Code: f.Value("code"), Kind: f.Value("kind"), Active: f.Checked("active")}
+	var err error
+	if d.Kind == checkout.DiscountFixed {
+		d.Value, err = parseAmount("value", "Value", f.Value("value"))
+	} else {
+		var n int
+		n, err = parseCount("value", "Value", f.Value("value"))
+		d.Value = int64(n)
+	}
+	if err != nil {
+		f.fail(err, f.has)
+	}
+	if v := f.Value("min_subtotal_cents"); v != "" {
+		if d.MinSubtotalCents, err = parseAmount("min_subtotal_cents", "Minimum subtotal", v); err != nil {
+			f.fail(err, f.has)
+		}
+	}
+	d.StartsAt = parseDay(f, "starts_at")
+	d.EndsAt = parseDay(f, "ends_at")
+	if v := f.Value("usage_limit"); v != "" {
+		n, err := parseCount("usage_limit", "Usage limit", v)
+		if err != nil {
+			f.fail(err, f.has)
+		}
+		d.UsageLimit = &n
+	}
+	return d
+}
+
+// parseDay reads a date input (YYYY-MM-DD) as midnight UTC; empty is nil.
+func parseDay(f *form, name string) *time.Time {
+	v := f.Value(name)
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		f.fail(fault.Field(name, "Enter a date as YYYY-MM-DD."), f.has)
+		return nil
+	}
+	return &t
+}
+
+// listDiscounts returns every code, newest first.
+func (h *Handler) listDiscounts(ctx context.Context) ([]checkout.Discount, error) {
+	rows, err := h.DB.Query(ctx, `SELECT id, code, kind, value, min_subtotal_cents, starts_at, ends_at,
+		usage_limit, used_count, active FROM discounts ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("admin: discounts: %w", err)
+	}
+	defer rows.Close()
+	var out []checkout.Discount
+	for rows.Next() {
+		var d checkout.Discount
+		var starts, ends sql.NullTime
+		var limit sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.Code, &d.Kind, &d.Value, &d.MinSubtotalCents, &starts, &ends,
+			&limit, &d.UsedCount, &d.Active); err != nil {
+			return nil, fmt.Errorf("admin: discounts: %w", err)
+		}
+		if starts.Valid {
+			d.StartsAt = &starts.Time
+		}
+		if ends.Valid {
+			d.EndsAt = &ends.Time
+		}
+		if limit.Valid {
+			n := int(limit.Int64)
+			d.UsageLimit = &n
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// discountValue is how a list shows a code's value.
+func discountValue(d checkout.Discount, currency string) string {
+	if d.Kind == checkout.DiscountPercent {
+		return fmt.Sprintf("%d %%", d.Value)
+	}
+	return formatMoney(d.Value, strings.ToUpper(currency))
+}

@@ -1,0 +1,77 @@
+package admin
+
+import (
+	"net/http"
+
+	"agora/internal/clientaddr"
+	"agora/internal/fault"
+)
+
+// loginPage is the data of login.html.
+type loginPage struct {
+	layout
+	Form   *form
+	Fields []input
+	Next   string
+}
+
+func loginFields(f *form) []input {
+	return f.fill([]input{
+		{Name: "email", Label: "E-mail", Type: "email", MaxLen: 254, Required: true},
+		{Name: "password", Label: "Password", Type: "password", MaxLen: 128, Required: true},
+	})
+}
+
+// loginPage serves GET /admin/login; someone already signed in goes on.
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"))
+	if _, err := h.Staff.FromSession(r); err == nil {
+		seeOther(w, r, orDefault(next, "/admin/"))
+		return
+	}
+	f := emptyForm()
+	h.render(w, r, http.StatusOK, "login", loginPage{layout: h.newLayout(r, "Sign in", ""), Form: f, Fields: loginFields(f), Next: next})
+}
+
+// loginPost serves POST /admin/login. Whatever was wrong, the message is
+// the same (staff.Authenticate sees to it, throttling included), so it tells
+// nobody which addresses are staff.
+func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
+	if !h.parsePost(w, r) {
+		return
+	}
+	ctx := r.Context()
+	f := newForm(r, "email", "next")
+	next := localPath(f.Value("next"))
+	st, err := h.Staff.Authenticate(ctx, f.Value("email"), r.PostFormValue("password"), clientaddr.Of(r))
+	if err == nil {
+		err = h.Staff.Login(ctx, w, r, st.ID)
+	}
+	if err != nil {
+		if isInternal(err) {
+			h.serverError(w, r, err)
+			return
+		}
+		// Never next to a field: that would tell which one was wrong.
+		f.Message = fault.MessageOf(err)
+		h.render(w, r, formStatus(err), "login", loginPage{layout: h.newLayout(r, "Sign in", ""), Form: f, Fields: loginFields(f), Next: next})
+		return
+	}
+	seeOther(w, r, orDefault(next, "/admin/"))
+}
+
+// logoutPost serves POST /admin/logout.
+func (h *Handler) logoutPost(w http.ResponseWriter, r *http.Request) {
+	if err := h.Staff.Logout(r.Context(), w, r); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/admin/login")
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,140 @@
+package admin
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"agora/internal/cachehdr"
+	"agora/internal/staff"
+	"agora/web"
+)
+
+// pageNames are the templates that render a whole page; each is parsed on
+// its own copy of the layout and partials, so each defines its "content".
+var pageNames = []string{"login", "error", "dashboard", "products", "product_new", "product",
+	"categories", "orders", "order", "customers", "customer", "discounts", "settings", "apikeys"}
+
+func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"asset":    h.Assets.Path,
+		"media":    h.mediaURL,
+		"thumb":    h.thumbOf,
+		"money":    formatMoney,
+		"amount":   formatAmount,
+		"options":  formatOptions,
+		"date":     formatDate,
+		"datetime": formatDateTime,
+		"short":    formatShort,
+		"status":   statusLabel,
+		"country":  countryName,
+		"inc":      func(i int) int { return i + 1 },
+		"percent":  formatBasisPoints,
+		"discount": discountValue,
+		"cell":     cell,
+	}
+	files := web.Templates()
+	base, err := template.New("base").Funcs(funcs).ParseFS(files, "admin/layout.html", "admin/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("admin: parse templates: %w", err)
+	}
+	pages := make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.Must(base.Clone()).ParseFS(files, "admin/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("admin: parse %s.html: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// bufPool holds render buffers: a page is rendered whole before anything is
+// written, so a template error still becomes a clean 500.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooled keeps an unusually large page's buffer out of the pool.
+const maxPooled = 1 << 20
+
+// render executes page with data and writes it with status. Every admin
+// answer is about one member of staff: private, no-store.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooled {
+			bufPool.Put(buf)
+		}
+	}()
+	hdr := w.Header()
+	cachehdr.SetPrivate(hdr)
+	t, ok := h.pages[page]
+	if !ok {
+		h.serverError(w, r, fmt.Errorf("admin: no template %q", page))
+		return
+	}
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
+		if page == "error" {
+			h.log().Error("admin: render error page", "err", err, "path", r.URL.Path)
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		h.serverError(w, r, fmt.Errorf("admin: render %s: %w", page, err))
+		return
+	}
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// layout is what every page's frame needs. Pages embed it.
+type layout struct {
+	Store   string
+	Title   string
+	Section string // the nav entry to highlight: "products", "orders"…
+	Staff   staff.Staff
+	// SignedIn is false on the login page and on error pages shown before
+	// a session was found: the frame then has no navigation.
+	SignedIn bool
+	Notice   string // a green line after a successful change
+}
+
+// Can reports whether the signed-in member of staff has permission p, so
+// pages show only the links and forms their role may use.
+func (l layout) Can(p string) bool {
+	return l.SignedIn && staff.Allowed(l.Staff.Role, staff.Perm(p))
+}
+
+// newLayout is the frame of a page for the member of staff of r's context.
+func (h *Handler) newLayout(r *http.Request, title, section string) layout {
+	st, ok := staff.From(r.Context())
+	l := layout{Store: h.storeName(), Title: title, Section: section, Staff: st, SignedIn: ok}
+	l.Notice = notices[r.URL.Query().Get("done")]
+	return l
+}
+
+// notices are the messages a redirect after a change may ask for with
+// ?done=…, so Post/Redirect/Get needs no session flash.
+var notices = map[string]string{
+	"created":  "Created.",
+	"saved":    "Saved.",
+	"archived": "The product is archived: shoppers no longer see it.",
+	"uploaded": "The image is uploaded.",
+	"moved":    "The images are reordered.",
+	"removed":  "The image is removed.",
+	"deleted":  "Deleted.",
+	"status":   "The order status is changed.",
+	"revoked":  "The key is revoked: it stops working at once.",
+}
+
+// seeOther ends a successful POST: the browser GETs url next.
+func seeOther(w http.ResponseWriter, r *http.Request, url string) {
+	cachehdr.SetPrivate(w.Header())
+	http.Redirect(w, r, url, http.StatusSeeOther)
+}
