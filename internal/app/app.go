@@ -104,12 +104,14 @@ type Server struct {
 	log        *slog.Logger // adds request_id to records logged with a request's context
 	mux        *http.ServeMux
 	storefront *storefront.Handler
-	handler    http.Handler     // mux wrapped in the middleware
-	sessions   *session.Manager // cleaned up by Run; nil: no sessions
-	mail       mail.Sender      // the outbox worker's sender; nil: no worker
-	metrics    *metrics
-	ids        *requestIDs
-	draining   atomic.Bool // set when the drain starts; /readyz answers 503
+	handler    http.Handler // mux wrapped in the middleware
+	// cleanups delete expired rows (sessions, staff sessions, password
+	// resets, old login failures); Run calls them every SessionCleanupEvery.
+	cleanups []cleanup
+	mail     mail.Sender // the outbox worker's sender; nil: no worker
+	metrics  *metrics
+	ids      *requestIDs
+	draining atomic.Bool // set when the drain starts; /readyz answers 503
 
 	// endDrain, when closed, cuts the drain delay short. Only tests set it,
 	// so they need neither sleep nor wait out a realistic delay.
@@ -142,8 +144,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		mux:      http.NewServeMux(),
 		metrics:  newMetrics(deps.DB),
 		ids:      newRequestIDs(),
-		sessions: deps.Sessions,
 		mail:     deps.Mail,
+		cleanups: cleanupsOf(deps),
 	}
 	sf, err := storefront.New(deps.Catalog)
 	if err != nil {

@@ -8,10 +8,31 @@ import (
 	"agora/internal/mail"
 )
 
-// SessionCleanupEvery is how often Run deletes expired sessions and
-// password resets. Every instance does it; the deletes are idempotent, and
-// the expires_at indexes keep them cheap.
+// SessionCleanupEvery is how often Run deletes expired rows: shopper and
+// staff sessions, password resets, login failures past their window. Every
+// instance does it; the deletes are idempotent, and indexes keep them cheap.
 const SessionCleanupEvery = 10 * time.Minute
+
+// cleanup deletes expired rows of one kind and says how many.
+type cleanup struct {
+	name string
+	run  func(context.Context) (int64, error)
+}
+
+// cleanupsOf lists the cleanups of the services deps has.
+func cleanupsOf(deps Deps) []cleanup {
+	var cs []cleanup
+	if deps.Sessions != nil {
+		cs = append(cs, cleanup{"sessions", deps.Sessions.Cleanup})
+	}
+	if deps.Customers != nil {
+		cs = append(cs, cleanup{"login failures", deps.Customers.CleanupFailures})
+	}
+	if deps.Staff != nil {
+		cs = append(cs, cleanup{"staff sessions", deps.Staff.CleanupSessions})
+	}
+	return cs
+}
 
 // background starts the loops Run owns: the email outbox worker and the
 // session cleanup. They run until ctx ends; the returned wait blocks until
@@ -26,24 +47,26 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 			}
 		})
 	}
-	if s.sessions != nil {
-		wg.Go(func() { s.cleanSessions(ctx) })
+	if len(s.cleanups) > 0 {
+		wg.Go(func() { s.cleanExpired(ctx) })
 	}
 	return wg.Wait
 }
 
-// cleanSessions deletes expired sessions now and every SessionCleanupEvery
-// until ctx ends. A failure is logged and retried at the next tick.
-func (s *Server) cleanSessions(ctx context.Context) {
+// cleanExpired runs every cleanup now and every SessionCleanupEvery until
+// ctx ends. A failure is logged and retried at the next tick.
+func (s *Server) cleanExpired(ctx context.Context) {
 	t := time.NewTicker(SessionCleanupEvery)
 	defer t.Stop()
 	for {
-		n, err := s.sessions.Cleanup(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.log.Warn("app: session cleanup failed", "err", err)
-		case n > 0:
-			s.log.Debug("app: expired sessions deleted", "count", n)
+		for _, c := range s.cleanups {
+			n, err := c.run(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Warn("app: cleanup failed", "what", c.name, "err", err)
+			case n > 0:
+				s.log.Debug("app: expired rows deleted", "what", c.name, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -17,6 +17,7 @@ import (
 	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/session"
+	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 )
@@ -129,3 +130,47 @@ func TestShoppingThroughTheApp(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestCleanupsCoverEveryExpiringTable: the cleanups Run schedules delete
+// expired shopper sessions, staff sessions and old login failures, and keep
+// live ones.
+func TestCleanupsCoverEveryExpiringTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		deps := shopDeps(db, nil)
+		deps.Staff = &staff.Service{DB: db}
+		old, now := time.Now().Add(-48*time.Hour).UTC(), time.Now().UTC()
+		if _, err := deps.Staff.Create(ctx, "owner@example.com", "Olivia", staff.Owner, "a long enough password"); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO sessions (id_hash, created_at, expires_at) VALUES ($1, $2, $3)`, []any{"expired", old, old}},
+			{`INSERT INTO sessions (id_hash, created_at, expires_at) VALUES ($1, $2, $3)`, []any{"live", now, now.Add(time.Hour)}},
+			{`INSERT INTO staff_sessions (id_hash, staff_id, created_at, expires_at) SELECT $1, id, $2, $3 FROM staff`, []any{"expired", old, old}},
+			{`INSERT INTO staff_sessions (id_hash, staff_id, created_at, expires_at) SELECT $1, id, $2, $3 FROM staff`, []any{"live", now, now.Add(time.Hour)}},
+			{`INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 3, $2)`, []any{"account:old@example.com", old}},
+			{`INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 3, $2)`, []any{"account:new@example.com", now}},
+		} {
+			if _, err := db.Write.ExecContext(ctx, q.sql, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range cleanupsOf(deps) {
+			if _, err := c.run(ctx); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+		for _, table := range []string{"sessions", "staff_sessions", "login_failures"} {
+			var n int
+			if err := db.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("%s: %d rows left, want only the live one", table, n)
+			}
+		}
+	})
+}

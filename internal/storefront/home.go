@@ -7,9 +7,6 @@ import (
 	"agora/internal/catalog"
 )
 
-// homeShelf is how many products each shelf of the home page shows.
-const homeShelf = 8
-
 type homePage struct {
 	layout
 	Featured []catalog.Summary
@@ -19,12 +16,12 @@ type homePage struct {
 // home serves GET /: featured and new products, and the top categories.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	featured, err := h.Catalog.Featured(ctx, homeShelf)
+	featured, err := h.Catalog.Featured(ctx, catalog.HomeShelf)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	newest, err := h.Catalog.Newest(ctx, homeShelf)
+	newest, err := h.Catalog.Newest(ctx, catalog.HomeShelf)
 	if err != nil {
 		h.fail(w, r, err)
 		return
