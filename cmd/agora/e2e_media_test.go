@@ -2,10 +2,12 @@ package main_test
 
 import (
 	"bytes"
-	"context"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"mime/multipart"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -17,8 +19,8 @@ import (
 )
 
 // Two app instances share one PostgreSQL database and one S3 bucket (a
-// real S3 server, Versity Gateway): an image stored through one is served
-// by the other at once, original and variants, with immutable cache
+// real S3 server, Versity Gateway): an image uploaded through one's admin
+// API is served by the other at once, original and variants, with immutable cache
 // headers. This is the failure centralized storage exists to prevent: with
 // media on an instance's own disk, the other would answer 404.
 //
@@ -40,27 +42,50 @@ func TestMediaUploadedThroughOneAppIsServedByAnother(t *testing.T) {
 	a := start(t, append([]string{"app", "--media", s3.URL()}, common...)...)
 	b := start(t, append([]string{"app", "--media", s3.BareURL()}, common...)...)
 
-	// Stored as the admin upload endpoint stores it: media.Upload into the
-	// shared bucket.
-	ctx := context.Background()
-	m, err := media.Open(ctx, s3.URL())
+	// Upload through A's admin API, as a merchant's script would.
+	if code, out, errOut := run(t, "user", "create", "--db", db, "--email", "owner@example.com", "--name", "Olivia", "--role", "owner"); code != 0 {
+		t.Fatalf("user create: %d %s %s", code, out, errOut)
+	}
+	code, keyOut, errOut := run(t, "apikey", "create", "--db", db, "--email", "owner@example.com", "--name", "media test")
+	if code != 0 {
+		t.Fatalf("apikey create: %d %s", code, errOut)
+	}
+	apiKey := strings.TrimSpace(keyOut)
+	missing := media.VariantKey(strings.Repeat("0", 64)+".jpg", "card", "") // not there yet
+	if resp, _ := get(t, b.url+"/media/"+missing); resp.StatusCode != 404 {
+		t.Fatalf("GET of a missing key on B = %d, want 404", resp.StatusCode)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "../../etc/passwd")
+	fw.Write(mediaPicture(t, 1600, 1200))
+	mw.Close()
+	req, _ := http.NewRequest("POST", a.url+"/api/v1/admin/media", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	data := mediaPicture(t, 1600, 1200)
-	key := media.VariantKey(strings.Repeat("0", 64)+".jpg", "card", "") // not there yet
-	if resp, _ := get(t, b.url+"/media/"+key); resp.StatusCode != 404 {
-		t.Fatalf("GET of a missing key on B = %d, want 404", resp.StatusCode)
+	var u struct {
+		Key      string `json:"key"`
+		URL      string `json:"url"`
+		Variants map[string]struct {
+			URL string `json:"url"`
+		} `json:"variants"`
 	}
-	u, err := m.Upload(ctx, data, media.Limits{})
-	if err != nil {
-		t.Fatalf("Upload: %v", err)
+	err = json.NewDecoder(resp.Body).Decode(&u)
+	resp.Body.Close()
+	if resp.StatusCode != 201 && resp.StatusCode != 200 || err != nil {
+		t.Fatalf("POST /api/v1/admin/media on A: %d %v\n%s", resp.StatusCode, err, a.log())
+	}
+	if !media.ValidKey(u.Key) || strings.Contains(u.Key, "passwd") {
+		t.Fatalf("uploaded key %q: the client's file name must play no part", u.Key)
 	}
 
 	paths := []string{u.URL}
 	for _, name := range []string{"thumbnail", "card", "large"} {
-		paths = append(paths, m.URL(u.Variants[name]))
+		paths = append(paths, u.Variants[name].URL)
 	}
 	for _, inst := range []*server{b, a} {
 		for _, p := range paths {
