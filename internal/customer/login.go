@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"agora/internal/fault"
 	"agora/internal/loginlimit"
@@ -27,51 +26,33 @@ var (
 // otherwise one valid account would reset an attacker's budget).
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Customer, error) {
 	email = normEmail(email)
-	now := s.now()
-	lim := s.limiter()
-	limits := s.limits(email, client)
-	counts, blocked, err := lim.Check(ctx, now, limits...)
-	if err != nil {
-		return Customer{}, fmt.Errorf("customer: %w", err)
-	}
-	if blocked {
-		return Customer{}, errThrottled
-	}
-
-	c, hash, err := s.byEmail(ctx, email)
-	if fault.CodeOf(err) == fault.NotFound {
-		password.Dummy(pw)
-		return Customer{}, s.failed(ctx, lim, now, limits)
-	}
-	if err != nil {
-		return Customer{}, err
-	}
-	ok, err := password.Verify(hash, pw)
-	if err != nil {
-		return Customer{}, fmt.Errorf("customer: account %d: %w", c.ID, err)
-	}
-	if !ok {
-		return Customer{}, s.failed(ctx, lim, now, limits)
-	}
-	if counts[0] > 0 { // the account's counter
-		if err := lim.Clear(ctx, limits[0].Key); err != nil {
-			return Customer{}, fmt.Errorf("customer: %w", err)
+	var c Customer
+	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, func() (bool, error) {
+		var hash string
+		var err error
+		c, hash, err = s.byEmail(ctx, email)
+		if fault.CodeOf(err) == fault.NotFound {
+			password.Dummy(pw)
+			return false, nil
 		}
+		if err != nil {
+			return false, err
+		}
+		ok, err := password.Verify(hash, pw)
+		if err != nil {
+			return false, fmt.Errorf("account %d: %w", c.ID, err)
+		}
+		return ok, nil
+	})
+	switch {
+	case err != nil:
+		return Customer{}, fmt.Errorf("customer: %w", err)
+	case outcome == loginlimit.Blocked:
+		return Customer{}, errThrottled
+	case outcome == loginlimit.Refused:
+		return Customer{}, errWrongLogin
 	}
 	return c, nil
-}
-
-// failed counts a failed attempt against every limit and returns the one
-// answer to a wrong email or password.
-func (s *Service) failed(ctx context.Context, lim *loginlimit.Limiter, now time.Time, limits []loginlimit.Limit) error {
-	keys := make([]string, len(limits))
-	for i, l := range limits {
-		keys[i] = l.Key
-	}
-	if err := lim.Fail(ctx, now, keys...); err != nil {
-		return fmt.Errorf("customer: %w", err)
-	}
-	return errWrongLogin
 }
 
 func (s *Service) byEmail(ctx context.Context, email string) (Customer, string, error) {

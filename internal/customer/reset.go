@@ -132,7 +132,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM password_resets WHERE customer_id = $1 AND used_at IS NULL`, id); err != nil {
 			return err
 		}
-		if err := loginlimit.ClearTx(ctx, tx, accountKey(email)); err != nil {
+		if err := loginlimit.ClearTx(ctx, tx, s.guard().AccountKey(email)); err != nil {
 			return err
 		}
 		return session.DeleteCustomerTx(ctx, tx, id)

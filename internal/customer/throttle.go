@@ -10,16 +10,12 @@ import (
 // client address ("client:<ip>") in package loginlimit, shared by every app
 // instance and by staff logins (which use keys of their own).
 
-func accountKey(email string) string { return loginlimit.Key("account", email) }
-func clientKey(client string) string { return loginlimit.Key("client", client) }
-
 func (s *Service) limiter() *loginlimit.Limiter {
 	return &loginlimit.Limiter{DB: s.DB, Window: s.FailureWindow}
 }
 
-// limits returns the counters one attempt is checked against, the
-// account's first.
-func (s *Service) limits(email, client string) []loginlimit.Limit {
+// guard throttles shopper logins; staff logins have a guard of their own.
+func (s *Service) guard() loginlimit.Guard {
 	acct, cl := s.MaxFailures, s.ClientMaxFailures
 	if acct <= 0 {
 		acct = DefaultMaxFailures
@@ -27,11 +23,7 @@ func (s *Service) limits(email, client string) []loginlimit.Limit {
 	if cl <= 0 {
 		cl = DefaultClientMaxFailures
 	}
-	l := []loginlimit.Limit{{Key: accountKey(email), Max: acct}}
-	if client != "" {
-		l = append(l, loginlimit.Limit{Key: clientKey(client), Max: cl})
-	}
-	return l
+	return loginlimit.Guard{Limiter: s.limiter(), MaxPerAccount: acct, MaxPerClient: cl}
 }
 
 // CleanupFailures deletes throttling rows whose window has passed; run it

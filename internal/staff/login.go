@@ -3,7 +3,6 @@ package staff
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"agora/internal/fault"
 	"agora/internal/loginlimit"
@@ -17,14 +16,7 @@ var (
 
 // Staff counters are apart from shoppers' ("staff:" keys): a storm of
 // guesses at the shop's login never locks the owner out of the admin.
-func accountKey(email string) string { return loginlimit.Key("staff:account", email) }
-func clientKey(client string) string { return loginlimit.Key("staff:client", client) }
-
-func (s *Service) limiter() *loginlimit.Limiter {
-	return &loginlimit.Limiter{DB: s.DB, Window: s.FailureWindow}
-}
-
-func (s *Service) limits(email, client string) []loginlimit.Limit {
+func (s *Service) guard() loginlimit.Guard {
 	acct, cl := s.MaxFailures, s.ClientMaxFailures
 	if acct <= 0 {
 		acct = DefaultMaxFailures
@@ -32,11 +24,8 @@ func (s *Service) limits(email, client string) []loginlimit.Limit {
 	if cl <= 0 {
 		cl = DefaultClientMaxFailures
 	}
-	l := []loginlimit.Limit{{Key: accountKey(email), Max: acct}}
-	if client != "" {
-		l = append(l, loginlimit.Limit{Key: clientKey(client), Max: cl})
-	}
-	return l
+	return loginlimit.Guard{Limiter: &loginlimit.Limiter{DB: s.DB, Window: s.FailureWindow},
+		Kind: "staff:", MaxPerAccount: acct, MaxPerClient: cl}
 }
 
 // Authenticate checks a staff login. Unknown email, disabled account and
@@ -48,48 +37,32 @@ func (s *Service) limits(email, client string) []loginlimit.Limit {
 // account's failures, not the client's.
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Staff, error) {
 	email = normEmail(email)
-	now := s.now()
-	lim := s.limiter()
-	limits := s.limits(email, client)
-	counts, blocked, err := lim.Check(ctx, now, limits...)
-	if err != nil {
-		return Staff{}, fmt.Errorf("staff: %w", err)
-	}
-	if blocked {
-		return Staff{}, errThrottled
-	}
-	var hash string
-	st, err := scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffColumns+`, s.password_hash FROM staff s
-		WHERE s.email = $1 AND s.disabled_at IS NULL`, email), &hash)
-	if fault.CodeOf(err) == fault.NotFound {
-		password.Dummy(pw)
-		return Staff{}, s.failed(ctx, lim, now, limits)
-	}
-	if err != nil {
-		return Staff{}, err
-	}
-	ok, err := password.Verify(hash, pw)
-	if err != nil {
-		return Staff{}, fmt.Errorf("staff: account %d: %w", st.ID, err)
-	}
-	if !ok {
-		return Staff{}, s.failed(ctx, lim, now, limits)
-	}
-	if counts[0] > 0 { // the account's counter
-		if err := lim.Clear(ctx, limits[0].Key); err != nil {
-			return Staff{}, fmt.Errorf("staff: %w", err)
+	var st Staff
+	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, func() (bool, error) {
+		var hash string
+		var err error
+		st, err = scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffColumns+`, s.password_hash FROM staff s
+			WHERE s.email = $1 AND s.disabled_at IS NULL`, email), &hash)
+		if fault.CodeOf(err) == fault.NotFound {
+			password.Dummy(pw)
+			return false, nil
 		}
+		if err != nil {
+			return false, err
+		}
+		ok, err := password.Verify(hash, pw)
+		if err != nil {
+			return false, fmt.Errorf("account %d: %w", st.ID, err)
+		}
+		return ok, nil
+	})
+	switch {
+	case err != nil:
+		return Staff{}, fmt.Errorf("staff: %w", err)
+	case outcome == loginlimit.Blocked:
+		return Staff{}, errThrottled
+	case outcome == loginlimit.Refused:
+		return Staff{}, errWrongLogin
 	}
 	return st, nil
-}
-
-func (s *Service) failed(ctx context.Context, lim *loginlimit.Limiter, now time.Time, limits []loginlimit.Limit) error {
-	keys := make([]string, len(limits))
-	for i, l := range limits {
-		keys[i] = l.Key
-	}
-	if err := lim.Fail(ctx, now, keys...); err != nil {
-		return fmt.Errorf("staff: %w", err)
-	}
-	return errWrongLogin
 }
