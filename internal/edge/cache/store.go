@@ -1,0 +1,230 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// ErrTooLarge is returned by Put for an object over the per-object limit;
+// the proxy streams such responses instead of storing them.
+var ErrTooLarge = errors.New("cache: object too large to store")
+
+// entryOverhead approximates the per-entry memory beyond the bytes we
+// count: the Entry struct, map slots and otter's node.
+const entryOverhead = 256
+
+// Entry is one stored response. Its fields are set before Put and never
+// changed after; only the soft-purge mark changes, atomically.
+type Entry struct {
+	Key    string
+	Status int
+	Header http.Header
+	// Head is the serialized status line and header block, when the proxy
+	// prepared one for its fast path; optional.
+	Head []byte
+	Body []byte
+	Tags []string
+	// StoredAt is response_time (RFC 9111 §4.2.3); Date the origin's Date.
+	StoredAt     time.Time
+	Date         time.Time
+	Freshness    Freshness
+	ETag         string
+	LastModified string
+	Vary         []string
+
+	softPurged atomic.Bool
+	weight     uint32
+}
+
+// State is the entry's state at now; a soft-purged entry is at best
+// StaleRevalidate, so it is served once more while one refresh goes to the
+// origin (DESIGN.md, "Tags").
+func (e *Entry) State(now time.Time) State {
+	st := e.Freshness.State(e.StoredAt, now)
+	if e.softPurged.Load() && st == Fresh {
+		return StaleRevalidate
+	}
+	return st
+}
+
+// SoftPurged reports whether a soft purge marked the entry stale.
+func (e *Entry) SoftPurged() bool { return e.softPurged.Load() }
+
+func (e *Entry) size() uint64 {
+	n := uint64(entryOverhead + len(e.Key) + len(e.Head) + len(e.Body) + len(e.ETag) + len(e.LastModified))
+	for k, vs := range e.Header {
+		n += uint64(len(k))
+		for _, v := range vs {
+			n += uint64(len(v) + 16)
+		}
+	}
+	for _, t := range e.Tags {
+		n += uint64(len(t) + 16)
+	}
+	for _, v := range e.Vary {
+		n += uint64(len(v) + 16)
+	}
+	return n
+}
+
+// Config sizes a Store.
+type Config struct {
+	// MaxBytes bounds the stored bytes (--cache-size). Required.
+	MaxBytes uint64
+	// MaxObjectBytes is the largest entry stored. If zero, MaxBytes/16.
+	MaxObjectBytes uint64
+}
+
+// Stats is a snapshot of the store's counters.
+type Stats struct {
+	Entries int
+	Bytes   uint64
+	Hits    uint64
+	Misses  uint64
+}
+
+// Store is a byte-bounded response store with a tag index. It is safe for
+// concurrent use; Get takes no Store lock.
+type Store struct {
+	c         *otter.Cache[string, *Entry]
+	maxObject uint64
+
+	putMu sync.Mutex // serializes Put and PurgeAll, so index updates and cache writes happen in one order
+
+	idxMu sync.Mutex                   // protects tags; never held while calling into c
+	tags  map[string]map[string]*Entry // tag → key → entry stored under that key
+
+	hits, misses atomic.Uint64
+}
+
+// NewStore returns an empty store.
+func NewStore(cfg Config) (*Store, error) {
+	if cfg.MaxBytes == 0 {
+		return nil, errors.New("cache: MaxBytes must be positive")
+	}
+	s := &Store{maxObject: cfg.MaxObjectBytes, tags: map[string]map[string]*Entry{}}
+	if s.maxObject == 0 {
+		s.maxObject = max(cfg.MaxBytes/16, 1)
+	}
+	s.maxObject = min(s.maxObject, 1<<32-1) // otter weights are uint32
+	c, err := otter.New(&otter.Options[string, *Entry]{
+		MaximumWeight: cfg.MaxBytes,
+		Weigher:       func(_ string, e *Entry) uint32 { return e.weight },
+		// Runs under otter's bucket lock on every removal (eviction,
+		// invalidation, replacement), so the index never names a key
+		// that is gone. It only takes idxMu, which is never held while
+		// calling into the cache, so it cannot deadlock.
+		OnAtomicDeletion: func(ev otter.DeletionEvent[string, *Entry]) { s.unindex(ev.Value) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	s.c = c
+	return s, nil
+}
+
+// Get returns the entry under key and counts a hit or a miss.
+func (s *Store) Get(key string) (*Entry, bool) {
+	e, ok := s.c.GetIfPresent(key)
+	if ok {
+		s.hits.Add(1)
+	} else {
+		s.misses.Add(1)
+	}
+	return e, ok
+}
+
+// Put stores e under e.Key, replacing any previous entry. The caller must
+// not modify e afterwards.
+func (s *Store) Put(e *Entry) error {
+	size := e.size()
+	if size > s.maxObject {
+		return ErrTooLarge
+	}
+	e.weight = uint32(size)
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	// Index first: if the entry is evicted the moment it is set, the
+	// deletion listener finds it in the index and removes it.
+	s.index(e)
+	s.c.Set(e.Key, e)
+	return nil
+}
+
+// PurgeKey removes the entry under key and reports whether there was one.
+func (s *Store) PurgeKey(key string) bool {
+	_, ok := s.c.Invalidate(key)
+	return ok
+}
+
+// PurgeTag purges every entry tagged tag and returns how many. A hard purge
+// removes them; a soft one marks them stale (see Entry.State).
+func (s *Store) PurgeTag(tag string, soft bool) int {
+	s.idxMu.Lock()
+	entries := make([]*Entry, 0, len(s.tags[tag]))
+	for _, e := range s.tags[tag] {
+		entries = append(entries, e)
+	}
+	s.idxMu.Unlock()
+	for _, e := range entries {
+		if soft {
+			e.softPurged.Store(true)
+		} else {
+			s.c.Invalidate(e.Key)
+		}
+	}
+	return len(entries)
+}
+
+// PurgeAll removes every entry, as when the purge log has a gap.
+func (s *Store) PurgeAll() {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	s.c.InvalidateAll()
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Entries: s.c.EstimatedSize(),
+		Bytes:   s.c.WeightedSize(),
+		Hits:    s.hits.Load(),
+		Misses:  s.misses.Load(),
+	}
+}
+
+func (s *Store) index(e *Entry) {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	for _, t := range e.Tags {
+		keys := s.tags[t]
+		if keys == nil {
+			keys = map[string]*Entry{}
+			s.tags[t] = keys
+		}
+		keys[e.Key] = e
+	}
+}
+
+// unindex removes e from the index, but only where the index still points
+// at e: a replacement's new entry is indexed before the old one leaves.
+func (s *Store) unindex(e *Entry) {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	for _, t := range e.Tags {
+		keys := s.tags[t]
+		if keys[e.Key] != e {
+			continue
+		}
+		delete(keys, e.Key)
+		if len(keys) == 0 {
+			delete(s.tags, t)
+		}
+	}
+}
