@@ -93,6 +93,7 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		DrainDelay:      sf.drainDelay,
 		ShutdownTimeout: sf.shutdownTimeout,
 		AccessLog:       sf.accessLog,
+		ClusterSecret:   sf.clusterSecret,
 	}, deps)
 	if err != nil {
 		return err

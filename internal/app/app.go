@@ -58,6 +58,10 @@ type Config struct {
 	// DefaultMaxAdminBodyBytes (21 MiB: a 20 MiB image and its multipart
 	// envelope).
 	MaxAdminBodyBytes int64
+	// ClusterSecret is shared by every tier of one store; edges present it
+	// as a bearer token to follow the purge log at /_internal/purges. If "",
+	// that endpoint answers 404 (no edge follows this app).
+	ClusterSecret string
 }
 
 // Defaults for zero Config fields.
@@ -112,6 +116,7 @@ type Server struct {
 	metrics  *metrics
 	ids      *requestIDs
 	draining atomic.Bool // set when the drain starts; /readyz answers 503
+	purges   *purgeLog   // serves /_internal/purges to edges
 
 	// endDrain, when closed, cuts the drain delay short. Only tests set it,
 	// so they need neither sleep nor wait out a realistic delay.
@@ -146,7 +151,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ids:      newRequestIDs(),
 		mail:     deps.Mail,
 		cleanups: cleanupsOf(deps),
+		purges:   newPurgeLog(deps.DB, cfg.ClusterSecret),
 	}
+	s.cleanups = append(s.cleanups, cleanup{"purge log", s.purges.trim})
 	sf, err := storefront.New(deps.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
@@ -177,7 +184,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.handler = s.middleware(cop.Handler(s.mux))
+	s.handler = s.middleware(s.purges.nudgeAfterWrites(cop.Handler(s.mux)))
 	return s, nil
 }
 

@@ -101,6 +101,7 @@ func (s *Server) listen(ctx context.Context) ([]net.Listener, error) {
 // fails meanwhile (a nil error means the delay passed).
 func (s *Server) drain(public *http.Server, errc <-chan error) error {
 	s.draining.Store(true)
+	s.purges.stop() // edges' long polls end now and reconnect elsewhere
 	public.SetKeepAlivesEnabled(false)
 	s.log.Info("app: draining", "delay", s.cfg.DrainDelay.String())
 	t := time.NewTimer(s.cfg.DrainDelay)

@@ -1,0 +1,253 @@
+package app
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"agora/internal/cachehdr"
+	"agora/internal/purge"
+	"agora/internal/store"
+)
+
+// The purge log endpoint (DESIGN.md "Purge log"): edges follow
+// GET /_internal/purges?after={seq}&wait=25s with the cluster secret. The
+// edge never proxies /_internal/ from its public listener; the secret is
+// what keeps anyone who reaches the app directly out.
+const (
+	purgesPath = "/_internal/purges"
+	// maxPurgeWait caps ?wait= so a poll ends well inside the public
+	// server's writeTimeout (60 s).
+	maxPurgeWait = 30 * time.Second
+	// purgePage caps the entries of one answer; a follower further behind
+	// asks again at once (head tells it so).
+	purgePage = 1000
+	// purgePollEvery is how often a waiting poll rereads the head, for
+	// entries appended by other instances; this instance's own appends wake
+	// it at once (purgeLog.nudge).
+	purgePollEvery = time.Second
+	// purgeKeep and purgeKeepFor bound trimming: entries older than a day
+	// go, but the newest thousand always stay, so an edge that was down a
+	// while can usually catch up rather than drop its whole cache.
+	purgeKeep    = 1000
+	purgeKeepFor = 24 * time.Hour
+)
+
+// purgeLog serves the purge log and wakes waiting polls.
+type purgeLog struct {
+	db     *store.DB
+	secret string
+	now    func() time.Time
+	// pollEvery is purgePollEvery; tests raise it to prove nudges wake polls.
+	pollEvery time.Duration
+	// waiting, if not nil, is called when a poll starts waiting (tests).
+	waiting func()
+
+	mu      sync.Mutex    // protects changed and stopped
+	changed chan struct{} // closed and replaced on every nudge
+	stopped chan struct{} // closed by stop: the server drains
+}
+
+func newPurgeLog(db *store.DB, secret string) *purgeLog {
+	return &purgeLog{db: db, secret: secret, now: time.Now, pollEvery: purgePollEvery,
+		changed: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+// nudge wakes every waiting poll to reread the log. It is cheap and may be
+// spurious: a woken poll that finds nothing new waits again.
+func (p *purgeLog) nudge() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// stop ends every waiting poll (now and later) with what it has, so a
+// draining server does not hold edges' polls past its shutdown timeout.
+func (p *purgeLog) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.stopped:
+	default:
+		close(p.stopped)
+	}
+}
+
+func (p *purgeLog) signals() (changed, stopped <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed, p.stopped
+}
+
+// nudgeAfterWrites wraps next so that every unsafe request (RFC 9110
+// §9.2.1) this instance finishes wakes waiting polls: those are the
+// requests whose transactions append to the log (catalog edits, checkout,
+// order status), and they have committed by the time the handler returns.
+// Safe requests never append, so they cost nothing.
+func (p *purgeLog) nudgeAfterWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		default:
+			p.nudge()
+		}
+	})
+}
+
+// purgesAnswer is the endpoint's JSON body.
+type purgesAnswer struct {
+	Head    int64        `json:"head"`
+	Entries []purgeEntry `json:"entries"`
+	// Gap says entries after ?after= are gone (trimmed, or the log was
+	// reset under the follower): it must drop its cache and go on from Head.
+	Gap bool `json:"gap"`
+}
+
+type purgeEntry struct {
+	Seq  int64    `json:"seq"`
+	Tags []string `json:"tags"`
+	Soft bool     `json:"soft"`
+}
+
+// serve answers GET /_internal/purges. With no cluster secret configured
+// the endpoint does not exist (404), so an app without edges exposes
+// nothing. Without ?after= it answers the head only: an edge starting up
+// begins there.
+func (p *purgeLog) serve(w http.ResponseWriter, r *http.Request) {
+	cachehdr.SetPrivate(w.Header()) // private, no-store: never cached anywhere
+	if p.secret == "" {
+		purgesError(w, http.StatusNotFound, "not found")
+		return
+	}
+	if !p.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="agora"`) // RFC 6750 §3
+		purgesError(w, http.StatusUnauthorized, "the cluster secret is missing or wrong")
+		return
+	}
+	q := r.URL.Query()
+	var after int64 = -1 // no ?after=: head only
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			purgesError(w, http.StatusBadRequest, "after must be a sequence number")
+			return
+		}
+		after = n
+	}
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			purgesError(w, http.StatusBadRequest, "wait must be a duration such as 25s")
+			return
+		}
+		wait = min(d, maxPurgeWait)
+	}
+	ans, err := p.poll(r.Context(), after, wait)
+	if err != nil {
+		if r.Context().Err() == nil {
+			purgesError(w, http.StatusInternalServerError, "the purge log cannot be read")
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(ans)
+}
+
+// authorized compares the bearer token in constant time, so response
+// timing does not reveal how much of a guess was right.
+func (p *purgeLog) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(p.secret)) == 1
+}
+
+// poll reads the log after after, waiting up to wait for something new.
+func (p *purgeLog) poll(ctx context.Context, after int64, wait time.Duration) (purgesAnswer, error) {
+	var deadline <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var tick <-chan time.Time
+	for {
+		changed, stopped := p.signals() // before reading, so no nudge is missed
+		ans, err := p.read(ctx, after)
+		if err != nil || after < 0 || ans.Gap || len(ans.Entries) > 0 || deadline == nil {
+			return ans, err
+		}
+		if tick == nil {
+			t := time.NewTicker(p.pollEvery)
+			defer t.Stop()
+			tick = t.C
+			if p.waiting != nil {
+				p.waiting()
+			}
+		}
+		select {
+		case <-changed:
+		case <-tick:
+		case <-deadline:
+			return ans, nil
+		case <-stopped:
+			return ans, nil
+		case <-ctx.Done():
+			return ans, ctx.Err()
+		}
+	}
+}
+
+// read answers one look at the log. Entries are never nil, so the JSON
+// says [] rather than null.
+func (p *purgeLog) read(ctx context.Context, after int64) (purgesAnswer, error) {
+	var oldest, head int64
+	err := p.db.QueryRow(ctx, "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM purge_log").Scan(&oldest, &head)
+	if err != nil {
+		return purgesAnswer{}, err
+	}
+	ans := purgesAnswer{Head: head, Entries: []purgeEntry{}}
+	if after < 0 {
+		return ans, nil
+	}
+	// A follower past the head saw entries that no longer exist: the
+	// database was restored or reset, and new seqs may reuse old ones.
+	if after > 0 && (oldest > after+1 || after > head) {
+		ans.Gap = true
+		return ans, nil
+	}
+	es, err := purge.Since(ctx, p.db, after, purgePage)
+	if err != nil {
+		return purgesAnswer{}, err
+	}
+	for _, e := range es {
+		ans.Entries = append(ans.Entries, purgeEntry{Seq: e.Seq, Tags: e.Tags, Soft: e.Soft})
+	}
+	return ans, nil
+}
+
+// trim deletes entries older than purgeKeepFor except the newest
+// purgeKeep; it is one of the app's periodic cleanups. With fewer than
+// purgeKeep entries the subquery is NULL and nothing goes.
+func (p *purgeLog) trim(ctx context.Context) (int64, error) {
+	res, err := p.db.Write.ExecContext(ctx, `DELETE FROM purge_log WHERE created_at < $1
+		AND seq < (SELECT seq FROM purge_log ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
+		p.now().Add(-purgeKeepFor).UTC(), purgeKeep-1)
+	if err != nil {
+		return 0, fmt.Errorf("app: trim purge log: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func purgesError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
