@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"1GiB", 1 << 30, true},
+		{"512MiB", 512 << 20, true},
+		{"2 GB", 2e9, true},
+		{"1000", 1000, true},
+		{"64KiB", 64 << 10, true},
+		{"0", 0, false},
+		{"-1GiB", 0, false},
+		{"lots", 0, false},
+		{"99999999999TiB", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, errUsage) {
+			t.Errorf("parseSize(%q): %v is not a usage error", tt.in, err)
+		}
+	}
+}
+
+func TestParseBackends(t *testing.T) {
+	tests := []struct {
+		in string
+		n  int
+	}{
+		{"http://a:8080", 1},
+		{"http://a:8080, http://b:8080,", 2},
+		{"", 0},
+		{"a:8080", 0},
+		{"ftp://a", 0},
+	}
+	for _, tt := range tests {
+		got, err := parseBackends(tt.in)
+		if len(got) != tt.n || (err == nil) != (tt.n > 0) {
+			t.Errorf("parseBackends(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package edge
+
+import (
+	"net/http"
+	"time"
+
+	"agora/internal/edge/cache"
+)
+
+// flight is one origin fetch that concurrent misses for a key wait on
+// (DESIGN.md, "Request coalescing").
+type flight struct {
+	done    chan struct{}
+	res     *fetched
+	waiters int // guarded by Edge.mu
+}
+
+// flightKey is the primary key plus the coding asked for: requests that
+// differ only in Accept-Encoding would get different variants.
+func flightKey(r *http.Request) string {
+	return cache.Key(r, nil) + "\nAE:" + cache.NormalizeAcceptEncoding(r.Header.Get("Accept-Encoding"))
+}
+
+// coalesce fetches r once for all concurrent requests with its key. The
+// leader's response is shared only if it was stored (so it is public) and
+// the waiter's request selects the same variant; otherwise each waiter
+// fetches for itself. When the bounds on waiters are passed it returns nil
+// and the caller decides (serve stale, or go to origin alone).
+func (e *Edge) coalesce(r *http.Request) (res *fetched, collapsed bool) {
+	key := flightKey(r)
+	e.mu.Lock()
+	f := e.flights[key]
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		e.flights[key] = f
+		e.mu.Unlock()
+		f.res = e.fetch(r)
+		e.mu.Lock()
+		delete(e.flights, key)
+		if f.res.err == nil && f.res.status < 500 && f.res.entry == nil {
+			// Not storable: later requests go straight to origin for a
+			// while instead of queueing behind each other.
+			e.rememberUncacheable(cache.Key(r, nil))
+		}
+		e.mu.Unlock()
+		close(f.done)
+		return f.res, false
+	}
+	if f.waiters >= e.MaxWaiters {
+		e.mu.Unlock()
+		return nil, false
+	}
+	f.waiters++
+	e.mu.Unlock()
+	e.coalesced.Add(1)
+
+	t := time.NewTimer(e.WaitTimeout)
+	defer t.Stop()
+	select {
+	case <-f.done:
+	case <-t.C:
+		return nil, false
+	case <-r.Context().Done():
+		return &fetched{err: r.Context().Err()}, true
+	}
+	switch {
+	case f.res.err != nil:
+		// The origin is unreachable: asking again at once would not help.
+		return f.res, true
+	case f.res.shareable() && cache.Key(r, f.res.entry.Vary) == f.res.entry.Key:
+		return f.res, true
+	}
+	return e.fetch(r), false
+}
+
+// isUncacheable reports whether key recently answered with a response that
+// could not be stored.
+func (e *Edge) isUncacheable(key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	until, ok := e.uncacheable[key]
+	if ok && !e.Now().Before(until) {
+		delete(e.uncacheable, key)
+		return false
+	}
+	return ok
+}
+
+// maxUncacheable bounds the uncacheable set, so a crawl of unique private
+// URLs cannot grow it without end.
+const maxUncacheable = 1 << 16
+
+// rememberUncacheable records key for UncacheableTTL; e.mu is held.
+func (e *Edge) rememberUncacheable(key string) {
+	now := e.Now()
+	if len(e.uncacheable) >= maxUncacheable {
+		for k, until := range e.uncacheable {
+			if !now.Before(until) {
+				delete(e.uncacheable, k)
+			}
+		}
+		if len(e.uncacheable) >= maxUncacheable {
+			clear(e.uncacheable)
+		}
+	}
+	e.uncacheable[key] = now.Add(e.UncacheableTTL)
+}

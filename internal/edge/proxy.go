@@ -1,0 +1,265 @@
+// Package edge is the edge tier (DESIGN.md, "Edge tier"): a caching reverse
+// proxy in front of the app pool, built on the cache library in
+// internal/edge/cache.
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"agora/internal/edge/cache"
+	"agora/internal/edge/purgelog"
+)
+
+// Defaults for zero Edge fields.
+const (
+	DefaultFetchTimeout   = 30 * time.Second
+	DefaultMaxWaiters     = 4096
+	DefaultWaitTimeout    = 10 * time.Second
+	DefaultUncacheableTTL = 30 * time.Second
+	// DefaultMaxBuffer bounds the body buffered for storing and sharing;
+	// a larger response is streamed to its one client and not stored.
+	DefaultMaxBuffer = 8 << 20
+)
+
+// Edge is the public handler of the edge tier. Set its fields, then serve;
+// the zero values of the optional fields are usable defaults.
+type Edge struct {
+	// Backends are the app tier's base URLs, used round robin. Required.
+	Backends []*url.URL
+	// Store holds cached responses. Required.
+	Store  *cache.Store
+	Policy cache.Policy
+	// Now is the clock for freshness; if nil, time.Now.
+	Now func() time.Time
+	// Log records origin failures; if nil, slog.Default().
+	Log *slog.Logger
+	// Transport reaches the backends; if nil, a clone of
+	// http.DefaultTransport with explicit timeouts.
+	Transport http.RoundTripper
+	// Follower, when set, is reported by the admin status.
+	Follower *purgelog.Follower
+
+	// FetchTimeout bounds one origin fetch, headers and body.
+	FetchTimeout time.Duration
+	// MaxWaiters and WaitTimeout bound request coalescing: past them a
+	// request is served stale if it can be, else goes to origin itself.
+	MaxWaiters  int
+	WaitTimeout time.Duration
+	// UncacheableTTL is how long a key whose response was not storable is
+	// fetched without coalescing, so its requests are not serialized.
+	UncacheableTTL time.Duration
+	// MaxBuffer bounds the body buffered for storing; see DefaultMaxBuffer.
+	MaxBuffer int64
+
+	initOnce sync.Once
+	proxy    *httputil.ReverseProxy
+	rr       atomic.Uint64
+	bg       sync.WaitGroup // background refreshes
+
+	mu          sync.Mutex
+	flights     map[string]*flight
+	uncacheable map[string]time.Time
+	refreshing  map[string]bool
+
+	hits, misses, coalesced, staleServed atomic.Uint64
+}
+
+func (e *Edge) init() {
+	e.initOnce.Do(func() {
+		if e.Now == nil {
+			e.Now = time.Now
+		}
+		if e.Log == nil {
+			e.Log = slog.Default()
+		}
+		if e.Transport == nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.ResponseHeaderTimeout = DefaultFetchTimeout
+			t.IdleConnTimeout = 90 * time.Second
+			t.MaxIdleConnsPerHost = 256
+			e.Transport = t
+		}
+		if e.FetchTimeout <= 0 {
+			e.FetchTimeout = DefaultFetchTimeout
+		}
+		if e.MaxWaiters <= 0 {
+			e.MaxWaiters = DefaultMaxWaiters
+		}
+		if e.WaitTimeout <= 0 {
+			e.WaitTimeout = DefaultWaitTimeout
+		}
+		if e.UncacheableTTL <= 0 {
+			e.UncacheableTTL = DefaultUncacheableTTL
+		}
+		if e.MaxBuffer <= 0 {
+			e.MaxBuffer = DefaultMaxBuffer
+		}
+		e.flights = map[string]*flight{}
+		e.uncacheable = map[string]time.Time{}
+		e.refreshing = map[string]bool{}
+		e.proxy = &httputil.ReverseProxy{
+			Rewrite:        func(pr *httputil.ProxyRequest) { e.rewrite(pr, e.next()) },
+			Transport:      e.Transport,
+			ModifyResponse: e.modifyPassThrough,
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				e.Log.Warn("edge: origin failed", "method", r.Method, "path", r.URL.Path, "err", err)
+				unavailable(w, r, "agora; fwd=method")
+			},
+		}
+	})
+}
+
+// Wait blocks until background refreshes have finished; call it after the
+// server stopped accepting requests.
+func (e *Edge) Wait() { e.bg.Wait() }
+
+// next picks a backend, round robin.
+func (e *Edge) next() *url.URL {
+	return e.Backends[int((e.rr.Add(1)-1)%uint64(len(e.Backends)))]
+}
+
+// rewrite aims an outgoing request at backend. The Host is kept so the app
+// builds links for the public name; X-Forwarded-* tell it who asked.
+func (e *Edge) rewrite(pr *httputil.ProxyRequest, backend *url.URL) {
+	pr.SetURL(backend)
+	pr.Out.Host = pr.In.Host
+	pr.SetXForwarded()
+	if id := pr.In.Header.Get("X-Request-Id"); id != "" {
+		pr.Out.Header.Set("X-Request-Id", id)
+	} else {
+		pr.Out.Header.Set("X-Request-Id", newRequestID())
+	}
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ServeHTTP is the public handler.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.init()
+	// Internal endpoints (purge log, health) are for the tiers, never the
+	// public: the edge does not even forward them.
+	if strings.HasPrefix(r.URL.Path, "/_internal/") || r.URL.Path == "/_internal" {
+		http.NotFound(w, r)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		e.serveCacheable(w, r)
+	default:
+		e.passThrough(w, r)
+	}
+}
+
+// serveCacheable answers a GET or HEAD from the store when it may, else from
+// the origin.
+func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) {
+	// A shared cache never answers nor stores for an authenticated request
+	// here (DESIGN.md, "Full-page cache"; stricter than RFC 9111 §3.5).
+	if r.Header.Get("Authorization") != "" {
+		e.misses.Add(1)
+		e.respond(w, r, e.fetch(r), nil, "bypass", false)
+		return
+	}
+	now := e.Now()
+	req := cache.RequestDirectives(r.Header)
+	ent, missKind := e.lookup(r)
+	if ent != nil && (req.NoCache || req.NoStore) {
+		// RFC 9111 §5.2.1.4: the stored response may not be used without
+		// going forward; RFC 9211 calls that fwd=request.
+		e.misses.Add(1)
+		e.fetchAndServe(w, r, ent, "request")
+		return
+	}
+	if ent != nil {
+		switch ent.State(now) {
+		case cache.Fresh:
+			e.hits.Add(1)
+			e.serveEntry(w, r, ent, now, "agora; hit"+ttlParam(ent, now))
+			return
+		case cache.StaleRevalidate:
+			e.serveStaleRevalidate(w, r, ent, now)
+			return
+		}
+		e.misses.Add(1)
+		e.fetchAndServe(w, r, ent, "stale")
+		return
+	}
+	e.misses.Add(1)
+	e.fetchAndServe(w, r, nil, missKind)
+}
+
+// lookup finds the stored response for r: the primary key holds either the
+// response or, when it varies, a marker whose Vary names the request headers
+// that select the variant. On a miss it says which kind, in RFC 9211 §2.2
+// terms: no response for the URI, or none for this variant.
+func (e *Edge) lookup(r *http.Request) (*cache.Entry, string) {
+	ent, ok := e.Store.Get(cache.Key(r, nil))
+	if !ok {
+		return nil, "uri-miss"
+	}
+	if !isMarker(ent) {
+		return ent, ""
+	}
+	v, ok := e.Store.Get(cache.Key(r, ent.Vary))
+	if !ok {
+		return nil, "vary-miss"
+	}
+	return v, ""
+}
+
+// isMarker reports whether ent is a Vary marker rather than a response.
+func isMarker(ent *cache.Entry) bool { return ent.Status == 0 }
+
+// passThrough forwards an unsafe method and, when it succeeds, invalidates
+// what is stored for its URL (RFC 9111 §4.4).
+func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request) {
+	e.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), incomingKey{}, r)))
+}
+
+type incomingKey struct{}
+
+func (e *Edge) modifyPassThrough(resp *http.Response) error {
+	stripTags(resp.Header)
+	resp.Header.Set("Cache-Status", "agora; fwd=method")
+	if in, ok := resp.Request.Context().Value(incomingKey{}).(*http.Request); ok && resp.StatusCode < 400 {
+		e.invalidate(in)
+	}
+	return nil
+}
+
+// invalidate removes what is stored for the URL of r: the primary entry and
+// the variants reachable from it. A variant keyed on other request headers
+// than this one's stays, but without its marker it is never looked up.
+func (e *Edge) invalidate(r *http.Request) {
+	g := r.Clone(context.Background())
+	g.Method = http.MethodGet
+	primary := cache.Key(g, nil)
+	if m, ok := e.Store.Get(primary); ok && isMarker(m) {
+		for _, enc := range []string{"br", "gzip", "identity"} {
+			g.Header.Set("Accept-Encoding", enc)
+			e.Store.PurgeKey(cache.Key(g, m.Vary))
+		}
+	}
+	e.Store.PurgeKey(primary)
+}
+
+// stripTags removes the headers meant for this cache only (DESIGN.md,
+// "Tags"; RFC 9213 §2.1 for the targeted field).
+func stripTags(h http.Header) {
+	h.Del("Surrogate-Key")
+	h.Del("Surrogate-Control")
+}

@@ -1,0 +1,105 @@
+package edge
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"agora/internal/edge/cache"
+)
+
+// fetchAndServe answers r from the origin (coalesced when it may be) and
+// falls back to stale, within stale-if-error, when the origin fails. fwd is
+// the RFC 9211 reason the request went forward.
+func (e *Edge) fetchAndServe(w http.ResponseWriter, r *http.Request, stale *cache.Entry, fwd string) {
+	var res *fetched
+	collapsed := false
+	if r.Method == http.MethodGet && !e.isUncacheable(cache.Key(r, nil)) {
+		res, collapsed = e.coalesce(r)
+		if res == nil { // past the waiting bounds
+			if usableOnError(stale, e.Now()) {
+				e.staleServed.Add(1)
+				e.serveEntry(w, r, stale, e.Now(), "agora; fwd="+fwd+"; detail=busy")
+				return
+			}
+			res = e.fetch(r)
+		}
+	} else {
+		res = e.fetch(r)
+	}
+	e.respond(w, r, res, stale, fwd, collapsed)
+}
+
+// respond writes res, or stale when res is an origin failure.
+func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, stale *cache.Entry, fwd string, collapsed bool) {
+	now := e.Now()
+	if res.err != nil || res.status >= 500 {
+		cs := "agora; fwd=" + fwd
+		if res.err == nil {
+			cs += "; fwd-status=" + strconv.Itoa(res.status)
+		}
+		if usableOnError(stale, now) {
+			if res.stream != nil {
+				res.stream.Close()
+			}
+			e.staleServed.Add(1)
+			e.serveEntry(w, r, stale, now, cs+"; detail=stale-if-error")
+			return
+		}
+		if res.err != nil {
+			e.Log.Warn("edge: no backend answered", "path", r.URL.Path, "err", res.err)
+			unavailable(w, r, cs)
+			return
+		}
+	}
+	h := w.Header()
+	for k, v := range res.header {
+		h[k] = slices.Clone(v)
+	}
+	cs := "agora; fwd=" + fwd
+	switch {
+	case res.entry != nil && !collapsed:
+		cs += "; stored"
+	case res.entry != nil:
+		cs += "; collapsed"
+	case res.reason != "":
+		cs += "; detail=" + res.reason
+	}
+	h.Set("Cache-Status", cs)
+	if res.stream != nil {
+		defer res.stream.Close()
+		w.WriteHeader(res.status)
+		if r.Method != http.MethodHead {
+			_, _ = io.Copy(w, res.stream)
+		}
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(res.body)))
+	w.WriteHeader(res.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(res.body)
+	}
+}
+
+// serveEntry writes a stored response with its current Age (RFC 9111 §5.1).
+func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, ent *cache.Entry, now time.Time, cacheStatus string) {
+	h := w.Header()
+	for k, v := range ent.Header {
+		h[k] = slices.Clone(v)
+	}
+	h.Set("Age", strconv.FormatInt(int64(ent.Freshness.Age(ent.StoredAt, now)/time.Second), 10))
+	h.Set("Cache-Status", cacheStatus)
+	h.Set("Content-Length", strconv.Itoa(len(ent.Body)))
+	w.WriteHeader(ent.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(ent.Body)
+	}
+}
+
+// ttlParam is RFC 9211's ttl: remaining freshness, negative once stale.
+func ttlParam(ent *cache.Entry, now time.Time) string {
+	ttl := ent.Freshness.Lifetime - ent.Freshness.Age(ent.StoredAt, now)
+	return "; ttl=" + strconv.FormatInt(int64(ttl/time.Second), 10)
+}

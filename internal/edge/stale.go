@@ -1,0 +1,85 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"agora/internal/edge/cache"
+)
+
+// Cache-Status values for stale responses (RFC 9211):
+//
+//   - within stale-while-revalidate (RFC 5861 §3) the client's request is not
+//     forwarded, so it is a "hit"; the negative ttl says the response is stale
+//     and detail=stale-while-revalidate says why it was served anyway;
+//   - with stale-if-error (RFC 5861 §4) the request was forwarded because the
+//     stored response was stale ("fwd=stale", or "fwd=request" when the
+//     request's own directives forced it), the origin failed, and the stored
+//     response was served: fwd-status carries the origin's 5xx if it answered
+//     at all, detail=stale-if-error says why.
+
+// serveStaleRevalidate serves ent at once and starts its refresh.
+func (e *Edge) serveStaleRevalidate(w http.ResponseWriter, r *http.Request, ent *cache.Entry, now time.Time) {
+	e.hits.Add(1)
+	e.staleServed.Add(1)
+	e.refresh(r, ent)
+	e.serveEntry(w, r, ent, now, "agora; hit"+ttlParam(ent, now)+"; detail=stale-while-revalidate")
+}
+
+// refresh fetches ent's URL in the background, once per key however many
+// requests see the entry stale meanwhile.
+func (e *Edge) refresh(r *http.Request, ent *cache.Entry) {
+	e.mu.Lock()
+	if e.refreshing[ent.Key] {
+		e.mu.Unlock()
+		return
+	}
+	e.refreshing[ent.Key] = true
+	e.mu.Unlock()
+	g := r.Clone(context.WithoutCancel(r.Context()))
+	g.Method = http.MethodGet
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		res := e.fetch(g)
+		if res.stream != nil {
+			res.stream.Close()
+		}
+		if res.err == nil && res.status < 500 && res.entry == nil {
+			// The origin no longer lets this be stored.
+			e.invalidate(g)
+		}
+		e.mu.Lock()
+		delete(e.refreshing, ent.Key)
+		e.mu.Unlock()
+	}()
+}
+
+// usableOnError reports whether ent may stand in for a failed origin.
+func usableOnError(ent *cache.Entry, now time.Time) bool {
+	return ent != nil && ent.State(now) != cache.Stale
+}
+
+// unavailable is the answer when no backend can be reached and nothing
+// usable is stored: a plain page, never cached, with a hint to retry.
+func unavailable(w http.ResponseWriter, r *http.Request, cacheStatus string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "10")
+	h.Set("Cache-Status", cacheStatus)
+	w.WriteHeader(http.StatusServiceUnavailable)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(unavailablePage))
+	}
+}
+
+const unavailablePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Temporarily unavailable</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
+<h1>We'll be right back</h1>
+<p>The shop is temporarily unavailable. Please try again in a moment.</p>
+</body></html>
+`
