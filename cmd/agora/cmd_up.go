@@ -2,20 +2,46 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"agora/internal/catalog"
+	"agora/internal/edge"
+	"agora/internal/edge/cache"
+	"agora/internal/edge/purgelog"
+	"agora/internal/mail"
 	"agora/internal/media"
+	"agora/internal/scale"
 	"agora/internal/seed"
 	"agora/internal/store"
 )
 
+// upFlags are the flags of `agora up`: the edge's, and those handed to the
+// app instance it supervises.
+type upFlags struct {
+	listen, adminListen, cacheSize string
+	dataDir, db, mediaURL          string
+	demo                           bool
+	publicURL, clusterSecret, smtp string
+	drainDelay, shutdownTimeout    time.Duration
+	sessionTTL                     time.Duration
+	accessLog                      bool
+}
+
 func upCommand() *command {
-	var sf serveFlags
-	var dataDir, db, mediaURL string
-	var demo bool
+	var f upFlags
 	return &command{
 		name:    "up",
 		summary: "run the whole store on this machine (the place to start)",
@@ -24,54 +50,176 @@ database and a media directory under --data, migrated automatically.
 --demo seeds a small demo catalog (800 products) the first time.
 Then open http://localhost:8080.
 
-For now this runs one app-tier server; the edge cache and the autoscaled
-app pool join it in later releases, behind the same command.`,
+The edge cache serves --listen and runs the app tier as a child process
+('agora app' on a loopback port), restarted with backoff if it crashes.
+Purges from the app tier reach the edge by themselves; without
+--cluster-secret a random one is made for this run. The edge's admin API
+(status, purge) listens on --admin-listen. On SIGTERM the edge stops
+taking requests and finishes those in flight, then the app drains and stops.
+The autoscaled app pool joins in a later release, behind the same command.`,
 		setup: func(fs *flag.FlagSet) {
-			sf.declare(fs, ":8080", "127.0.0.1:8081", "admin-listen")
-			fs.StringVar(&dataDir, "data", "./agora-data", "directory for the embedded database and media")
-			fs.StringVar(&db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
-			fs.StringVar(&mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
-			fs.BoolVar(&demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
+			fs.StringVar(&f.listen, "listen", ":8080", "public address of the store (host:port; port 0 picks a free one)")
+			fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "edge admin API address: GET /_agora/status, POST /_agora/purge; keep it off the public network (empty disables)")
+			fs.StringVar(&f.cacheSize, "cache-size", "256MiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
+			fs.StringVar(&f.dataDir, "data", "./agora-data", "directory for the embedded database and media")
+			fs.StringVar(&f.db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
+			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
+			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
+			fs.StringVar(&f.publicURL, "public-url", "", "canonical origin of the store, such as https://shop.example (empty: taken from each request's Host)")
+			fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
+			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
+			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
+			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
+			fs.DurationVar(&f.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
+			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
 		},
-		run: func(ctx context.Context, env *cmdEnv) error {
-			if err := os.MkdirAll(dataDir, 0o750); err != nil {
-				return err
-			}
-			if db == "" {
-				db = "sqlite:" + filepath.Join(dataDir, "agora.db")
-			}
-			if mediaURL == "" {
-				u, err := media.DirURL(filepath.Join(dataDir, "media"))
-				if err != nil {
-					return err
-				}
-				mediaURL = u
-			}
-			d, err := store.Open(ctx, db, store.Options{CreateDir: true})
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			applied, err := d.Migrate(ctx)
-			if err != nil {
-				return err
-			}
-			if len(applied) > 0 {
-				env.log.Info("migrated", "applied", applied)
-			}
-			m, err := media.Open(ctx, mediaURL)
-			if err != nil {
-				return err
-			}
-			defer m.Close()
-			if demo {
-				if err := seedDemo(ctx, env, d, m); err != nil {
-					return err
-				}
-			}
-			return serve(ctx, env, sf, d, m)
-		},
+		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
+}
+
+func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
+	size, err := parseSize(f.cacheSize)
+	if err != nil {
+		return err
+	}
+	// The app instance checks these too, but a mistake is the user's: say
+	// so here, as a usage error, not as an app that would not start.
+	if f.sessionTTL <= 0 {
+		return fmt.Errorf("%w: --session-ttl must be positive (got %s)", errUsage, f.sessionTTL)
+	}
+	if _, err := mail.ParseSender(f.smtp, env.log); err != nil {
+		return fmt.Errorf("%w: --smtp: %v", errUsage, err)
+	}
+	if err := prepareStore(ctx, env, &f); err != nil {
+		return err
+	}
+	if f.clusterSecret == "" {
+		f.clusterSecret = randomSecret()
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("up: finding this binary to run the app tier: %w", err)
+	}
+	sup := &scale.Supervisor{
+		Path: self, Args: appArgs(env.log, f), Env: appEnv(f), Log: env.log,
+		StopTimeout: f.drainDelay + f.shutdownTimeout + 10*time.Second,
+	}
+	if err := sup.Start(ctx); err != nil {
+		return fmt.Errorf("up: %w", err)
+	}
+	st, err := cache.NewStore(cache.Config{MaxBytes: size})
+	if err != nil {
+		return errors.Join(err, sup.Stop())
+	}
+	// The instance may move to another port when it is replaced; the
+	// backend URL names the first, and every dial goes to the current one.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = edge.DefaultFetchTimeout
+	tr.MaxIdleConnsPerHost = 256
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, sup.Addr())
+	}
+	backend := &url.URL{Scheme: "http", Host: sup.Addr()}
+	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr}
+	e.Follower = &purgelog.Follower{
+		Origin: backend.String(), Secret: f.clusterSecret, Log: env.log,
+		Client: &http.Client{Transport: tr},
+		Apply:  e.ApplyPurge, Reset: e.Store.PurgeAll,
+	}
+	edgeErr := serveUpEdge(ctx, env, e, f)
+	appErr := sup.Stop()
+	if appErr != nil {
+		appErr = fmt.Errorf("up: the app tier did not stop cleanly: %w", appErr)
+	}
+	if err := errors.Join(edgeErr, appErr); err != nil {
+		return err
+	}
+	env.log.Info("stopped cleanly")
+	return nil
+}
+
+// prepareStore fills in the embedded defaults, migrates, and seeds the demo
+// catalog when asked; the app instances then find the schema current.
+func prepareStore(ctx context.Context, env *cmdEnv, f *upFlags) error {
+	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
+		return err
+	}
+	if f.db == "" {
+		f.db = "sqlite:" + filepath.Join(f.dataDir, "agora.db")
+	}
+	if f.mediaURL == "" {
+		u, err := media.DirURL(filepath.Join(f.dataDir, "media"))
+		if err != nil {
+			return err
+		}
+		f.mediaURL = u
+	}
+	d, err := store.Open(ctx, f.db, store.Options{CreateDir: true})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	applied, err := d.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		env.log.Info("migrated", "applied", applied)
+	}
+	if !f.demo {
+		return nil
+	}
+	m, err := media.Open(ctx, f.mediaURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return seedDemo(ctx, env, d, m)
+}
+
+// appArgs are the app instance's flags. It logs JSON, which the supervisor
+// re-logs in our format, at our level.
+func appArgs(log *slog.Logger, f upFlags) []string {
+	level := "info"
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		level = "debug"
+	}
+	return []string{"app",
+		"--listen", "127.0.0.1:0",
+		"--metrics-listen", "",
+		"--log-format", "json", "--log-level", level,
+		"--public-url", f.publicURL,
+		"--drain-delay", f.drainDelay.String(),
+		"--shutdown-timeout", f.shutdownTimeout.String(),
+		"--session-ttl", f.sessionTTL.String(),
+		"--access-log=" + strconv.FormatBool(f.accessLog),
+	}
+}
+
+// appEnv passes the settings that may hold passwords through the
+// environment (readable only by this user), not the command line (readable
+// by anyone with ps). Our own AGORA_* twins are left out: the flags above
+// decide.
+func appEnv(f upFlags) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AGORA_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out,
+		"AGORA_DB="+f.db,
+		"AGORA_MEDIA="+f.mediaURL,
+		"AGORA_CLUSTER_SECRET="+f.clusterSecret,
+		"AGORA_SMTP="+f.smtp,
+	)
+}
+
+func randomSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 // seedDemo seeds the small profile into an empty store; a store with

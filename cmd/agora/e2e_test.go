@@ -154,14 +154,18 @@ var categoryLink = regexp.MustCompile(`href="(/categories/[a-z0-9-]+)"`)
 var assetLink = regexp.MustCompile(`"(/static/app\.[0-9a-f]+\.css)"`)
 
 // walkStore checks the pages a shopper would open, starting at the home page.
-func walkStore(t *testing.T, base string) {
+// Behind the edge (viaEdge), tags are stripped and Cache-Status is added.
+func walkStore(t *testing.T, base string, viaEdge bool) {
 	t.Helper()
 	resp, home := get(t, base+"/")
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "s-maxage") || resp.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("home: %d %v", resp.StatusCode, resp.Header)
 	}
-	if !strings.Contains(resp.Header.Get("Surrogate-Key"), "home") {
-		t.Errorf("home tags = %q", resp.Header.Get("Surrogate-Key"))
+	if tags := resp.Header.Get("Surrogate-Key"); viaEdge != (tags == "") || !viaEdge && !strings.Contains(tags, "home") {
+		t.Errorf("home tags = %q (via the edge: %v)", tags, viaEdge)
+	}
+	if viaEdge && resp.Header.Get("Cache-Status") == "" {
+		t.Errorf("home through the edge has no Cache-Status: %v", resp.Header)
 	}
 	prod := productLink.FindStringSubmatch(home)
 	cat := categoryLink.FindStringSubmatch(home)
@@ -219,7 +223,7 @@ func TestUpDemoServesTheStore(t *testing.T) {
 				args = append(args, "--db", storetest.URL(t, d))
 			}
 			s := start(t, args...)
-			walkStore(t, s.url)
+			walkStore(t, s.url, true)
 			s.stop(t)
 
 			// A second start on the existing data serves at once, without
@@ -228,7 +232,7 @@ func TestUpDemoServesTheStore(t *testing.T) {
 			if strings.Contains(s.log(), "seeding") {
 				t.Errorf("second start seeded again:\n%s", s.log())
 			}
-			walkStore(t, s.url)
+			walkStore(t, s.url, true)
 			s.stop(t)
 		})
 	}
@@ -254,7 +258,7 @@ func TestMigrateSeedAppOnPostgres(t *testing.T) {
 		t.Errorf("seeding a seeded store: %d %q, want a refusal", code, errOut)
 	}
 	s := start(t, "app", "--db", db, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--drain-delay", "0s")
-	walkStore(t, s.url)
+	walkStore(t, s.url, false)
 	s.stop(t)
 }
 

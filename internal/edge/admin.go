@@ -14,15 +14,20 @@ import (
 
 // Status is what GET /_agora/status reports.
 type Status struct {
-	Entries     int      `json:"entries"`
-	Bytes       uint64   `json:"bytes"`
-	Hits        uint64   `json:"hits"`
-	Misses      uint64   `json:"misses"`
-	HitRatio    float64  `json:"hit_ratio"`
-	Coalesced   uint64   `json:"coalesced"`
-	StaleServed uint64   `json:"stale_served"`
-	PurgeSeq    *int64   `json:"purge_seq,omitempty"`
-	Backends    []string `json:"backends"`
+	Entries     int     `json:"entries"`
+	Bytes       uint64  `json:"bytes"`
+	Hits        uint64  `json:"hits"`
+	Misses      uint64  `json:"misses"`
+	HitRatio    float64 `json:"hit_ratio"`
+	Coalesced   uint64  `json:"coalesced"`
+	StaleServed uint64  `json:"stale_served"`
+	// Revalidated counts 304s from the origin that freshened a stored
+	// response; Compressions counts bodies compressed (one per coding per
+	// stored object).
+	Revalidated  uint64   `json:"revalidated"`
+	Compressions uint64   `json:"compressions"`
+	PurgeSeq     *int64   `json:"purge_seq,omitempty"`
+	Backends     []string `json:"backends"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -42,6 +47,7 @@ func (e *Edge) Status() Status {
 		Entries: st.Entries, Bytes: st.Bytes,
 		Hits: e.hits.Load(), Misses: e.misses.Load(),
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
+		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),
 	}
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRatio = float64(s.Hits) / float64(n)

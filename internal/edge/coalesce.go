@@ -15,10 +15,11 @@ type flight struct {
 	waiters int // guarded by Edge.mu
 }
 
-// flightKey is the primary key plus the coding asked for: requests that
-// differ only in Accept-Encoding would get different variants.
+// flightKey is the primary key: the origin is asked for the identity coding
+// whatever the client accepts, so requests differing only in
+// Accept-Encoding share one fetch.
 func flightKey(r *http.Request) string {
-	return cache.Key(r, nil) + "\nAE:" + cache.NormalizeAcceptEncoding(r.Header.Get("Accept-Encoding"))
+	return cache.Key(r, nil)
 }
 
 // coalesce fetches r once for all concurrent requests with its key. The
@@ -26,7 +27,7 @@ func flightKey(r *http.Request) string {
 // the waiter's request selects the same variant; otherwise each waiter
 // fetches for itself. When the bounds on waiters are passed it returns nil
 // and the caller decides (serve stale, or go to origin alone).
-func (e *Edge) coalesce(r *http.Request) (res *fetched, collapsed bool) {
+func (e *Edge) coalesce(r *http.Request, stale *cache.Entry) (res *fetched, collapsed bool) {
 	key := flightKey(r)
 	e.mu.Lock()
 	f := e.flights[key]
@@ -34,7 +35,7 @@ func (e *Edge) coalesce(r *http.Request) (res *fetched, collapsed bool) {
 		f = &flight{done: make(chan struct{})}
 		e.flights[key] = f
 		e.mu.Unlock()
-		f.res = e.fetch(r)
+		f.res = e.fetch(r, stale)
 		e.mu.Lock()
 		delete(e.flights, key)
 		if f.res.err == nil && f.res.status < 500 && f.res.entry == nil {
@@ -70,7 +71,7 @@ func (e *Edge) coalesce(r *http.Request) (res *fetched, collapsed bool) {
 	case f.res.shareable() && cache.Key(r, f.res.entry.Vary) == f.res.entry.Key:
 		return f.res, true
 	}
-	return e.fetch(r), false
+	return e.fetch(r, stale), false
 }
 
 // isUncacheable reports whether key recently answered with a response that

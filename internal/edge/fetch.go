@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ type fetched struct {
 	stream io.ReadCloser
 	entry  *cache.Entry // what was stored, nil if nothing
 	reason string       // why nothing was stored
+	// revalidated: the origin answered 304 and body is the stored one.
+	revalidated bool
 }
 
 // shareable reports whether res may be handed to other requests: only a
@@ -50,18 +53,28 @@ func removeHopByHop(h http.Header) {
 // reached (GET and HEAD are idempotent, RFC 9110 §9.2.2), and stores the
 // response when it may. The fetch outlives r's cancellation, because
 // coalesced waiters and the store depend on it, but not FetchTimeout.
-func (e *Edge) fetch(r *http.Request) *fetched {
+// When stale has validators the request is conditional, and a 304 freshens
+// stale instead of replacing it (RFC 9111 §4.3).
+func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), e.FetchTimeout)
 	var resp *http.Response
 	var err error
+	var conditional bool
 	reqTime := e.Now()
 	for range e.Backends {
 		out := r.Clone(ctx)
 		out.RequestURI, out.Body, out.ContentLength = "", nil, 0
 		removeHopByHop(out.Header)
-		// Ask for exactly the coding the key holds (DESIGN.md, "Full-page
-		// cache"), which also stops the Transport decoding gzip itself.
-		out.Header.Set("Accept-Encoding", cache.NormalizeAcceptEncoding(r.Header.Get("Accept-Encoding")))
+		// Ask for the identity coding: the edge compresses stored objects
+		// itself (compress.go), so one object serves every client. Setting
+		// it also stops the Transport asking for gzip and decoding it.
+		out.Header.Set("Accept-Encoding", "identity")
+		if mayStore(r) {
+			for _, f := range clientConditionals {
+				out.Header.Del(f)
+			}
+		}
+		conditional = setValidators(out, stale)
 		e.rewrite(&httputil.ProxyRequest{In: r, Out: out}, e.next())
 		resp, err = e.Transport.RoundTrip(out)
 		if err == nil || ctx.Err() != nil {
@@ -72,6 +85,12 @@ func (e *Edge) fetch(r *http.Request) *fetched {
 	if err != nil {
 		cancel()
 		return &fetched{err: err}
+	}
+	if conditional && resp.StatusCode == http.StatusNotModified {
+		resp.Body.Close()
+		cancel()
+		removeHopByHop(resp.Header)
+		return e.revalidated(r, stale, resp.Header, reqTime)
 	}
 	buf, err := io.ReadAll(io.LimitReader(resp.Body, e.MaxBuffer+1))
 	if err != nil {
@@ -123,20 +142,26 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 	}
 	respTime := e.Now()
 	fr := e.Policy.Freshness(res.status, origHeader, reqTime, respTime)
-	if fr.Lifetime <= 0 {
-		// Without revalidation (not done yet) an entry stale on arrival is
-		// of no use.
+	etag, lastMod := origHeader.Get("ETag"), origHeader.Get("Last-Modified")
+	if fr.Lifetime <= 0 && etag == "" && lastMod == "" {
+		// Stale on arrival and nothing to revalidate with: of no use. With
+		// a validator it is stored and revalidated on every use (max-age=0,
+		// no-cache; RFC 9111 §4.3.1), which saves the body transfer.
 		return nil, "no-lifetime"
 	}
-	h := res.header.Clone()
+	// Surrogate-Control stays in the stored fields (and is removed when
+	// served) so that a 304 without it recomputes the same freshness.
+	h := origHeader.Clone()
+	h.Del("Surrogate-Key")
 	h.Del("Age") // recomputed on every hit (RFC 9111 §5.1)
 	h.Del("Set-Cookie")
-	vary, _ := cache.ParseVary(origHeader)
+	vary := keyVary(origHeader)
 	date, _ := http.ParseTime(origHeader.Get("Date"))
 	ent := &cache.Entry{
 		Key: cache.Key(r, vary), Status: res.status, Header: h, Body: res.body, Tags: tags,
+		Encoded:  e.encodeBody(h, res.body),
 		StoredAt: respTime, Date: date, Freshness: fr,
-		ETag: origHeader.Get("ETag"), LastModified: origHeader.Get("Last-Modified"), Vary: vary,
+		ETag: etag, LastModified: lastMod, Vary: vary,
 	}
 	if err := e.Store.Put(ent); err != nil {
 		return nil, "too-large"
@@ -149,4 +174,22 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 		}
 	}
 	return ent, ""
+}
+
+// mayStore reports whether the response to r could be stored: only then
+// does the edge answer r's conditionals itself.
+func mayStore(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Authorization") == ""
+}
+
+// keyVary is the Vary list that selects a stored variant. Accept-Encoding
+// is left out for an identity response: the edge made the codings itself,
+// so one object answers every Accept-Encoding. A response the origin coded
+// anyway keeps it, and is only served to requests that asked alike.
+func keyVary(h http.Header) []string {
+	vary, _ := cache.ParseVary(h)
+	if ce := h.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return vary
+	}
+	return slices.DeleteFunc(vary, func(n string) bool { return n == "Accept-Encoding" })
 }

@@ -72,6 +72,7 @@ type Edge struct {
 	refreshing  map[string]bool
 
 	hits, misses, coalesced, staleServed atomic.Uint64
+	revalidations, compressions          atomic.Uint64
 }
 
 func (e *Edge) init() {
@@ -171,7 +172,7 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) {
 	// here (DESIGN.md, "Full-page cache"; stricter than RFC 9111 §3.5).
 	if r.Header.Get("Authorization") != "" {
 		e.misses.Add(1)
-		e.respond(w, r, e.fetch(r), nil, "bypass", false)
+		e.respond(w, r, e.fetch(r, nil), nil, "bypass", false)
 		return
 	}
 	now := e.Now()

@@ -17,17 +17,17 @@ func (e *Edge) fetchAndServe(w http.ResponseWriter, r *http.Request, stale *cach
 	var res *fetched
 	collapsed := false
 	if r.Method == http.MethodGet && !e.isUncacheable(cache.Key(r, nil)) {
-		res, collapsed = e.coalesce(r)
+		res, collapsed = e.coalesce(r, stale)
 		if res == nil { // past the waiting bounds
 			if usableOnError(stale, e.Now()) {
 				e.staleServed.Add(1)
 				e.serveEntry(w, r, stale, e.Now(), "agora; fwd="+fwd+"; detail=busy")
 				return
 			}
-			res = e.fetch(r)
+			res = e.fetch(r, stale)
 		}
 	} else {
-		res = e.fetch(r)
+		res = e.fetch(r, stale)
 	}
 	e.respond(w, r, res, stale, fwd, collapsed)
 }
@@ -59,6 +59,9 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		h[k] = slices.Clone(v)
 	}
 	cs := "agora; fwd=" + fwd
+	if res.revalidated {
+		cs += "; fwd-status=304"
+	}
 	switch {
 	case res.entry != nil && !collapsed:
 		cs += "; stored"
@@ -68,6 +71,11 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		cs += "; detail=" + res.reason
 	}
 	h.Set("Cache-Status", cs)
+	if res.entry != nil && res.status == res.entry.Status {
+		// Stored: coded variants and the client's conditionals apply.
+		e.writeEntryBody(w, r, res.entry)
+		return
+	}
 	if res.stream != nil {
 		defer res.stream.Close()
 		w.WriteHeader(res.status)
@@ -89,12 +97,26 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, ent *cache.Ent
 	for k, v := range ent.Header {
 		h[k] = slices.Clone(v)
 	}
+	h.Del("Surrogate-Control") // kept for revalidation, never sent
 	h.Set("Age", strconv.FormatInt(int64(ent.Freshness.Age(ent.StoredAt, now)/time.Second), 10))
 	h.Set("Cache-Status", cacheStatus)
-	h.Set("Content-Length", strconv.Itoa(len(ent.Body)))
+	e.writeEntryBody(w, r, ent)
+}
+
+// writeEntryBody writes ent's status and body, in the coding r accepts, on
+// the fields already set on w; or a 304 when r's own conditionals say the
+// client has it (RFC 9111 §4.3.2).
+func (e *Edge) writeEntryBody(w http.ResponseWriter, r *http.Request, ent *cache.Entry) {
+	h := w.Header()
+	b := selectBody(h, r, ent)
+	if notModified(r, ent) {
+		writeNotModified(w)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(ent.Status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(ent.Body)
+		_, _ = w.Write(b)
 	}
 }
 

@@ -42,7 +42,7 @@ func (e *Edge) refresh(r *http.Request, ent *cache.Entry) {
 	e.bg.Add(1)
 	go func() {
 		defer e.bg.Done()
-		res := e.fetch(g)
+		res := e.fetch(g, ent)
 		if res.stream != nil {
 			res.stream.Close()
 		}

@@ -26,6 +26,7 @@ type Directives struct {
 	MustRevalidate  bool
 	ProxyRevalidate bool
 	Immutable       bool // RFC 8246
+	NoTransform     bool // RFC 9111 §5.2.2.6: the edge must not compress
 
 	MaxAge               time.Duration
 	SMaxAge              time.Duration
@@ -77,6 +78,8 @@ func (d *Directives) apply(name, arg string) {
 		d.ProxyRevalidate = true
 	case "immutable":
 		d.Immutable = true
+	case "no-transform":
+		d.NoTransform = true
 	case "only-if-cached":
 		d.OnlyIfCached = true
 	case "max-age":

@@ -37,6 +37,10 @@ type Entry struct {
 	ETag         string
 	LastModified string
 	Vary         []string
+	// Encoded holds the body in other content codings ("gzip"), made once
+	// when the entry is built so every hit that accepts one is served
+	// without compressing again. Counted in the entry's weight.
+	Encoded map[string][]byte
 
 	softPurged atomic.Bool
 	weight     uint32
@@ -69,6 +73,9 @@ func (e *Entry) size() uint64 {
 	}
 	for _, v := range e.Vary {
 		n += uint64(len(v) + 16)
+	}
+	for c, b := range e.Encoded {
+		n += uint64(len(c) + len(b) + 16)
 	}
 	return n
 }

@@ -201,3 +201,19 @@ func TestConcurrentPutPurgeKeepsIndex(t *testing.T) {
 		t.Fatalf("Bytes = %d over bound", st.Bytes)
 	}
 }
+
+// TestEncodedCounted checks that coded variants weigh in the store's bound.
+func TestEncodedCounted(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t, 1<<20)
+	plain, coded := entry("plain", 1000), entry("coded", 1000)
+	coded.Encoded = map[string][]byte{"gzip": make([]byte, 300)}
+	for _, e := range []*Entry{plain, coded} {
+		if err := s.Put(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := coded.weight - plain.weight; d < 300 {
+		t.Errorf("coded entry weighs %d more, want at least 300", d)
+	}
+}

@@ -1,0 +1,102 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUpServesFromTheEdgeAndPurgesByItself: `up` answers a product page's
+// second request from its cache, and a price change through the admin API
+// reaches the cached pages by the purge log alone.
+func TestUpServesFromTheEdgeAndPurgesByItself(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	db := "sqlite:" + filepath.Join(data, "agora.db")
+	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s")
+	if code, out, errOut := run(t, "user", "create", "--db", db, "--email", "owner@example.com", "--name", "Olivia", "--role", "owner"); code != 0 {
+		t.Fatalf("user create: %d %s %s", code, out, errOut)
+	}
+	code, keyOut, errOut := run(t, "apikey", "create", "--db", db, "--email", "owner@example.com", "--name", "edge test")
+	if code != 0 {
+		t.Fatalf("apikey create: %d %s", code, errOut)
+	}
+	key := strings.TrimSpace(keyOut)
+
+	var list struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	adminDo(t, "GET", s.url+"/api/v1/admin/products?per_page=1", key, "", &list)
+	if len(list.Items) == 0 {
+		t.Fatal("no product")
+	}
+	var p struct {
+		Slug     string `json:"slug"`
+		Variants []struct {
+			ID int64 `json:"id"`
+		} `json:"variants"`
+	}
+	adminDo(t, "GET", fmt.Sprintf("%s/api/v1/admin/products/%d", s.url, list.Items[0].ID), key, "", &p)
+	if len(p.Variants) == 0 {
+		t.Fatalf("no variant: %+v", p)
+	}
+
+	for _, path := range []string{"/products/" + p.Slug, "/api/v1/products/" + p.Slug} {
+		get(t, s.url+path)
+		if resp, _ := get(t, s.url+path); !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
+			t.Errorf("second GET %s: Cache-Status %q, want a hit", path, resp.Header.Get("Cache-Status"))
+		}
+	}
+
+	const newPrice = 1 // cent: now the product's lowest price
+	adminDo(t, "PATCH", fmt.Sprintf("%s/api/v1/admin/variants/%d", s.url, p.Variants[0].ID), key, fmt.Sprintf(`{"price_cents":%d}`, newPrice), nil)
+	deadline := time.Now().Add(10 * time.Second) // a failsafe: each turn is a real check
+	for {
+		resp, body := get(t, s.url+"/api/v1/products/"+p.Slug)
+		var prod struct {
+			PriceCents int64 `json:"price_cents"`
+		}
+		if err := json.Unmarshal([]byte(body), &prod); err != nil {
+			t.Fatalf("product JSON: %v: %s", err, body)
+		}
+		if prod.PriceCents == newPrice {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the edge still shows price %d after 10 s (Cache-Status %q):\n%s", prod.PriceCents, resp.Header.Get("Cache-Status"), s.log())
+		}
+	}
+	s.stop(t)
+}
+
+// adminDo calls the admin API with an API key and decodes the answer into out.
+func adminDo(t *testing.T, method, url, key, body string, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d", method, url, resp.StatusCode)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package edge
+
+import (
+	"bytes"
+	"compress/gzip"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+
+	"agora/internal/edge/cache"
+)
+
+// The edge asks the origin for the identity coding and compresses stored
+// responses itself, once per object, so one stored object serves every
+// client whatever it accepts. Compression happens when the entry is built,
+// not on the first hit: gzip at level 6 costs about 0.4 ms for a 40 KB page
+// on the reference machine, small next to the origin fetch it rides on, and
+// nearly every browser asks for gzip, so the work is rarely wasted.
+//
+// Both gzip and br (brotli) are made; br at quality 5, which on HTML gives
+// most of brotli's gain over gzip at a few times gzip's cost, paid once.
+
+// minCompress is the smallest body worth compressing: below it the gzip
+// framing eats most of the gain.
+const minCompress = 1 << 10
+
+// compressibleTypes are the media types the edge compresses.
+var compressibleTypes = map[string]bool{
+	"text/html": true, "text/css": true, "text/plain": true,
+	"application/javascript": true, "application/json": true,
+	"application/xml": true, "image/svg+xml": true,
+}
+
+// encoders make the content codings the edge serves, by name.
+var encoders = map[string]func([]byte) []byte{"gzip": gzipBody, "br": brotliBody}
+
+// compressible reports whether a stored response with header h and body is
+// worth compressing: a listed type, not already content-coded, large enough,
+// and not marked no-transform (RFC 9110 §7.7, RFC 9111 §5.2.2.6).
+func compressible(h http.Header, body []byte) bool {
+	if len(body) < minCompress {
+		return false
+	}
+	if ce := h.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return false
+	}
+	if cache.ParseCacheControl(h.Values("Cache-Control")).NoTransform {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && compressibleTypes[mt]
+}
+
+// encodeBody returns body in every coding the edge makes, keeping only
+// those smaller than the original; nil if the response is not compressible.
+func (e *Edge) encodeBody(h http.Header, body []byte) map[string][]byte {
+	if !compressible(h, body) {
+		return nil
+	}
+	out := map[string][]byte{}
+	e.compressions.Add(1) // objects compressed, each into every coding
+	for name, enc := range encoders {
+		if b := enc(body); len(b) < len(body) {
+			out[name] = b
+		}
+	}
+	return out
+}
+
+func gzipBody(body []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 4)
+	zw, _ := gzip.NewWriterLevel(&buf, 6) // level 6 is valid: no error
+	_, _ = zw.Write(body)                 // writes to a bytes.Buffer do not fail
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func brotliBody(body []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 5)
+	bw := brotli.NewWriterLevel(&buf, 5)
+	_, _ = bw.Write(body) // writes to a bytes.Buffer do not fail
+	_ = bw.Close()
+	return buf.Bytes()
+}
+
+// selectBody picks the stored body for r by its Accept-Encoding and sets
+// the fields that go with it on h: Content-Encoding, and Vary, since the
+// answer now depends on Accept-Encoding (RFC 9110 §12.5.5). A coded
+// variant is a different representation, so its strong ETag is weakened
+// (RFC 9110 §8.8.1), as a stored validator must still match on revalidation.
+func selectBody(h http.Header, r *http.Request, ent *cache.Entry) []byte {
+	if len(ent.Encoded) == 0 {
+		return ent.Body
+	}
+	addVary(h, "Accept-Encoding")
+	h.Del("Content-Encoding") // the stored body is identity
+	ae := r.Header.Get("Accept-Encoding")
+	coding := cache.NormalizeAcceptEncoding(ae)
+	if _, ok := ent.Encoded[coding]; !ok && coding == "br" {
+		// No br variant: the client's next choice. A later br;q=0 overrides
+		// its br, as the last occurrence counts in NormalizeAcceptEncoding.
+		coding = cache.NormalizeAcceptEncoding(ae + ", br;q=0")
+	}
+	b, ok := ent.Encoded[coding]
+	if !ok {
+		return ent.Body
+	}
+	h.Set("Content-Encoding", coding)
+	if et := h.Get("ETag"); et != "" && !strings.HasPrefix(et, "W/") {
+		h.Set("ETag", "W/"+et)
+	}
+	return b
+}
+
+// addVary adds name to h's Vary unless it is already there.
+func addVary(h http.Header, name string) {
+	names, _ := cache.ParseVary(h)
+	for _, n := range names {
+		if n == name {
+			return
+		}
+	}
+	h.Add("Vary", name)
+}
