@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -45,7 +46,7 @@ func TestUploadStoresACleanOriginalAndItsVariants(t *testing.T) {
 			"png", "png", size{300, 200}, [3]size{{160, 107}, {300, 200}, {300, 200}}},
 		{"GIF: variants in PNG", func(t *testing.T) []byte { return encoded(t, "gif") },
 			"gif", "png", size{8, 6}, [3]size{{8, 6}, {8, 6}, {8, 6}}},
-		{"opaque WebP: stored as JPEG", func(t *testing.T) []byte { return readFile(t, "testdata/blue-purple-pink.lossy.webp") },
+		{"opaque WebP: stored as JPEG", func(t *testing.T) []byte { return xImageTestdata(t, "blue-purple-pink.lossy.webp") },
 			"jpg", "jpg", size{150, 100}, [3]size{{150, 100}, {150, 100}, {150, 100}}},
 		{"transparent WebP: stored as PNG", func(t *testing.T) []byte { return encoded(t, "webp") },
 			"png", "png", size{1, 1}, [3]size{{1, 1}, {1, 1}, {1, 1}}},
@@ -89,9 +90,17 @@ func TestUploadStoresACleanOriginalAndItsVariants(t *testing.T) {
 	})
 }
 
-func readFile(t *testing.T, name string) []byte {
+// xImageTestdata reads a sample image that golang.org/x/image (a
+// dependency, so in the module cache) ships in its testdata: there is no
+// WebP encoder to make one here, and the project keeps no copies of other
+// projects' files.
+func xImageTestdata(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(name)
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/image").Output()
+	if err != nil {
+		t.Fatalf("locate golang.org/x/image in the module cache: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
