@@ -3,7 +3,6 @@ package edge
 import (
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -67,15 +66,18 @@ func TestUnsafeMethodInvalidates(t *testing.T) {
 	}
 }
 
-// waitFor spins (yielding, without sleeping) until cond holds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition never held")
-		}
-		runtime.Gosched()
+// watchJoins reports each request that joins a flight on e, so a test
+// waits for its waiters on a channel; call it before starting them.
+func watchJoins(e *Edge) <-chan struct{} {
+	joins := make(chan struct{}, 10000)
+	e.joined = func() { joins <- struct{}{} }
+	return joins
+}
+
+// waitJoined blocks until n requests have joined.
+func waitJoined(joins <-chan struct{}, n int) {
+	for range n {
+		<-joins
 	}
 }
 
@@ -89,6 +91,7 @@ func TestCoalescing(t *testing.T) {
 		io.WriteString(w, "cold page")
 	})
 	e, _ = newEdge(t, o.URL)
+	joins := watchJoins(e)
 	var wg sync.WaitGroup
 	bodies := make([]string, n)
 	statuses := make([]int, n)
@@ -100,7 +103,7 @@ func TestCoalescing(t *testing.T) {
 	}
 	// Every request but the leader's joins the flight; only then may the
 	// origin answer.
-	waitFor(t, func() bool { return e.Status().Coalesced == n-1 })
+	waitJoined(joins, n-1)
 	close(release)
 	wg.Wait()
 	if h := o.hits.Load(); h != 1 {
@@ -122,6 +125,7 @@ func TestUnstorableNotShared(t *testing.T) {
 		io.WriteString(w, r.Header.Get("X-N"))
 	})
 	e, _ = newEdge(t, o.URL)
+	joins := watchJoins(e)
 	const n = 20
 	var wg sync.WaitGroup
 	for i := range n {
@@ -133,7 +137,7 @@ func TestUnstorableNotShared(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, func() bool { return e.Status().Coalesced == n-1 })
+	waitJoined(joins, n-1)
 	close(release)
 	wg.Wait()
 	// Remembered as uncacheable: the next request is not coalesced.

@@ -54,6 +54,9 @@ func (e *Edge) coalesce(r *http.Request, stale *cache.Entry) (res *fetched, coll
 	f.waiters++
 	e.mu.Unlock()
 	e.coalesced.Add(1)
+	if e.joined != nil {
+		e.joined()
+	}
 
 	t := time.NewTimer(e.WaitTimeout)
 	defer t.Stop()

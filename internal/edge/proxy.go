@@ -72,7 +72,12 @@ type Edge struct {
 	refreshing  map[string]bool
 
 	hits, misses, coalesced, staleServed atomic.Uint64
-	revalidations, compressions          atomic.Uint64
+
+	// joined, when set, is called each time a request joins another's
+	// flight; tests use it to know every waiter is in place. Nil in
+	// production.
+	joined                      func()
+	revalidations, compressions atomic.Uint64
 }
 
 func (e *Edge) init() {
