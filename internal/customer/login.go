@@ -8,7 +8,6 @@ import (
 
 	"agora/internal/fault"
 	"agora/internal/loginlimit"
-	"agora/internal/password"
 )
 
 var (
@@ -27,22 +26,11 @@ var (
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Customer, error) {
 	email = normEmail(email)
 	var c Customer
-	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, func() (bool, error) {
+	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
 		var hash string
 		var err error
 		c, hash, err = s.byEmail(ctx, email)
-		if fault.CodeOf(err) == fault.NotFound {
-			password.Dummy(pw)
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		ok, err := password.Verify(hash, pw)
-		if err != nil {
-			return false, fmt.Errorf("account %d: %w", c.ID, err)
-		}
-		return ok, nil
+		return hash, err
 	})
 	switch {
 	case err != nil:

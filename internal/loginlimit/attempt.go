@@ -3,6 +3,9 @@ package loginlimit
 import (
 	"context"
 	"time"
+
+	"agora/internal/fault"
+	"agora/internal/password"
 )
 
 // Guard throttles one kind of login (shoppers, staff): failures count per
@@ -35,12 +38,13 @@ const (
 	Blocked          // too many recent failures: verify was not called
 )
 
-// Attempt checks the limits, runs verify (which reports whether the
-// credentials are right, doing the same work for unknown accounts), counts a
-// failure against the account and the client, and on success clears the
-// account's counter — not the client's, or one valid account would reset an
-// attacker's budget.
-func (g Guard) Attempt(ctx context.Context, now time.Time, email, client string, verify func() (bool, error)) (Outcome, error) {
+// Attempt checks the limits, looks the account's password hash up (lookup
+// answers fault.NotFound for an unknown account), verifies pw against it —
+// against a dummy hash for unknown accounts, so both cost the same and
+// timing tells nothing — counts a failure against the account and the
+// client, and on success clears the account's counter (not the client's, or
+// one valid account would reset an attacker's budget).
+func (g Guard) Attempt(ctx context.Context, now time.Time, email, client, pw string, lookup func() (hash string, err error)) (Outcome, error) {
 	limits := g.limits(email, client)
 	counts, blocked, err := g.Limiter.Check(ctx, now, limits...)
 	if err != nil {
@@ -49,7 +53,7 @@ func (g Guard) Attempt(ctx context.Context, now time.Time, email, client string,
 	if blocked {
 		return Blocked, nil
 	}
-	ok, err := verify()
+	ok, err := verify(pw, lookup)
 	if err != nil {
 		return Refused, err
 	}
@@ -64,4 +68,16 @@ func (g Guard) Attempt(ctx context.Context, now time.Time, email, client string,
 		return Accepted, g.Limiter.Clear(ctx, limits[0].Key)
 	}
 	return Accepted, nil
+}
+
+func verify(pw string, lookup func() (string, error)) (bool, error) {
+	hash, err := lookup()
+	switch {
+	case fault.CodeOf(err) == fault.NotFound:
+		password.Dummy(pw)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return password.Verify(hash, pw)
 }

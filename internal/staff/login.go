@@ -6,7 +6,6 @@ import (
 
 	"agora/internal/fault"
 	"agora/internal/loginlimit"
-	"agora/internal/password"
 )
 
 var (
@@ -38,23 +37,12 @@ func (s *Service) guard() loginlimit.Guard {
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Staff, error) {
 	email = normEmail(email)
 	var st Staff
-	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, func() (bool, error) {
+	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
 		var hash string
 		var err error
 		st, err = scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffColumns+`, s.password_hash FROM staff s
 			WHERE s.email = $1 AND s.disabled_at IS NULL`, email), &hash)
-		if fault.CodeOf(err) == fault.NotFound {
-			password.Dummy(pw)
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		ok, err := password.Verify(hash, pw)
-		if err != nil {
-			return false, fmt.Errorf("account %d: %w", st.ID, err)
-		}
-		return ok, nil
+		return hash, err
 	})
 	switch {
 	case err != nil:
