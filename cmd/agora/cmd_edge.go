@@ -54,6 +54,7 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			if err != nil {
 				return err
 			}
+			limitEdgeMemory(env.log, size)
 			e := &edge.Edge{Backends: bs, Store: st, Log: env.log}
 			return runEdge(ctx, env, e, listen, adminListen, secret, shutdownTimeout)
 		},

@@ -111,6 +111,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return errors.Join(err, sup.Stop())
 	}
+	limitEdgeMemory(env.log, size)
 	// The instance may move to another port when it is replaced; the
 	// backend URL names the first, and every dial goes to the current one.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
