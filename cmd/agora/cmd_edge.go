@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"agora/internal/edge"
@@ -19,8 +15,8 @@ import (
 )
 
 func edgeCommand() *command {
-	var listen, adminListen, backends, cacheSize, secret string
-	var shutdownTimeout time.Duration
+	var backends, cacheSize string
+	var o edgeServe
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
@@ -34,12 +30,13 @@ reach it within a second. The admin API (status, purge) listens on
 --admin-listen; keep it off the public network. On SIGTERM it stops
 accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
-			fs.StringVar(&listen, "listen", ":8080", "public address (host:port)")
-			fs.StringVar(&adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: GET /_agora/status, POST /_agora/purge (empty disables)")
+			fs.StringVar(&o.listen, "listen", ":8080", "public address (host:port)")
+			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: GET /_agora/status, POST /_agora/purge (empty disables)")
 			fs.StringVar(&backends, "backends", "", "app servers, comma separated: http://10.0.0.5:8080,http://10.0.0.6:8080 (required)")
 			fs.StringVar(&cacheSize, "cache-size", "1GiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
-			fs.StringVar(&secret, "cluster-secret", "", "secret shared with the app tier: reads its purge log and authenticates admin purges")
-			fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish")
+			fs.StringVar(&o.secret, "cluster-secret", "", "secret shared with the app tier: reads its purge log and authenticates admin purges")
+			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish")
+			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
 			bs, err := parseBackends(backends)
@@ -56,88 +53,27 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			}
 			limitEdgeMemory(env.log, size)
 			e := &edge.Edge{Backends: bs, Store: st, Log: env.log}
-			return runEdge(ctx, env, e, listen, adminListen, secret, shutdownTimeout)
+			return runEdge(ctx, env, e, o)
 		},
 	}
 }
 
-func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, listen, adminListen, secret string, shutdownTimeout time.Duration) error {
-	servers := []*http.Server{newEdgeServer(e)}
-	addrs := []string{listen}
-	if adminListen != "" {
-		servers = append(servers, newEdgeServer(e.AdminHandler(secret)))
-		addrs = append(addrs, adminListen)
-	}
-	lns := make([]net.Listener, len(servers))
-	for i, a := range addrs {
-		ln, err := net.Listen("tcp", a)
-		if err != nil {
-			for _, l := range lns[:i] {
-				l.Close()
-			}
-			return fmt.Errorf("edge: %w", err)
-		}
-		lns[i] = ln
-	}
-	fctx, stopFollower := context.WithCancel(ctx)
-	defer stopFollower()
-	var wg sync.WaitGroup
-	if secret != "" {
+func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
+	if o.secret != "" {
 		// One app server suffices: the purge log is in the shared database.
 		e.Follower = &purgelog.Follower{
-			Origin: e.Backends[0].String(), Secret: secret, Log: env.log,
+			Origin: e.Backends[0].String(), Secret: o.secret, Log: env.log,
 			Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
 		}
-		wg.Go(func() { e.Follower.Run(fctx) })
 	} else {
 		env.log.Warn("no --cluster-secret: purges from the app tier will not reach this edge, and admin purges are refused")
 	}
-	errc := make(chan error, len(servers))
-	for i, s := range servers {
-		go func() { errc <- s.Serve(lns[i]) }()
-	}
-	attrs := []any{"url", "http://" + hostPort(lns[0].Addr()), "backends", len(e.Backends)}
-	if len(lns) > 1 {
-		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/status")
-	}
-	env.log.Info("edge serving", attrs...)
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	var errs []error
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		errs = append(errs, serveErr)
-	}
-	for _, s := range servers {
-		if err := s.Shutdown(sctx); err != nil {
-			errs = append(errs, fmt.Errorf("edge: requests still running after %s were cut off: %w", shutdownTimeout, err))
-		}
-	}
-	stopFollower()
-	wg.Wait()
-	e.Wait()
-	if err := errors.Join(errs...); err != nil {
+	o.ready, o.attrs = "edge serving", []any{"backends", len(e.Backends)}
+	if err := serveEdge(ctx, env, e, o); err != nil {
 		return err
 	}
 	env.log.Info("stopped cleanly")
 	return nil
-}
-
-// newEdgeServer sets explicit timeouts: slow clients must not hold
-// connections forever.
-func newEdgeServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
 }
 
 func parseBackends(s string) ([]*url.URL, error) {

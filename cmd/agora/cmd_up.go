@@ -128,7 +128,11 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		Client: &http.Client{Transport: tr},
 		Apply:  e.ApplyPurge, Reset: e.Store.PurgeAll,
 	}
-	edgeErr := serveUpEdge(ctx, env, e, f)
+	edgeErr := serveEdge(ctx, env, e, edgeServe{
+		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
+		shutdownTimeout: f.shutdownTimeout,
+		ready:           "serving", attrs: []any{"app", backend.String()},
+	})
 	appErr := sup.Stop()
 	if appErr != nil {
 		appErr = fmt.Errorf("up: the app tier did not stop cleanly: %w", appErr)

@@ -155,6 +155,7 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 	h.Del("Surrogate-Key")
 	h.Del("Age") // recomputed on every hit (RFC 9111 §5.1)
 	h.Del("Set-Cookie")
+	addDate(h, respTime)
 	vary := keyVary(origHeader)
 	date, _ := http.ParseTime(origHeader.Get("Date"))
 	ent := &cache.Entry{
@@ -163,6 +164,7 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 		StoredAt: respTime, Date: date, Freshness: fr,
 		ETag: etag, LastModified: lastMod, Vary: vary,
 	}
+	prepareHeads(ent)
 	if err := e.Store.Put(ent); err != nil {
 		return nil, "too-large"
 	}
@@ -174,6 +176,15 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 		}
 	}
 	return ent, ""
+}
+
+// addDate gives a response that came without Date the time it was
+// received, as a cache must (RFC 9110 §6.6.1), so every copy served says
+// the same.
+func addDate(h http.Header, received time.Time) {
+	if h.Get("Date") == "" {
+		h.Set("Date", received.UTC().Format(http.TimeFormat))
+	}
 }
 
 // mayStore reports whether the response to r could be stored: only then

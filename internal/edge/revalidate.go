@@ -62,6 +62,7 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 	respTime := e.Now()
 	h.Del("Surrogate-Key")
 	h.Del("Age")
+	addDate(h, respTime)
 	date, _ := http.ParseTime(h.Get("Date"))
 	ent := &cache.Entry{
 		Key: stale.Key, Status: stale.Status, Header: h, Body: stale.Body, Encoded: stale.Encoded,
@@ -69,6 +70,7 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 		Freshness: e.Policy.Freshness(stale.Status, h, reqTime, respTime),
 		ETag:      h.Get("ETag"), LastModified: h.Get("Last-Modified"), Vary: stale.Vary,
 	}
+	prepareHeads(ent)
 	if err := e.Store.Put(ent); err != nil {
 		res.reason = "too-large"
 		return res

@@ -25,23 +25,35 @@ var trackingParams = map[string]bool{
 // Parts are joined with '\n', which can appear in none of them (net/http
 // rejects it in header values, and paths and queries are escaped).
 func Key(r *http.Request, vary []string) string {
-	var b strings.Builder
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		b.WriteString(r.Method)
-	}
-	b.WriteByte('\n')
-	b.WriteString(normalizeHost(r.Host, r.TLS != nil))
-	b.WriteByte('\n')
-	b.WriteString(r.URL.EscapedPath())
-	b.WriteByte('\n')
-	b.WriteString(normalizeQuery(r.URL.RawQuery))
+	b := AppendKey(make([]byte, 0, 64), r.Method, r.Host, r.TLS != nil, r.URL.EscapedPath(), r.URL.RawQuery)
 	for _, name := range vary {
-		b.WriteByte('\n')
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(varyValue(r.Header, name))
+		b = AppendVary(b, name, varyValue(r.Header, name))
 	}
-	return b.String()
+	return string(b)
+}
+
+// AppendKey appends the primary key (Key with no Vary) of a request made
+// of these parts to dst; path is the escaped path. It lets the edge's fast
+// path build keys from raw request bytes into a reused buffer.
+func AppendKey(dst []byte, method, host string, tls bool, path, rawQuery string) []byte {
+	if method != http.MethodGet && method != http.MethodHead {
+		dst = append(dst, method...)
+	}
+	dst = append(dst, '\n')
+	dst = appendHost(dst, host, tls)
+	dst = append(dst, '\n')
+	dst = append(dst, path...)
+	dst = append(dst, '\n')
+	return append(dst, normalizeQuery(rawQuery)...)
+}
+
+// AppendVary appends one Vary header's part of a key: its name and the
+// request's (normalized) value.
+func AppendVary(dst []byte, name, value string) []byte {
+	dst = append(dst, '\n')
+	dst = append(dst, name...)
+	dst = append(dst, ':')
+	return append(dst, value...)
 }
 
 // ParseVary returns the canonical, sorted, de-duplicated header names of a
@@ -63,12 +75,21 @@ func ParseVary(h http.Header) (names []string, star bool) {
 	return slices.Compact(names), star
 }
 
-func normalizeHost(host string, tls bool) string {
-	host = strings.ToLower(host)
+// appendHost appends host lower-cased, without its scheme's default port.
+func appendHost(dst []byte, host string, tls bool) []byte {
 	if tls {
-		return strings.TrimSuffix(host, ":443")
+		host = strings.TrimSuffix(host, ":443")
+	} else {
+		host = strings.TrimSuffix(host, ":80")
 	}
-	return strings.TrimSuffix(host, ":80")
+	for i := range len(host) {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // normalizeQuery drops tracking parameters and sorts the rest by name then
@@ -113,16 +134,18 @@ func varyValue(h http.Header, name string) string {
 // br to gzip on ties.
 func NormalizeAcceptEncoding(v string) string {
 	var br, gz, star float64 = -1, -1, -1
-	for _, item := range strings.Split(v, ",") {
+	for rest := v; rest != ""; {
+		var item string
+		item, rest, _ = strings.Cut(rest, ",")
 		coding, params, _ := strings.Cut(item, ";")
-		q := qValue(params)
-		switch strings.ToLower(strings.TrimSpace(coding)) {
-		case "br":
-			br = q
-		case "gzip", "x-gzip":
-			gz = q
-		case "*":
-			star = q
+		coding = strings.TrimSpace(coding)
+		switch {
+		case strings.EqualFold(coding, "br"):
+			br = qValue(params)
+		case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
+			gz = qValue(params)
+		case coding == "*":
+			star = qValue(params)
 		}
 	}
 	if br < 0 {
@@ -141,8 +164,11 @@ func NormalizeAcceptEncoding(v string) string {
 }
 
 // qValue parses ";q=0.5"; a missing or invalid q counts as 1.
+// It does not allocate: it runs on every cache hit.
 func qValue(params string) float64 {
-	for _, p := range strings.Split(params, ";") {
+	for rest := params; rest != ""; {
+		var p string
+		p, rest, _ = strings.Cut(rest, ";")
 		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)

@@ -25,9 +25,12 @@ type Entry struct {
 	Key    string
 	Status int
 	Header http.Header
-	// Head is the serialized status line and header block, when the proxy
-	// prepared one for its fast path; optional.
-	Head []byte
+	// Heads are the status line and header fields serialized for the
+	// edge's fast path, one per content coding served ("identity", "gzip",
+	// "br"), each with its Content-Length and Content-Encoding but without
+	// Age and Cache-Status, which change per hit. Optional: an entry
+	// without them is served by the ordinary path.
+	Heads map[string][]byte
 	Body []byte
 	Tags []string
 	// StoredAt is response_time (RFC 9111 §4.2.3); Date the origin's Date.
@@ -61,7 +64,7 @@ func (e *Entry) State(now time.Time) State {
 func (e *Entry) SoftPurged() bool { return e.softPurged.Load() }
 
 func (e *Entry) size() uint64 {
-	n := uint64(entryOverhead + len(e.Key) + len(e.Head) + len(e.Body) + len(e.ETag) + len(e.LastModified))
+	n := uint64(entryOverhead + len(e.Key) + len(e.Body) + len(e.ETag) + len(e.LastModified))
 	for k, vs := range e.Header {
 		n += uint64(len(k))
 		for _, v := range vs {
@@ -75,6 +78,9 @@ func (e *Entry) size() uint64 {
 		n += uint64(len(v) + 16)
 	}
 	for c, b := range e.Encoded {
+		n += uint64(len(c) + len(b) + 16)
+	}
+	for c, b := range e.Heads {
 		n += uint64(len(c) + len(b) + 16)
 	}
 	return n

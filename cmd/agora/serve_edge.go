@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"agora/internal/edge"
+	"agora/internal/edge/h1"
+)
+
+// edgeServe is how `agora edge` and `agora up` serve an Edge.
+type edgeServe struct {
+	listen, adminListen, secret string
+	shutdownTimeout             time.Duration
+	// netHTTP serves the public listener with net/http instead of the
+	// edge's own HTTP/1.1 server (no fast hit path): for comparison.
+	netHTTP bool
+	// ready is logged with the public URL once listening: "serving" for
+	// people, and for scripts waiting for the store to be up.
+	ready string
+	attrs []any
+}
+
+// server is what both HTTP servers offer.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// serveEdge serves e on the public listener and its admin API on the admin
+// listener until ctx ends, runs e.Follower if set, then stops taking
+// requests and lets those in flight finish within the shutdown timeout.
+func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
+	servers := []server{publicServer(env, e, o.netHTTP)}
+	addrs := []string{o.listen}
+	if o.adminListen != "" {
+		servers = append(servers, newEdgeServer(e.AdminHandler(o.secret)))
+		addrs = append(addrs, o.adminListen)
+	}
+	lns := make([]net.Listener, 0, len(addrs))
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return fmt.Errorf("edge: %w", err)
+		}
+		lns = append(lns, ln)
+	}
+	fctx, stopFollower := context.WithCancel(context.Background())
+	defer stopFollower()
+	var wg sync.WaitGroup
+	if e.Follower != nil {
+		wg.Go(func() { e.Follower.Run(fctx) })
+	}
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- s.Serve(lns[i]) }()
+	}
+	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr())}, o.attrs...)
+	if len(lns) > 1 {
+		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/")
+	}
+	env.log.Info(o.ready, attrs...)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	var errs []error
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		errs = append(errs, serveErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("edge: requests still running after %s were cut off: %w", o.shutdownTimeout, err))
+		}
+	}
+	stopFollower()
+	wg.Wait()
+	e.Wait()
+	return errors.Join(errs...)
+}
+
+// publicServer is the edge's own HTTP/1.1 server with the fast hit path
+// (internal/edge/h1), or net/http when asked. Both have explicit timeouts:
+// slow clients must not hold connections forever.
+func publicServer(env *cmdEnv, e *edge.Edge, netHTTP bool) server {
+	if netHTTP {
+		return newEdgeServer(e)
+	}
+	return &h1.Server{
+		Handler:           e,
+		Fast:              e.ServeFast,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		Log:               env.log,
+	}
+}
+
+// newEdgeServer is a net/http server with the same timeouts.
+func newEdgeServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+}

@@ -1,0 +1,205 @@
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"agora/internal/edge/h1"
+)
+
+// serveH1 serves e on a loopback h1.Server, with the fast path or without,
+// and returns its address and a counter of the requests Fast answered.
+func serveH1(t *testing.T, e *Edge, fast bool) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered atomic.Int64
+	s := &h1.Server{Handler: e}
+	if fast {
+		s.Fast = func(req *h1.Request, rep *h1.Reply) bool {
+			ok := e.ServeFast(req, rep)
+			if ok {
+				answered.Add(1)
+			}
+			return ok
+		}
+	}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	return ln.Addr().String(), &answered
+}
+
+// rawGet sends head as is and reads one response.
+func rawGet(t *testing.T, addr, head string) (*http.Response, []byte) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, head); err != nil {
+		t.Fatal(err)
+	}
+	method := head[:strings.IndexByte(head, ' ')]
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%q: %v", head, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// TestFastPathAnswersLikeTheOrdinaryPath: for every request the fast path
+// answers, the ordinary path (the same Edge, same store, no fast handler)
+// gives the same status, fields and body; requests the fast path must
+// decline (conditionals, cache directives, Authorization, stale entries,
+// Vary on other fields, odd paths) are declined.
+func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
+	page := strings.Repeat("<p>Agora fast path, compressible text.</p>\n", 100)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "public, s-maxage=300")
+		h.Set("Surrogate-Key", "product-1 home")
+		switch r.URL.Path {
+		case "/lang":
+			h.Set("Vary", "Accept-Language")
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "lang "+r.Header.Get("Accept-Language"))
+			return
+		case "/tiny":
+			h.Set("Content-Type", "text/plain")
+			io.WriteString(w, "tiny")
+			return
+		case "/nodate":
+			h["Date"] = nil // the origin sends none
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, page)
+			return
+		}
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("ETag", `"v1"`)
+		io.WriteString(w, page+r.URL.String())
+	})
+	e, _ := newEdge(t, o.URL)
+	fastAddr, answered := serveH1(t, e, true)
+	slowAddr, _ := serveH1(t, e, false)
+
+	warm := []string{"/p/shoe", "/p/a%20b", "/p/~x", "/c/1?page=2&sort=price", "/lang", "/tiny", "/nodate"}
+	for _, p := range warm {
+		rawGet(t, slowAddr, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n")
+	}
+
+	cases := []struct {
+		name string
+		head string
+		fast bool // answered by the fast path
+	}{
+		{"plain GET", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
+		{"gzip", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
+		{"browser codings", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n\r\n", true},
+		{"br refused", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: br;q=0, gzip;q=0.5\r\n\r\n", true},
+		{"HEAD", "HEAD /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
+		{"host case and port", "GET /p/shoe HTTP/1.1\r\nHost: SHOP.test:80\r\n\r\n", true},
+		{"escaped path", "GET /p/a%20b HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
+		{"tilde", "GET /p/~x HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
+		{"query reordered with tracking", "GET /c/1?utm_source=x&sort=price&page=2 HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
+		{"small body", "GET /tiny HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
+		{"origin sent no Date", "GET /nodate HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
+		{"HTTP/1.0", "GET /p/shoe HTTP/1.0\r\nHost: shop.test\r\n\r\n", true},
+		{"cookies are not part of the key", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCookie: s=abc\r\n\r\n", true},
+
+		{"If-None-Match", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nIf-None-Match: \"v1\"\r\n\r\n", false},
+		{"no-cache", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCache-Control: no-cache\r\n\r\n", false},
+		{"Pragma", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nPragma: no-cache\r\n\r\n", false},
+		{"Authorization", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAuthorization: Bearer x\r\n\r\n", false},
+		{"Vary on another field", "GET /lang HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n", false},
+		{"path needing escapes", "GET /p/%7Bx%7D\"q HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
+		{"not cached", "GET /p/other HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
+		{"internal", "GET /_internal/purges HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
+		{"POST", "POST /p/shoe HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 0\r\n\r\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := answered.Load()
+			fr, fb := rawGet(t, fastAddr, tc.head)
+			if got := answered.Load() > before; got != tc.fast {
+				t.Fatalf("answered by the fast path: %v, want %v", got, tc.fast)
+			}
+			if !tc.fast {
+				return
+			}
+			sr, sb := rawGet(t, slowAddr, tc.head)
+			if fr.StatusCode != sr.StatusCode {
+				t.Errorf("status: fast %d, ordinary %d", fr.StatusCode, sr.StatusCode)
+			}
+			if !bytes.Equal(fb, sb) {
+				t.Errorf("bodies differ: fast %d bytes, ordinary %d", len(fb), len(sb))
+			}
+			for _, h := range []http.Header{fr.Header, sr.Header} {
+				if h.Get("Age") == "" || !strings.HasPrefix(h.Get("Cache-Status"), "agora; hit") {
+					t.Errorf("Age %q, Cache-Status %q: want a hit with an Age", h.Get("Age"), h.Get("Cache-Status"))
+				}
+				if h.Get("Surrogate-Key") != "" {
+					t.Error("Surrogate-Key leaked to the client")
+				}
+			}
+			keys := func(h http.Header) []string {
+				var ks []string
+				for k, v := range h {
+					ks = append(ks, k+": "+strings.Join(v, ", "))
+				}
+				slices.Sort(ks)
+				return ks
+			}
+			if f, s := keys(fr.Header), keys(sr.Header); !slices.Equal(f, s) {
+				t.Errorf("fields differ:\nfast     %q\nordinary %q", f, s)
+			}
+		})
+	}
+}
+
+// TestFastPathDeclinesStale: an entry past its freshness, or soft-purged,
+// goes the ordinary way (stale-while-revalidate, refresh).
+func TestFastPathDeclinesStale(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, s-maxage=60, stale-while-revalidate=60")
+		w.Header().Set("Surrogate-Key", "product-7")
+		io.WriteString(w, "page")
+	})
+	e, clk := newEdge(t, o.URL)
+	addr, answered := serveH1(t, e, true)
+	head := "GET /p/7 HTTP/1.1\r\nHost: shop.test\r\n\r\n"
+	rawGet(t, addr, head) // miss, stored
+	rawGet(t, addr, head)
+	if answered.Load() != 1 {
+		t.Fatalf("fresh hit not answered by the fast path")
+	}
+	e.Store.PurgeTag("product-7", true)
+	resp, _ := rawGet(t, addr, head)
+	if answered.Load() != 1 || !strings.Contains(resp.Header.Get("Cache-Status"), "stale-while-revalidate") {
+		t.Fatalf("soft-purged entry: fast answers %d, Cache-Status %q", answered.Load(), resp.Header.Get("Cache-Status"))
+	}
+	e.Wait() // the background refresh stored a fresh copy
+	rawGet(t, addr, head)
+	if answered.Load() != 2 {
+		t.Fatalf("refreshed entry not answered by the fast path")
+	}
+	clk.Advance(61e9)
+	rawGet(t, addr, head)
+	if answered.Load() != 2 {
+		t.Fatal("stale entry answered by the fast path")
+	}
+}

@@ -1,0 +1,385 @@
+// Package h1 is the edge's HTTP/1.x server. It exists for the cache-hit
+// path: net/http's server spends more per request (a header map to fill and
+// serialize, a goroutine per read, two flushes per response) than a cache
+// hit is worth, which held the edge at about 0.7× nginx (docs/BENCHMARKS.md).
+// Here a request head is parsed in place, without allocating, and a
+// FastHandler answers hits by appending a pre-serialized head and handing
+// over the stored body, written with one writev. Everything else becomes an
+// *http.Request for an ordinary http.Handler, so the proxy's full logic is
+// shared with net/http servers (TLS and HTTP/2 stay on net/http).
+//
+// The parser is strict where leniency is dangerous: ambiguous framing
+// (Transfer-Encoding with Content-Length, conflicting lengths, codings
+// other than chunked), obsolete line folding, whitespace before a colon,
+// bare CR, control characters, oversized heads and too many fields are all
+// refused with a 4xx/5xx and the connection closed.
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Defaults for zero Server fields.
+const (
+	DefaultMaxHeaderBytes    = 32 << 10
+	DefaultMaxFields         = 100
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
+
+// FastHandler answers a request from memory, or declines by returning
+// false without touching rep. It is called only for requests without a
+// body; it must not keep req or its bytes after returning.
+type FastHandler func(req *Request, rep *Reply) bool
+
+// Reply is a FastHandler's answer: Head holds the status line and header
+// fields, each ending in CRLF, without the blank line that ends the head
+// (the server adds Connection when it closes); Body is written after it and
+// must not be changed afterwards (stored bodies are shared, never copied).
+type Reply struct {
+	Head []byte
+	Body []byte
+}
+
+// Server serves HTTP/1.0 and HTTP/1.1 on plain TCP. Set its fields, then
+// call Serve; zero optional fields get the defaults above.
+type Server struct {
+	// Handler serves every request Fast declines. Required.
+	Handler http.Handler
+	// Fast, if set, is tried first for requests without a body.
+	Fast FastHandler
+
+	// ReadHeaderTimeout bounds reading a request head once its first byte
+	// arrived; IdleTimeout, waiting for the next request on a kept-alive
+	// connection; ReadTimeout, reading a request body (0: no limit beyond
+	// the handler's); WriteTimeout, writing one response (0: none).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	// MaxHeaderBytes and MaxFields bound a request head; past them the
+	// client gets 431.
+	MaxHeaderBytes int
+	MaxFields      int
+	// Log records handler panics and accept errors; if nil, slog.Default().
+	Log *slog.Logger
+
+	initOnce  sync.Once
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   atomic.Bool
+	active    sync.WaitGroup
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		if s.ReadHeaderTimeout <= 0 {
+			s.ReadHeaderTimeout = DefaultReadHeaderTimeout
+		}
+		if s.IdleTimeout <= 0 {
+			s.IdleTimeout = DefaultIdleTimeout
+		}
+		if s.MaxHeaderBytes <= 0 {
+			s.MaxHeaderBytes = DefaultMaxHeaderBytes
+		}
+		if s.MaxFields <= 0 {
+			s.MaxFields = DefaultMaxFields
+		}
+		if s.Log == nil {
+			s.Log = slog.Default()
+		}
+		s.listeners = map[net.Listener]struct{}{}
+		s.conns = map[*conn]struct{}{}
+	})
+}
+
+// Serve accepts connections on ln until Shutdown; it then returns
+// http.ErrServerClosed, like net/http.
+func (s *Server) Serve(ln net.Listener) error {
+	s.init()
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Out of file descriptors or similar: wait, as net/http does,
+				// rather than spin or give up the listener.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.Log.Warn("h1: accept failed; retrying", "err", err, "in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := s.newConn(nc)
+		if c == nil {
+			nc.Close()
+			return http.ErrServerClosed
+		}
+		go c.serve()
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, lets requests in
+// flight finish and returns when every connection is closed, or ctx's error
+// when it ends first (the remaining connections are then closed).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.active.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return nil
+	}
+	c := &conn{srv: s, nc: nc, rbuf: make([]byte, 4096), remote: nc.RemoteAddr().String()}
+	s.conns[c] = struct{}{}
+	s.active.Add(1)
+	return c
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.active.Done()
+}
+
+// conn is one client connection, served by one goroutine.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	remote string
+
+	rbuf []byte // read buffer; rbuf[r:w] is unread
+	r, w int
+
+	req   Request
+	rep   Reply
+	iov   net.Buffers
+	bw    *bufio.Writer // for the handler path, made on first use
+	idle  atomic.Bool   // waiting for a request, nothing buffered
+	state sync.Mutex    // serializes closeIfIdle with the switch to busy
+}
+
+// closeIfIdle closes the connection if it is between requests.
+func (c *conn) closeIfIdle() {
+	c.state.Lock()
+	defer c.state.Unlock()
+	if c.idle.Load() {
+		c.nc.Close()
+	}
+}
+
+// setIdle marks the connection idle or busy; it reports false when the
+// server is shutting down and the connection should close instead.
+func (c *conn) setIdle(idle bool) bool {
+	c.state.Lock()
+	defer c.state.Unlock()
+	c.idle.Store(idle)
+	return !c.srv.closing.Load()
+}
+
+func (c *conn) serve() {
+	defer c.srv.forget(c)
+	defer c.nc.Close()
+	for {
+		n, err := c.readHead()
+		if err != nil {
+			c.refuse(err)
+			return
+		}
+		req := &c.req
+		head := n
+		if f := c.srv.Fast; f != nil && req.ContentLength == 0 {
+			c.rep.Head, c.rep.Body = c.rep.Head[:0], nil
+			if f(req, &c.rep) {
+				c.r += head
+				if !c.writeReply(req.Close) || req.Close {
+					return
+				}
+				continue
+			}
+		}
+		c.r += head
+		if !c.serveHandler() {
+			return
+		}
+	}
+}
+
+// readHead reads until a whole request head is buffered at rbuf[r:] and
+// parses it into c.req, returning its length. Between requests the
+// connection may wait IdleTimeout; once a head has begun it must be whole
+// within ReadHeaderTimeout.
+func (c *conn) readHead() (int, error) {
+	s := c.srv
+	if c.r == c.w {
+		c.r, c.w = 0, 0
+		if !c.setIdle(true) {
+			return 0, errClosing
+		}
+		c.nc.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+	} else if n, err := parseHead(c.rbuf[c.r:c.w], &c.req, s.MaxFields); err != errIncomplete {
+		return n, err // pipelined: already here
+	}
+	timed := false
+	for {
+		if !timed && c.w > c.r {
+			c.nc.SetReadDeadline(time.Now().Add(s.ReadHeaderTimeout))
+			timed = true
+		}
+		if c.w == len(c.rbuf) {
+			if err := c.makeRoom(); err != nil {
+				return 0, err
+			}
+		}
+		was := c.w
+		n, err := c.nc.Read(c.rbuf[c.w:])
+		if n > 0 && c.idle.Load() && !c.setIdle(false) {
+			return 0, errClosing
+		}
+		c.w += n
+		// Parse only once the head's blank line may have arrived, so a
+		// head trickling in byte by byte is not parsed again per byte.
+		if n > 0 && headEnded(c.rbuf[max(c.r, was-3):c.w]) {
+			m, perr := parseHead(c.rbuf[c.r:c.w], &c.req, s.MaxFields)
+			if perr != errIncomplete {
+				return m, perr
+			}
+		}
+		if c.w-c.r >= s.MaxHeaderBytes {
+			return 0, errTooLarge
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// headEnded reports whether b contains an empty line, the end of a head.
+func headEnded(b []byte) bool {
+	for i := 1; i < len(b); i++ {
+		if b[i] == '\n' && (b[i-1] == '\n' || (i >= 2 && b[i-1] == '\r' && b[i-2] == '\n')) {
+			return true
+		}
+	}
+	return false
+}
+
+// makeRoom moves unread bytes to the front of rbuf or grows it, up to
+// MaxHeaderBytes.
+func (c *conn) makeRoom() error {
+	if c.r > 0 {
+		c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
+		c.r = 0
+		return nil
+	}
+	if len(c.rbuf) >= c.srv.MaxHeaderBytes {
+		return errTooLarge
+	}
+	grown := make([]byte, min(2*len(c.rbuf), c.srv.MaxHeaderBytes))
+	c.w = copy(grown, c.rbuf[c.r:c.w])
+	c.r = 0
+	c.rbuf = grown
+	return nil
+}
+
+// writeReply writes the FastHandler's reply with one system call.
+func (c *conn) writeReply(closing bool) bool {
+	head := c.rep.Head
+	switch {
+	case closing:
+		head = append(head, "Connection: close\r\n"...)
+	case c.req.Minor == 0:
+		head = append(head, "Connection: keep-alive\r\n"...)
+	}
+	head = append(head, "\r\n"...)
+	c.rep.Head = head
+	if t := c.srv.WriteTimeout; t > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(t))
+	}
+	var err error
+	if len(c.rep.Body) <= 1024 {
+		c.rep.Head = append(head, c.rep.Body...)
+		_, err = c.nc.Write(c.rep.Head)
+	} else {
+		c.iov = append(c.iov[:0], head, c.rep.Body)
+		iov := c.iov // WriteTo consumes its receiver
+		_, err = iov.WriteTo(c.nc)
+	}
+	c.rep.Body = nil
+	return err == nil
+}
+
+var errClosing = errors.New("h1: server shutting down")
+
+// refuse answers a request head that could not be read, when there is one
+// to answer, and the connection then closes.
+func (c *conn) refuse(err error) {
+	var pe *parseError
+	if !errors.As(err, &pe) {
+		return // EOF, timeout, reset or shutdown: nobody to answer
+	}
+	body := pe.msg + "\n"
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 0, 160)
+	b = append(b, "HTTP/1.1 "...)
+	b = appendStatusLine(b, pe.status)
+	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: "...)
+	b = appendInt(b, int64(len(body)))
+	b = append(b, "\r\n\r\n"...)
+	b = append(b, body...)
+	_, _ = c.nc.Write(b)
+}
