@@ -17,6 +17,7 @@ import (
 func edgeCommand() *command {
 	var backends, cacheSize string
 	var o edgeServe
+	var policy cache.Policy
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
@@ -26,7 +27,9 @@ says is storable (never pages with Set-Cookie, private or no-store, nor
 answers to requests with Authorization), coalesces concurrent misses, serves
 stale pages within stale-while-revalidate and, while the app tier fails,
 within stale-if-error. Follows the app tier's purge log so purges by tag
-reach it within a second. The admin API (status, purge) listens on
+reach it within a second. Fresh hits are answered by the edge's own
+HTTP/1.1 server from responses serialized when stored (--net-http serves
+with Go's standard server instead, for comparison). The admin API (status, purge) listens on
 --admin-listen; keep it off the public network. On SIGTERM it stops
 accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
@@ -36,6 +39,8 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			fs.StringVar(&cacheSize, "cache-size", "1GiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
 			fs.StringVar(&o.secret, "cluster-secret", "", "secret shared with the app tier: reads its purge log and authenticates admin purges")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish")
+			fs.DurationVar(&policy.MaxStaleWhileRevalidate, "max-stale-while-revalidate", 0, "cap on the stale-while-revalidate window the app asks for (0: as the app says)")
+			fs.DurationVar(&policy.MaxStaleIfError, "max-stale-if-error", 0, "cap on how long stale pages answer while the app tier fails (0: as the app says; the store's pages ask for 24h)")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -52,7 +57,10 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 				return err
 			}
 			limitEdgeMemory(env.log, size)
-			e := &edge.Edge{Backends: bs, Store: st, Log: env.log}
+			if policy.MaxStaleWhileRevalidate < 0 || policy.MaxStaleIfError < 0 {
+				return fmt.Errorf("%w: --max-stale-while-revalidate and --max-stale-if-error must not be negative", errUsage)
+			}
+			e := &edge.Edge{Backends: bs, Store: st, Log: env.log, Policy: policy}
 			return runEdge(ctx, env, e, o)
 		},
 	}
