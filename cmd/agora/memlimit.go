@@ -6,9 +6,11 @@ import (
 	"runtime/debug"
 )
 
-// edgeOverhead is the memory an edge needs beyond its cache: code, buffers
-// of open connections, in-flight responses.
-const edgeOverhead = 64 << 20
+// edgeOverhead is the memory an edge needs beyond its cache: buffers of
+// open connections, in-flight responses, the runtime's own. The collector
+// gets cacheSize/8 of room on top, so a full cache is not collected
+// continuously.
+const edgeOverhead = 16 << 20
 
 // limitEdgeMemory tells the Go runtime how much memory the edge process may
 // use: the cache (bounded by --cache-size, counted in bytes) plus a fixed
@@ -20,7 +22,7 @@ func limitEdgeMemory(log *slog.Logger, cacheSize uint64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := cacheSize + cacheSize/10 + edgeOverhead
+	limit := cacheSize + cacheSize/8 + edgeOverhead
 	if limit > 1<<62 {
 		return
 	}

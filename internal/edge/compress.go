@@ -75,7 +75,7 @@ func gzipBody(body []byte) []byte {
 	zw, _ := gzip.NewWriterLevel(&buf, 6) // level 6 is valid: no error
 	_, _ = zw.Write(body)                 // writes to a bytes.Buffer do not fail
 	_ = zw.Close()
-	return buf.Bytes()
+	return bytes.Clone(buf.Bytes()) // exact size: the store counts length
 }
 
 func brotliBody(body []byte) []byte {
@@ -84,7 +84,7 @@ func brotliBody(body []byte) []byte {
 	bw := brotli.NewWriterLevel(&buf, 5)
 	_, _ = bw.Write(body) // writes to a bytes.Buffer do not fail
 	_ = bw.Close()
-	return buf.Bytes()
+	return bytes.Clone(buf.Bytes()) // exact size: the store counts length
 }
 
 // selectBody picks the stored body for r by its Accept-Encoding and sets

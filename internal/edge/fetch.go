@@ -110,6 +110,11 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 	}
 	resp.Body.Close()
 	cancel()
+	if cap(buf)-len(buf) > len(buf)/16 {
+		// io.ReadAll grows by doubling: a stored body keeps only its bytes,
+		// so the store's byte count is what it holds.
+		buf = bytes.Clone(buf)
+	}
 	res.body = buf
 	res.entry, res.reason = e.store(r, res, stored, tags, reqTime)
 	return res

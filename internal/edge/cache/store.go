@@ -64,7 +64,7 @@ func (e *Entry) State(now time.Time) State {
 func (e *Entry) SoftPurged() bool { return e.softPurged.Load() }
 
 func (e *Entry) size() uint64 {
-	n := uint64(entryOverhead + len(e.Key) + len(e.Body) + len(e.ETag) + len(e.LastModified))
+	n := uint64(entryOverhead + len(e.Key) + cap(e.Body) + len(e.ETag) + len(e.LastModified))
 	for k, vs := range e.Header {
 		n += uint64(len(k))
 		for _, v := range vs {
@@ -77,11 +77,12 @@ func (e *Entry) size() uint64 {
 	for _, v := range e.Vary {
 		n += uint64(len(v) + 16)
 	}
+	// Capacities, not lengths: spare capacity is memory held too.
 	for c, b := range e.Encoded {
-		n += uint64(len(c) + len(b) + 16)
+		n += uint64(len(c) + cap(b) + 16)
 	}
 	for c, b := range e.Heads {
-		n += uint64(len(c) + len(b) + 16)
+		n += uint64(len(c) + cap(b) + 16)
 	}
 	return n
 }
