@@ -76,7 +76,7 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 	} else {
 		env.log.Warn("no --cluster-secret: purges from the app tier will not reach this edge, and admin purges are refused")
 	}
-	o.ready, o.attrs = "edge serving", []any{"backends", len(e.Backends)}
+	o.ready, o.attrs = "serving", []any{"backends", len(e.Backends)}
 	if err := serveEdge(ctx, env, e, o); err != nil {
 		return err
 	}

@@ -72,11 +72,13 @@ func cleanEnv() []string {
 
 // server is a running agora process.
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
-	mu   sync.Mutex
-	logs strings.Builder // protected by mu
+	cmd *exec.Cmd
+	url string
+	// ready is the line it logged when it began serving.
+	ready string
+	done  chan error
+	mu    sync.Mutex
+	logs  strings.Builder // protected by mu
 }
 
 func (s *server) log() string {
@@ -100,7 +102,7 @@ func start(t *testing.T, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{cmd: cmd, done: make(chan error, 1)}
-	urls := make(chan string, 1)
+	urls := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -111,7 +113,7 @@ func start(t *testing.T, args ...string) *server {
 			s.mu.Unlock()
 			if m := servingLine.FindStringSubmatch(line); m != nil {
 				select {
-				case urls <- m[1]:
+				case urls <- []string{m[1], line}:
 				default:
 				}
 			}
@@ -131,7 +133,7 @@ func start(t *testing.T, args ...string) *server {
 		if !ok {
 			t.Fatalf("agora %v exited before serving:\n%s", args, s.log())
 		}
-		s.url = u
+		s.url, s.ready = u[0], u[1]
 	case <-time.After(3 * time.Minute): // a failsafe, not a synchronization
 		t.Fatalf("agora %v did not serve within 3 minutes:\n%s", args, s.log())
 	}
