@@ -31,8 +31,8 @@ type Entry struct {
 	// Age and Cache-Status, which change per hit. Optional: an entry
 	// without them is served by the ordinary path.
 	Heads map[string][]byte
-	Body []byte
-	Tags []string
+	Body  []byte
+	Tags  []string
 	// StoredAt is response_time (RFC 9111 §4.2.3); Date the origin's Date.
 	StoredAt     time.Time
 	Date         time.Time
