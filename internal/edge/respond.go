@@ -120,8 +120,12 @@ func (e *Edge) writeEntryBody(w http.ResponseWriter, r *http.Request, ent *cache
 	}
 }
 
-// ttlParam is RFC 9211's ttl: remaining freshness, negative once stale.
+// ttlParam is RFC 9211's ttl: remaining freshness, negative once stale; a
+// soft-purged entry is stale whatever its age said, so at most 0.
 func ttlParam(ent *cache.Entry, now time.Time) string {
 	ttl := ent.Freshness.Lifetime - ent.Freshness.Age(ent.StoredAt, now)
+	if ent.SoftPurged() {
+		ttl = min(ttl, 0)
+	}
 	return "; ttl=" + strconv.FormatInt(int64(ttl/time.Second), 10)
 }
