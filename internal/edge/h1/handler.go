@@ -33,8 +33,15 @@ func (c *conn) serveHandler() bool {
 			return false
 		}
 	}
-	if t := c.srv.ReadTimeout; t > 0 && c.req.ContentLength != 0 {
-		c.nc.SetReadDeadline(time.Now().Add(t))
+	if c.req.ContentLength != 0 {
+		// The deadline that bounded the wait for the head (IdleTimeout or
+		// ReadHeaderTimeout) must not bound the body: ReadTimeout does, or
+		// nothing, as in net/http (TestBodyReadNotBoundByHeaderTimeout).
+		var d time.Time
+		if t := c.srv.ReadTimeout; t > 0 {
+			d = time.Now().Add(t)
+		}
+		c.nc.SetReadDeadline(d)
 	}
 	if c.bw == nil {
 		c.bw = bufio.NewWriterSize(c.nc, 8<<10)
@@ -42,7 +49,9 @@ func (c *conn) serveHandler() bool {
 	if t := c.srv.WriteTimeout; t > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(t))
 	}
-	w := &responseWriter{c: c, req: hr, header: http.Header{}, declared: -1}
+	// After a chunked body the connection closes (see drain); say so in
+	// the response, so a client does not send its next request into it.
+	w := &responseWriter{c: c, req: hr, body: body, header: http.Header{}, declared: -1, closeAfter: c.req.Chunked}
 	if !c.runHandler(w, hr) {
 		return false
 	}
@@ -173,6 +182,12 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 }
 
 func (b *bodyReader) Close() error { return nil }
+
+// undrainable reports whether so much body is left unread that the
+// connection will close after the response rather than read it all.
+func (b *bodyReader) undrainable() bool {
+	return !b.done && b.chunked == nil && b.remaining > maxDrain
+}
 
 // drain reads what the handler left of the body so the next request can
 // be read, and reports whether the connection can go on.

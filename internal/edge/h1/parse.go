@@ -324,12 +324,15 @@ func validHost(h []byte) bool {
 	return true
 }
 
-// nextToken splits the first element off a comma-separated list.
+// nextToken splits the first element off a comma-separated list, trimmed
+// of OWS: spaces and tabs only (RFC 9110 §5.6.1). bytes.TrimSpace would
+// also trim Unicode spaces, so "keep-alive\u00a0" would count as
+// keep-alive, unlike in net/http (found by FuzzParseHead).
 func nextToken(v []byte) (t, rest []byte) {
 	if i := bytes.IndexByte(v, ','); i >= 0 {
-		return bytes.TrimSpace(v[:i]), v[i+1:]
+		return bytes.Trim(v[:i], " \t"), v[i+1:]
 	}
-	return bytes.TrimSpace(v), nil
+	return bytes.Trim(v, " \t"), nil
 }
 
 // isToken reports whether b is a non-empty RFC 9110 §5.6.2 token.

@@ -19,6 +19,7 @@ const pendingMax = 8 << 10
 type responseWriter struct {
 	c      *conn
 	req    *http.Request
+	body   *bodyReader
 	header http.Header
 
 	status      int
@@ -185,6 +186,9 @@ func (w *responseWriter) commit(final bool) {
 	if w.chunked {
 		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	}
+	if w.body.undrainable() {
+		w.closeAfter = true // say so: drain will close
+	}
 	switch {
 	case w.closeAfter || w.req.Close || w.c.srv.closing.Load():
 		w.closeAfter = true
@@ -212,7 +216,9 @@ func (w *responseWriter) finish() bool {
 	if !w.committed {
 		w.commit(true)
 	}
-	if w.chunked {
+	if w.chunked && !w.noBody {
+		// A HEAD response flushed early says chunked but has no body, not
+		// even the last chunk: it would be read as the next response.
 		w.c.bw.WriteString("0\r\n\r\n")
 	}
 	if w.declared >= 0 && !w.noBody && w.written < w.declared {

@@ -19,6 +19,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -236,6 +237,12 @@ func (c *conn) serve() {
 	defer c.nc.Close()
 	for {
 		n, err := c.readHead()
+		if err == nil && n > c.srv.MaxHeaderBytes {
+			// A head that arrived whole in one read was parsed before
+			// readHead could count it (possible when MaxHeaderBytes is
+			// below the 4 KiB read buffer).
+			err = errTooLarge
+		}
 		if err != nil {
 			c.refuse(err)
 			return
@@ -246,7 +253,10 @@ func (c *conn) serve() {
 			c.rep.Head, c.rep.Body = c.rep.Head[:0], nil
 			if f(req, &c.rep) {
 				c.r += head
-				if !c.writeReply(req.Close) || req.Close {
+				// During Shutdown, announce the close as the handler path
+				// does (responseWriter.commit).
+				closing := req.Close || c.srv.closing.Load()
+				if !c.writeReply(closing) || closing {
 					return
 				}
 				continue
@@ -381,5 +391,21 @@ func (c *conn) refuse(err error) {
 	b = appendInt(b, int64(len(body)))
 	b = append(b, "\r\n\r\n"...)
 	b = append(b, body...)
-	_, _ = c.nc.Write(b)
+	if _, err := c.nc.Write(b); err != nil {
+		return
+	}
+	c.lingerClose()
+}
+
+// lingerClose half-closes the connection and reads what the client is
+// still sending for a moment before the close, so the answer is not lost to
+// a TCP reset caused by unread data (net/http does the same). Bounded in
+// bytes and time.
+func (c *conn) lingerClose() {
+	tc, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || tc.CloseWrite() != nil {
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, _ = io.CopyN(io.Discard, c.nc, 256<<10)
 }
