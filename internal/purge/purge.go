@@ -8,6 +8,7 @@ package purge
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,31 +36,89 @@ func Append(ctx context.Context, tx *sql.Tx, d store.Dialect, tags []string, sof
 	if len(tags) == 0 {
 		return nil
 	}
+	_, err := AppendSeq(ctx, tx, d, tags, soft, now)
+	return err
+}
+
+// AppendSeq is Append for a caller that needs the new entry's seq: an
+// operator's purge answers it, so the operator can watch edges reach it
+// (DESIGN.md "Purge log": edges report the last seq they applied). Unlike
+// Append it refuses an empty tag list, since there would be no seq to give.
+func AppendSeq(ctx context.Context, tx *sql.Tx, d store.Dialect, tags []string, soft bool, now time.Time) (int64, error) {
+	if len(tags) == 0 {
+		return 0, errors.New("purge: append: no tags")
+	}
 	if d == store.Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", appendLock); err != nil {
-			return fmt.Errorf("purge: lock: %w", err)
+			return 0, fmt.Errorf("purge: lock: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO purge_log (tags, soft, created_at) VALUES ($1, $2, $3)",
-		strings.Join(tags, " "), soft, now.UTC()); err != nil {
-		return fmt.Errorf("purge: append: %w", err)
+	var seq int64
+	if err := tx.QueryRowContext(ctx, "INSERT INTO purge_log (tags, soft, created_at) VALUES ($1, $2, $3) RETURNING seq",
+		strings.Join(tags, " "), soft, now.UTC()).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("purge: append: %w", err)
 	}
-	return nil
+	return seq, nil
 }
+
+// sinceQuery reads up to $2 entries after seq $1, in order.
+const sinceQuery = "SELECT seq, tags, soft, created_at FROM purge_log WHERE seq > $1 ORDER BY seq LIMIT $2"
 
 // Since returns up to limit entries after seq, in order.
 func Since(ctx context.Context, db *store.DB, after int64, limit int) ([]Entry, error) {
-	rows, err := db.Query(ctx, "SELECT seq, tags, soft, created_at FROM purge_log WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit)
+	rows, err := db.Query(ctx, sinceQuery, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("purge: read: %w", err)
 	}
+	es, err := scanEntries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("purge: read: %w", err)
+	}
+	return es, nil
+}
+
+// Window is one look at the log: its bounds and the entries after a seq.
+type Window struct {
+	Oldest, Head int64 // the first and last seq in the log; 0 when it is empty
+	Entries      []Entry
+}
+
+// Read returns the bounds of the log and up to limit entries after seq
+// (none if limit is 0), all from one snapshot. A follower decides from the
+// bounds whether entries it has not seen were trimmed (a gap); read apart,
+// an append and trim committed between the two reads looked like no gap
+// and the entries after it, and the follower skipped the trimmed ones
+// without knowing (issue 5).
+func Read(ctx context.Context, db *store.DB, after int64, limit int) (Window, error) {
+	var w Window
+	err := db.InReadTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM purge_log").
+			Scan(&w.Oldest, &w.Head)
+		if err != nil || limit <= 0 {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, sinceQuery, after, limit)
+		if err != nil {
+			return err
+		}
+		w.Entries, err = scanEntries(rows)
+		return err
+	})
+	if err != nil {
+		return Window{}, fmt.Errorf("purge: read: %w", err)
+	}
+	return w, nil
+}
+
+// scanEntries reads and closes rows of sinceQuery; the caller wraps its error.
+func scanEntries(rows *sql.Rows) ([]Entry, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
 		var e Entry
 		var tags string
 		if err := rows.Scan(&e.Seq, &tags, &e.Soft, &e.CreatedAt); err != nil {
-			return nil, fmt.Errorf("purge: read: %w", err)
+			return nil, err
 		}
 		e.Tags = strings.Fields(tags)
 		out = append(out, e)

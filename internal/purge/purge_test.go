@@ -213,3 +213,58 @@ func TestAppendWaitsForAnEarlierAppendToCommit(t *testing.T) {
 		t.Fatalf("log = %+v, want product-1 then product-2", got)
 	}
 }
+
+// TestReadIsOneSnapshot reads while a writer appends and trims in each
+// transaction, as the app's cleanup and edits do. Every window must be one
+// state of the log: its entries lie between its bounds. Read as two
+// snapshots, the bounds came from before a commit and the entries from
+// after it, so a follower took entries past a gap for the next ones and
+// never learned of the trimmed ones (issue 5).
+func TestReadIsOneSnapshot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := appendTx(ctx, db, []string{"first"}, false); err != nil {
+			t.Fatal(err)
+		}
+		const rounds = 200
+		done := make(chan error, 1)
+		go func() {
+			for i := range rounds {
+				err := db.InTx(ctx, func(tx *sql.Tx) error {
+					for _, tag := range []string{fmt.Sprintf("a-%d", i), fmt.Sprintf("b-%d", i)} {
+						if err := purge.Append(ctx, tx, db.Dialect, []string{tag}, false, t0); err != nil {
+							return err
+						}
+					}
+					_, err := tx.ExecContext(ctx, "DELETE FROM purge_log WHERE seq < (SELECT MAX(seq) FROM purge_log)")
+					return err
+				})
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		for reads := 0; ; reads++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%d consistent reads", reads)
+				return
+			default:
+			}
+			w, err := purge.Read(ctx, db, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range w.Entries {
+				if e.Seq < w.Oldest || e.Seq > w.Head {
+					t.Fatalf("read %d: entry %d outside the bounds [%d, %d] read with it", reads, e.Seq, w.Oldest, w.Head)
+				}
+			}
+		}
+	})
+}

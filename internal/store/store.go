@@ -99,6 +99,26 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// InReadTx runs fn in one read-only transaction on the read pool, so that
+// every query in fn sees the same snapshot: a write committed meanwhile is
+// seen by all of them or by none. Separate queries outside a transaction
+// may each see a different state (a different connection, a later commit).
+// On PostgreSQL the transaction is REPEATABLE READ, as READ COMMITTED takes
+// a snapshot per statement; on SQLite (WAL) a transaction keeps the snapshot
+// of its first read until it ends.
+func (db *DB) InReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.Read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
+	return fn(tx)
+}
+
 // Analyze refreshes the planner's statistics after a bulk load (seed,
 // import), so the first searches after it use the right indexes instead of
 // waiting for autovacuum (PostgreSQL) or never (SQLite).

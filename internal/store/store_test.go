@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -87,6 +88,51 @@ func TestOpenErrorsSayWhatIsWrong(t *testing.T) {
 			}
 			if strings.Contains(msg, "\n") {
 				t.Errorf("error is not one line: %q", msg)
+			}
+		})
+	}
+}
+
+// TestInReadTxIsOneSnapshot commits a write between two reads of one read
+// transaction: neither read may see it, or callers that check one read
+// against another (the purge log's bounds against its entries, issue 5)
+// act on a state that never existed.
+func TestInReadTxIsOneSnapshot(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.OpenEmpty(t, d)
+			if _, err := db.Write.ExecContext(ctx, "CREATE TABLE snap (n INTEGER NOT NULL)"); err != nil {
+				t.Fatal(err)
+			}
+			insert := func() {
+				t.Helper()
+				err := db.InTx(ctx, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO snap (n) VALUES (1)")
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			insert()
+			var first, second int
+			err := db.InReadTx(ctx, func(tx *sql.Tx) error {
+				if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM snap").Scan(&first); err != nil {
+					return err
+				}
+				insert() // commits on the write pool meanwhile
+				return tx.QueryRowContext(ctx, "SELECT count(*) FROM snap").Scan(&second)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first != 1 || second != 1 {
+				t.Errorf("reads in one read transaction counted %d then %d rows, want 1 and 1", first, second)
+			}
+			var after int
+			if err := db.Read.QueryRowContext(ctx, "SELECT count(*) FROM snap").Scan(&after); err != nil || after != 2 {
+				t.Errorf("after the transaction: %d rows (err %v), want 2", after, err)
 			}
 		})
 	}
