@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"agora/internal/cachehdr"
 	"agora/internal/purge"
@@ -205,29 +208,29 @@ func (p *purgeLog) poll(ctx context.Context, after int64, wait time.Duration) (p
 	}
 }
 
-// read answers one look at the log. Entries are never nil, so the JSON
-// says [] rather than null.
+// read answers one look at the log: the bounds that decide a gap and the
+// entries come from one snapshot (purge.Read). Entries are never nil, so
+// the JSON says [] rather than null.
 func (p *purgeLog) read(ctx context.Context, after int64) (purgesAnswer, error) {
-	var oldest, head int64
-	err := p.db.QueryRow(ctx, "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM purge_log").Scan(&oldest, &head)
+	limit := purgePage
+	if after < 0 {
+		limit = 0 // head only
+	}
+	w, err := purge.Read(ctx, p.db, after, limit)
 	if err != nil {
 		return purgesAnswer{}, err
 	}
-	ans := purgesAnswer{Head: head, Entries: []purgeEntry{}}
+	ans := purgesAnswer{Head: w.Head, Entries: []purgeEntry{}}
 	if after < 0 {
 		return ans, nil
 	}
 	// A follower past the head saw entries that no longer exist: the
 	// database was restored or reset, and new seqs may reuse old ones.
-	if after > 0 && (oldest > after+1 || after > head) {
+	if after > 0 && (w.Oldest > after+1 || after > w.Head) {
 		ans.Gap = true
 		return ans, nil
 	}
-	es, err := purge.Since(ctx, p.db, after, purgePage)
-	if err != nil {
-		return purgesAnswer{}, err
-	}
-	for _, e := range es {
+	for _, e := range w.Entries {
 		ans.Entries = append(ans.Entries, purgeEntry{Seq: e.Seq, Tags: e.Tags, Soft: e.Soft})
 	}
 	return ans, nil
@@ -250,4 +253,124 @@ func purgesError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// Operators' purges go through the same log (DESIGN.md "Purge log"): an
+// edge's POST /_agora/purge (and `agora purge`) posts
+// {"tags":[…],"soft":bool} to POST /_internal/purges with the cluster
+// secret, and every edge applies the entry as it follows the log. Tags are
+// opaque here; the edge gives its reserved "agora:" tags their meaning
+// (agora:all, agora:url:<absolute URL>; see edge.ApplyPurge).
+const (
+	// maxPurgeTags and maxPurgeTagBytes bound one request; a tag may carry a
+	// whole URL.
+	maxPurgeTags     = 256
+	maxPurgeTagBytes = 1024
+	// maxPurgeEntryBytes bounds the tags of one log entry; a longer request
+	// becomes several entries in one transaction. It keeps a page of
+	// purgePage entries inside the follower's 8 MiB answer cap even when
+	// JSON escapes every byte of a tag ("&" is "\u0026", 6 bytes).
+	maxPurgeEntryBytes = 1024
+	maxPurgeBodyBytes  = 1 << 20
+)
+
+// purgeAppend is the body of POST /_internal/purges.
+type purgeAppend struct {
+	Tags []string `json:"tags"`
+	Soft bool     `json:"soft"`
+}
+
+// appendPurge answers POST /_internal/purges with 201 {"seq":N}, N the seq
+// of the (last) entry appended: an edge that reports N has applied it all.
+// Like the GET, it does not exist without a cluster secret. Waiting polls on
+// this instance wake when it returns (nudgeAfterWrites); others within
+// purgePollEvery.
+func (s *Server) appendPurge(w http.ResponseWriter, r *http.Request) {
+	p := s.purges
+	cachehdr.SetPrivate(w.Header())
+	if p.secret == "" {
+		purgesError(w, http.StatusNotFound, "not found")
+		return
+	}
+	if !p.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="agora"`) // RFC 6750 §3
+		purgesError(w, http.StatusUnauthorized, "the cluster secret is missing or wrong")
+		return
+	}
+	var req purgeAppend
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPurgeBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		msg := `the body must be one JSON object such as {"tags":["product-42"],"soft":true}`
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		purgesError(w, http.StatusBadRequest, msg)
+		return
+	}
+	if err := checkPurgeTags(req.Tags); err != nil {
+		purgesError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var seq int64
+	err := s.db.InTx(r.Context(), func(tx *sql.Tx) error {
+		for _, tags := range purgeEntries(req.Tags) {
+			n, err := purge.AppendSeq(r.Context(), tx, s.db.Dialect, tags, req.Soft, p.now())
+			if err != nil {
+				return err
+			}
+			seq = n
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "app: operator purge not appended", "tags", len(req.Tags), "err", err)
+		purgesError(w, http.StatusInternalServerError, "the purge log cannot be written")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(map[string]int64{"seq": seq})
+}
+
+// checkPurgeTags says what is wrong with tags, if anything. A tag is one
+// token: the log stores tags space separated (purge.Append).
+func checkPurgeTags(tags []string) error {
+	switch {
+	case len(tags) == 0:
+		return errors.New(`tags must name at least one tag, such as {"tags":["product-42"]}`)
+	case len(tags) > maxPurgeTags:
+		return fmt.Errorf("%d tags: at most %d per purge, send several", len(tags), maxPurgeTags)
+	}
+	for _, t := range tags {
+		switch {
+		case t == "":
+			return errors.New("a tag cannot be empty")
+		case len(t) > maxPurgeTagBytes:
+			return fmt.Errorf("tag %q… is longer than %d bytes", t[:32], maxPurgeTagBytes)
+		case strings.ContainsFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+			return fmt.Errorf("tag %q holds a space or control character: a tag is one token", t)
+		}
+	}
+	return nil
+}
+
+// purgeEntries splits tags into entries of at most maxPurgeEntryBytes each
+// (separators counted), keeping their order.
+func purgeEntries(tags []string) [][]string {
+	var out [][]string
+	var cur []string
+	size := 0
+	for _, t := range tags {
+		if len(cur) > 0 && size+1+len(t) > maxPurgeEntryBytes {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		if len(cur) > 0 {
+			size++
+		}
+		cur = append(cur, t)
+		size += len(t)
+	}
+	return append(out, cur)
 }

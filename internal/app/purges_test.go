@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +196,116 @@ func TestPurgesTrimAndGap(t *testing.T) {
 			t.Errorf("second trim: %d, %v; want nothing", n, err)
 		}
 	})
+}
+
+func (ts *testServer) postPurges(t *testing.T, secret, body string) response {
+	t.Helper()
+	req := newRequest(t, "POST", ts.http.URL+purgesPath, body)
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	return ts.do(t, req)
+}
+
+func TestPurgesAppend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		open := newTestServer(t, db, Config{})
+		if res := open.postPurges(t, testSecret, `{"tags":["home"]}`); res.status != http.StatusNotFound {
+			t.Errorf("no cluster secret configured: status %d, want 404", res.status)
+		}
+		ts := newTestServer(t, db, Config{ClusterSecret: testSecret})
+		for _, secret := range []string{"", "guess"} {
+			if res := ts.postPurges(t, secret, `{"tags":["home"]}`); res.status != http.StatusUnauthorized {
+				t.Errorf("secret %q: status %d, want 401", secret, res.status)
+			}
+		}
+		long := strings.Repeat("x", maxPurgeTagBytes+1)
+		for _, c := range []struct{ body, msg string }{
+			{``, "one JSON object"},
+			{`{"tags":["a"]}{}`, "one JSON object"},
+			{`{"tags":["a"],"all":true}`, `unknown field "all"`},
+			{`{"tags":[]}`, "at least one tag"},
+			{`{"tags":[""]}`, "empty"},
+			{`{"tags":["a b"]}`, "one token"},
+			{`{"tags":["a\u0000b"]}`, "one token"},
+			{`{"tags":["` + long + `"]}`, "longer than"},
+			{`{"tags":["t` + strings.Repeat(`","t`, maxPurgeTags) + `"]}`, "at most 256"},
+		} {
+			res := ts.postPurges(t, testSecret, c.body)
+			var ans struct{ Error string }
+			json.Unmarshal([]byte(res.body), &ans)
+			if res.status != http.StatusBadRequest || !strings.Contains(ans.Error, c.msg) {
+				t.Errorf("%.40s: %d %q, want 400 saying %q", c.body, res.status, ans.Error, c.msg)
+			}
+		}
+		if _, ans := ts.getPurges(t, "", testSecret); ans.Head != 0 {
+			t.Fatalf("refused purges appended: head %d", ans.Head)
+		}
+
+		res := ts.postPurges(t, testSecret, `{"tags":["product-1","agora:url:http://shop.test/p?a=1&b=2"],"soft":true}`)
+		var got struct{ Seq int64 }
+		if err := json.Unmarshal([]byte(res.body), &got); err != nil || res.status != http.StatusCreated || got.Seq == 0 {
+			t.Fatalf("append: %d %q", res.status, res.body)
+		}
+		if cc := res.header.Get("Cache-Control"); cc != "private, no-store" {
+			t.Errorf("Cache-Control %q", cc)
+		}
+		_, ans := ts.getPurges(t, "?after=0", testSecret)
+		if len(ans.Entries) != 1 || ans.Entries[0].Seq != got.Seq || !ans.Entries[0].Soft ||
+			!slices.Equal(ans.Entries[0].Tags, []string{"product-1", "agora:url:http://shop.test/p?a=1&b=2"}) {
+			t.Errorf("log after append: %+v, want seq %d", ans, got.Seq)
+		}
+
+		// A long purge becomes several bounded entries, in one transaction;
+		// the answer is the last seq.
+		tags := make([]string, maxPurgeTags)
+		for i := range tags {
+			tags[i] = fmt.Sprintf("product-%d-%s", i, strings.Repeat("x", 40))
+		}
+		body, _ := json.Marshal(map[string]any{"tags": tags})
+		res = ts.postPurges(t, testSecret, string(body))
+		var last struct{ Seq int64 }
+		json.Unmarshal([]byte(res.body), &last)
+		_, ans = ts.getPurges(t, fmt.Sprintf("?after=%d", got.Seq), testSecret)
+		var back []string
+		for _, e := range ans.Entries {
+			if n := len(strings.Join(e.Tags, " ")); n > maxPurgeEntryBytes {
+				t.Errorf("entry %d holds %d bytes of tags", e.Seq, n)
+			}
+			back = append(back, e.Tags...)
+		}
+		if res.status != http.StatusCreated || len(ans.Entries) < 2 || ans.Head != last.Seq || !slices.Equal(back, tags) {
+			t.Errorf("long purge: %d, %d entries up to %d (answered %d), tags kept %v",
+				res.status, len(ans.Entries), ans.Head, last.Seq, slices.Equal(back, tags))
+		}
+	})
+}
+
+func TestPurgeEntries(t *testing.T) {
+	big := strings.Repeat("x", maxPurgeEntryBytes)
+	half := strings.Repeat("y", maxPurgeEntryBytes/2)
+	for _, c := range []struct {
+		tags []string
+		want int
+	}{
+		{[]string{"a"}, 1},
+		{[]string{"a", "b", "c"}, 1},
+		{[]string{big}, 1},
+		{[]string{big, "a"}, 2},
+		{[]string{"a", big, "b"}, 3},
+		{[]string{half, half}, 2}, // the separator tips it over
+		{[]string{half[1:], half}, 1},
+	} {
+		got := purgeEntries(c.tags)
+		var back []string
+		for _, e := range got {
+			back = append(back, e...)
+			if len(strings.Join(e, " ")) > maxPurgeEntryBytes {
+				t.Errorf("entry of %d bytes", len(strings.Join(e, " ")))
+			}
+		}
+		if len(got) != c.want || !slices.Equal(back, c.tags) {
+			t.Errorf("%d tags: %d entries, want %d (order kept: %v)", len(c.tags), len(got), c.want, slices.Equal(back, c.tags))
+		}
+	}
 }

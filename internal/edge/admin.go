@@ -1,13 +1,18 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+	"unicode"
 
 	"agora/internal/edge/purgelog"
 )
@@ -31,13 +36,44 @@ type Status struct {
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
-// (scheme and host select the cached site) and always purged hard.
+// (scheme and host select the cached site) and always purged hard; so is
+// All, which wins over the rest.
 type PurgeRequest struct {
 	Tags []string `json:"tags"`
 	URLs []string `json:"urls"`
 	All  bool     `json:"all"`
 	Soft bool     `json:"soft"`
 }
+
+// Reserved purge tags. The purge log holds tags only (DESIGN.md "Purge
+// log"), so an operator's URL and whole-cache purges travel through it as
+// tags under the "agora:" prefix, which the app never gives a page (its
+// tags read like product-42) and an operator may not post as a tag:
+//
+//	agora:all        drop every stored response (hard, whatever soft says)
+//	agora:url:<URL>  remove what is stored for that absolute URL and the
+//	                 variants reachable from it (hard, whatever soft says)
+//
+// An edge that predates them reads them as tags no page carries: harmless.
+const (
+	reservedTagPrefix = "agora:"
+	allTag            = reservedTagPrefix + "all"
+	urlTagPrefix      = reservedTagPrefix + "url:"
+)
+
+// Bounds of one purge request; the app tier enforces the same
+// (internal/app/purges.go).
+const (
+	maxPurgeItems    = 256  // tags plus URLs
+	maxPurgeTagBytes = 1024 // a URL tag included
+	maxPurgeBody     = 1 << 20
+	// purgeAppendTimeout bounds the request that appends to the log.
+	purgeAppendTimeout = 10 * time.Second
+	// purgeApplyWait bounds how long a purge's answer waits for this
+	// edge's follower to apply the new entry; past it the edge applies the
+	// entry itself (and the follower again later: harmless).
+	purgeApplyWait = 5 * time.Second
+)
 
 // Status returns a snapshot of the edge's counters.
 func (e *Edge) Status() Status {
@@ -48,6 +84,7 @@ func (e *Edge) Status() Status {
 		Hits: e.hits.Load(), Misses: e.misses.Load(),
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
 		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),
+		Backends: []string{},
 	}
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRatio = float64(s.Hits) / float64(n)
@@ -64,42 +101,222 @@ func (e *Edge) Status() Status {
 
 // ApplyPurge applies one purge log entry; it is a purgelog.Follower's Apply.
 func (e *Edge) ApplyPurge(p purgelog.Entry) {
-	for _, t := range p.Tags {
-		e.Store.PurgeTag(t, p.Soft)
-	}
+	e.applyTags(p.Tags, p.Soft)
 }
 
-// AdminHandler serves the admin API, for --admin-listen only. Purges need
-// "Authorization: Bearer <secret>"; with an empty secret they are refused.
+// applyTags purges tags, reserved ones included, and returns how many
+// stored responses that touched (a URL counts once).
+func (e *Edge) applyTags(tags []string, soft bool) int {
+	e.init()
+	n := 0
+	for _, t := range tags {
+		switch {
+		case t == allTag:
+			n += e.Store.Stats().Entries
+			e.Store.PurgeAll()
+		case strings.HasPrefix(t, urlTagPrefix):
+			r, err := http.NewRequestWithContext(context.Background(), http.MethodGet, strings.TrimPrefix(t, urlTagPrefix), nil)
+			if err != nil {
+				e.Log.Warn("edge: purge names a bad URL", "tag", t, "err", err)
+				continue
+			}
+			e.invalidate(r)
+			n++
+		default:
+			n += e.Store.PurgeTag(t, soft)
+		}
+	}
+	return n
+}
+
+// AdminHandler serves the admin listener (--admin-listen only): the status
+// page at /_agora/ (/ redirects there), GET /_agora/status, GET /metrics
+// and POST /_agora/purge. Purges need "Authorization: Bearer <secret>";
+// with an empty secret they are refused.
 func (e *Edge) AdminHandler(secret string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_agora/status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(e.Status())
+		adminJSON(w, http.StatusOK, e.Status())
 	})
+	mux.HandleFunc("GET /_agora/{$}", e.serveStatusPage)
+	mux.Handle("GET /{$}", http.RedirectHandler("/_agora/", http.StatusFound))
+	mux.Handle("GET /metrics", e.metricsHandler())
 	mux.HandleFunc("POST /_agora/purge", func(w http.ResponseWriter, r *http.Request) {
-		if !bearerOK(r, secret) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="agora-edge"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		var req PurgeRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			http.Error(w, "bad purge request: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		n, err := e.purge(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]int{"purged": n})
+		e.servePurge(w, r, secret)
 	})
 	return mux
+}
+
+// servePurge sends a purge through the purge log, so every edge applies
+// it (DESIGN.md "Purge log"), and answers {"seq":N} once this edge has
+// applied it too. When the log cannot take it (the app tier is down, or
+// is not an Agora app), the purge is applied here only and the answer,
+// a 502, says so.
+func (e *Edge) servePurge(w http.ResponseWriter, r *http.Request, secret string) {
+	e.init()
+	if secret == "" {
+		adminError(w, http.StatusServiceUnavailable, "purges are disabled: start the edge with --cluster-secret, the secret of the app tier")
+		return
+	}
+	if !bearerOK(r, secret) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="agora-edge"`) // RFC 6750 §3
+		adminError(w, http.StatusUnauthorized, "send Authorization: Bearer <cluster secret>")
+		return
+	}
+	var req PurgeRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPurgeBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		msg := `the body must be one JSON object such as {"tags":["product-42"],"urls":[],"all":false,"soft":true}`
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		adminError(w, http.StatusBadRequest, msg)
+		return
+	}
+	tags, err := req.logTags()
+	if err != nil {
+		adminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(e.Backends) == 0 {
+		adminError(w, http.StatusServiceUnavailable, "no app tier to append the purge to: start the edge with --backends")
+		return
+	}
+	seq, err := e.appendPurge(r.Context(), secret, tags, req.Soft)
+	if err != nil {
+		n := e.applyTags(tags, req.Soft)
+		e.Log.Warn("edge: purge applied on this edge only", "purged", n, "err", err)
+		adminJSON(w, http.StatusBadGateway, map[string]any{
+			"error":  err.Error() + "; the purge was applied on this edge only",
+			"purged": n,
+		})
+		return
+	}
+	e.awaitPurge(r.Context(), seq, tags, req.Soft)
+	adminJSON(w, http.StatusOK, map[string]int64{"seq": seq})
+}
+
+// logTags checks req and returns the tags of its purge log entry, URLs and
+// all as reserved tags. Its errors are messages for the operator.
+func (req PurgeRequest) logTags() ([]string, error) {
+	if req.All {
+		return []string{allTag}, nil
+	}
+	n := len(req.Tags) + len(req.URLs)
+	switch {
+	case n == 0:
+		return nil, errors.New(`nothing to purge: give "tags", "urls" or "all":true`)
+	case n > maxPurgeItems:
+		return nil, fmt.Errorf("%d tags and URLs: at most %d per purge, send several", n, maxPurgeItems)
+	}
+	tags := make([]string, 0, n)
+	for _, t := range req.Tags {
+		if strings.HasPrefix(t, reservedTagPrefix) {
+			return nil, fmt.Errorf("tag %q: the prefix %q is reserved; purge URLs with \"urls\", everything with \"all\"", t, reservedTagPrefix)
+		}
+		if err := checkTag(t); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	for _, raw := range req.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("URL %q must be absolute, such as https://shop.example/products/tea", raw)
+		}
+		u.Fragment, u.RawFragment = "", "" // never sent, never part of a key
+		t := urlTagPrefix + u.String()
+		if err := checkTag(t); err != nil {
+			return nil, fmt.Errorf("URL %q: %w", raw, err)
+		}
+		tags = append(tags, t)
+	}
+	return tags, nil
+}
+
+// checkTag says what is wrong with a tag, if anything: the log stores
+// tags space separated, so a tag is one non-empty token.
+func checkTag(t string) error {
+	switch {
+	case t == "":
+		return errors.New("a tag cannot be empty")
+	case len(t) > maxPurgeTagBytes:
+		return fmt.Errorf("tag %q… is longer than %d bytes", t[:32], maxPurgeTagBytes)
+	case strings.ContainsFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fmt.Errorf("tag %q holds a space or control character: a tag is one token", t)
+	}
+	return nil
+}
+
+// appendPurge posts tags to the purge log through the first backend
+// (POST /_internal/purges on the app tier) and returns the entry's seq.
+func (e *Edge) appendPurge(ctx context.Context, secret string, tags []string, soft bool) (int64, error) {
+	body, err := json.Marshal(struct {
+		Tags []string `json:"tags"`
+		Soft bool     `json:"soft"`
+	}{tags, soft})
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, purgeAppendTimeout)
+	defer cancel()
+	backend := e.Backends[0]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, backend.JoinPath("/_internal/purges").String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	res, err := e.Transport.RoundTrip(req)
+	if err != nil {
+		return 0, fmt.Errorf("edge: the purge log at %s is unreachable: %w", backend.Redacted(), err)
+	}
+	defer res.Body.Close()
+	var ans struct {
+		Seq   *int64 `json:"seq"`
+		Error string `json:"error"`
+	}
+	decErr := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&ans)
+	switch {
+	case res.StatusCode == http.StatusUnauthorized:
+		return 0, fmt.Errorf("edge: %s refused the cluster secret: give edge and app the same --cluster-secret", backend.Redacted())
+	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusMethodNotAllowed:
+		return 0, fmt.Errorf("edge: %s has no purge log (%s): is it an Agora app tier started with --cluster-secret?", backend.Redacted(), res.Status)
+	case res.StatusCode/100 != 2:
+		return 0, fmt.Errorf("edge: %s answered %s: %s", backend.Redacted(), res.Status, ans.Error)
+	case decErr != nil || ans.Seq == nil:
+		return 0, fmt.Errorf("edge: %s answered no seq: is it an Agora app tier?", backend.Redacted())
+	}
+	return *ans.Seq, nil
+}
+
+// awaitPurge returns once this edge has applied the log up to seq: its
+// follower applies the entry like any other, so nothing is applied twice.
+// An edge without a follower applies tags itself, at once; so does one
+// whose follower lags more than purgeApplyWait (the operator asked for
+// this edge's cache to change now).
+func (e *Edge) awaitPurge(ctx context.Context, seq int64, tags []string, soft bool) {
+	f := e.Follower
+	if f == nil {
+		e.applyTags(tags, soft)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, purgeApplyWait)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond) // purges are rare; a short poll costs nothing
+	defer tick.Stop()
+	for f.Applied() < seq {
+		select {
+		case <-ctx.Done():
+			e.Log.Warn("edge: the purge log follower lags; applying the purge directly", "seq", seq, "applied", f.Applied())
+			e.applyTags(tags, soft)
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func bearerOK(r *http.Request, secret string) bool {
@@ -107,36 +324,13 @@ func bearerOK(r *http.Request, secret string) bool {
 	return ok && secret != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(secret)) == 1
 }
 
-// purge applies req locally and returns how many entries it touched (for
-// URLs and all, an estimate: each URL counts once).
-func (e *Edge) purge(req PurgeRequest) (int, error) {
-	e.init()
-	reqs := make([]*http.Request, 0, len(req.URLs))
-	for _, raw := range req.URLs {
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" {
-			return 0, &url.Error{Op: "purge", URL: raw, Err: errAbsolute}
-		}
-		r, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u.String(), nil)
-		if err != nil {
-			return 0, err
-		}
-		reqs = append(reqs, r)
-	}
-	if req.All {
-		n := e.Store.Stats().Entries
-		e.Store.PurgeAll()
-		return n, nil
-	}
-	n := 0
-	for _, t := range req.Tags {
-		n += e.Store.PurgeTag(t, req.Soft)
-	}
-	for _, r := range reqs {
-		e.invalidate(r)
-		n++
-	}
-	return n, nil
+func adminJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
-var errAbsolute = errors.New("URL must be absolute")
+// adminError answers {"error": msg}, as the app's internal endpoints do.
+func adminError(w http.ResponseWriter, status int, msg string) {
+	adminJSON(w, status, map[string]string{"error": msg})
+}

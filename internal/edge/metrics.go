@@ -1,0 +1,61 @@
+package edge
+
+import (
+	"net/http"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metricsHandler serves the edge's Prometheus series (GET /metrics on the
+// admin listener). They live in a registry of the handler's own, not the
+// global one, so several edges in one process (tests, `agora up`) do not
+// clash. Every series reads the counters the edge keeps anyway, at scrape
+// time: the hit path pays nothing for metrics.
+func (e *Edge) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	counter := func(name, help string, v *atomic.Uint64, labels prometheus.Labels) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(v.Load()) })
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	const requestsHelp = "GET and HEAD requests, by cache result: hit (served from the store, stale-while-revalidate included) or miss (forwarded to the app tier)."
+	reg.MustRegister(
+		counter("agora_edge_requests_total", requestsHelp, &e.hits, prometheus.Labels{"cache": "hit"}),
+		counter("agora_edge_requests_total", requestsHelp, &e.misses, prometheus.Labels{"cache": "miss"}),
+		counter("agora_edge_coalesced_total", "Requests that waited for another request's origin fetch instead of making their own.", &e.coalesced, nil),
+		counter("agora_edge_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", &e.staleServed, nil),
+		counter("agora_edge_revalidations_total", "304 answers from the app tier that freshened a stored response.", &e.revalidations, nil),
+		counter("agora_edge_compressions_total", "Bodies compressed, one per coding per stored response.", &e.compressions, nil),
+		gauge("agora_edge_cache_entries", "Responses held in the cache (an estimate).", func() float64 { return float64(e.Store.Stats().Entries) }),
+		gauge("agora_edge_cache_bytes", "Bytes held in the cache, as weighed for the --cache-size bound.", func() float64 { return float64(e.Store.Stats().Bytes) }),
+		gauge("agora_edge_backends", "App-tier backends configured.", func() float64 { return float64(len(e.Backends)) }),
+		purgeSeqCollector{e},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+var purgeSeqDesc = prometheus.NewDesc("agora_edge_purge_seq_applied",
+	"Last purge log seq this edge applied (or started from); compare across edges to see convergence.", nil, nil)
+
+// purgeSeqCollector reports agora_edge_purge_seq_applied only while the edge
+// follows a purge log: the Follower is set after the admin handler is built,
+// and an edge without one has no position to report (0 would look like a
+// lagging edge).
+type purgeSeqCollector struct{ e *Edge }
+
+var _ prometheus.Collector = purgeSeqCollector{}
+
+func (c purgeSeqCollector) Describe(ch chan<- *prometheus.Desc) { ch <- purgeSeqDesc }
+
+func (c purgeSeqCollector) Collect(ch chan<- prometheus.Metric) {
+	if f := c.e.Follower; f != nil {
+		ch <- prometheus.MustNewConstMetric(purgeSeqDesc, prometheus.GaugeValue, float64(f.Applied()))
+	}
+}
