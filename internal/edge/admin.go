@@ -21,6 +21,7 @@ import (
 type Status struct {
 	Entries     int     `json:"entries"`
 	Bytes       uint64  `json:"bytes"`
+	MaxBytes    uint64  `json:"max_bytes"`
 	Hits        uint64  `json:"hits"`
 	Misses      uint64  `json:"misses"`
 	HitRatio    float64 `json:"hit_ratio"`
@@ -80,7 +81,7 @@ func (e *Edge) Status() Status {
 	e.init()
 	st := e.Store.Stats()
 	s := Status{
-		Entries: st.Entries, Bytes: st.Bytes,
+		Entries: st.Entries, Bytes: st.Bytes, MaxBytes: st.MaxBytes,
 		Hits: e.hits.Load(), Misses: e.misses.Load(),
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
 		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),

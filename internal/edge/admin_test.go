@@ -369,6 +369,7 @@ func TestAdminMetrics(t *testing.T) {
 		`agora_edge_compressions_total`:           float64(st.Compressions),
 		`agora_edge_cache_entries`:                3,
 		`agora_edge_cache_bytes`:                  float64(st.Bytes),
+		`agora_edge_cache_max_bytes`:              64 << 20, // newEdge's store
 		`agora_edge_backends`:                     1,
 		`agora_edge_purge_seq_applied`:            float64(e.Follower.Applied()),
 	} {

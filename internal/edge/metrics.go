@@ -33,6 +33,7 @@ func (e *Edge) metricsHandler() http.Handler {
 		counter("agora_edge_compressions_total", "Bodies compressed, one per coding per stored response.", &e.compressions, nil),
 		gauge("agora_edge_cache_entries", "Responses held in the cache (an estimate).", func() float64 { return float64(e.Store.Stats().Entries) }),
 		gauge("agora_edge_cache_bytes", "Bytes held in the cache, as weighed for the --cache-size bound.", func() float64 { return float64(e.Store.Stats().Bytes) }),
+		gauge("agora_edge_cache_max_bytes", "The cache's bound (--cache-size).", func() float64 { return float64(e.Store.Stats().MaxBytes) }),
 		gauge("agora_edge_backends", "App-tier backends configured.", func() float64 { return float64(len(e.Backends)) }),
 		purgeSeqCollector{e},
 		collectors.NewGoCollector(),

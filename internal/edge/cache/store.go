@@ -97,16 +97,18 @@ type Config struct {
 
 // Stats is a snapshot of the store's counters.
 type Stats struct {
-	Entries int
-	Bytes   uint64
-	Hits    uint64
-	Misses  uint64
+	Entries  int
+	Bytes    uint64
+	MaxBytes uint64 // the bound, Config.MaxBytes
+	Hits     uint64
+	Misses   uint64
 }
 
 // Store is a byte-bounded response store with a tag index. It is safe for
 // concurrent use; Get takes no Store lock.
 type Store struct {
 	c         *otter.Cache[string, *Entry]
+	maxBytes  uint64
 	maxObject uint64
 
 	putMu sync.Mutex // serializes Put and PurgeAll, so index updates and cache writes happen in one order
@@ -122,7 +124,7 @@ func NewStore(cfg Config) (*Store, error) {
 	if cfg.MaxBytes == 0 {
 		return nil, errors.New("cache: MaxBytes must be positive")
 	}
-	s := &Store{maxObject: cfg.MaxObjectBytes, tags: map[string]map[string]*Entry{}}
+	s := &Store{maxBytes: cfg.MaxBytes, maxObject: cfg.MaxObjectBytes, tags: map[string]map[string]*Entry{}}
 	if s.maxObject == 0 {
 		s.maxObject = max(cfg.MaxBytes/16, 1)
 	}
@@ -206,10 +208,11 @@ func (s *Store) PurgeAll() {
 // Stats returns a snapshot of the counters.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Entries: s.c.EstimatedSize(),
-		Bytes:   s.c.WeightedSize(),
-		Hits:    s.hits.Load(),
-		Misses:  s.misses.Load(),
+		Entries:  s.c.EstimatedSize(),
+		Bytes:    s.c.WeightedSize(),
+		MaxBytes: s.maxBytes,
+		Hits:     s.hits.Load(),
+		Misses:   s.misses.Load(),
 	}
 }
 
