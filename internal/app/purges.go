@@ -28,9 +28,12 @@ const (
 	// maxPurgeWait caps ?wait= so a poll ends well inside the public
 	// server's writeTimeout (60 s).
 	maxPurgeWait = 30 * time.Second
-	// purgePage caps the entries of one answer; a follower further behind
-	// asks again at once (head tells it so).
-	purgePage = 1000
+	// purgePage and purgeAnswerBytes cap one answer, by entries and by
+	// the size of their tags (half the 8 MiB a follower reads, whatever
+	// JSON escaping adds); a follower further behind asks again at once
+	// (head tells it so).
+	purgePage        = 1000
+	purgeAnswerBytes = 4 << 20
 	// purgePollEvery is how often a waiting poll rereads the head, for
 	// entries appended by other instances; this instance's own appends wake
 	// it at once (purgeLog.nudge).
@@ -230,7 +233,14 @@ func (p *purgeLog) read(ctx context.Context, after int64) (purgesAnswer, error) 
 		ans.Gap = true
 		return ans, nil
 	}
+	size := 0
 	for _, e := range w.Entries {
+		for _, t := range e.Tags {
+			size += len(t) + 3 // quotes and comma
+		}
+		if size > purgeAnswerBytes && len(ans.Entries) > 0 {
+			break // the rest in the next answer
+		}
 		ans.Entries = append(ans.Entries, purgeEntry{Seq: e.Seq, Tags: e.Tags, Soft: e.Soft})
 	}
 	return ans, nil

@@ -126,6 +126,41 @@ func TestPurgesRead(t *testing.T) {
 	})
 }
 
+// TestPurgesAnswerBounded: entries with very many tags are split over
+// answers by size, so no answer outgrows what a follower reads (8 MiB),
+// and a follower asking again gets the rest.
+func TestPurgesAnswerBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db, Config{ClusterSecret: testSecret})
+		big := make([]string, 200_000) // ≈ 2.6 MB of tags per entry
+		for i := range big {
+			big[i] = fmt.Sprintf("product-%d", i)
+		}
+		appendPurges(t, db, purgeT0, big, big, big, big)
+		var seqs []int64
+		after := int64(0)
+		for range 4 {
+			res, ans := ts.getPurges(t, fmt.Sprintf("?after=%d", after), testSecret)
+			if res.status != http.StatusOK || len(res.body) > 8<<20 {
+				t.Fatalf("status %d, %d bytes: want 200 within 8 MiB", res.status, len(res.body))
+			}
+			for _, e := range ans.Entries {
+				if len(e.Tags) != len(big) {
+					t.Fatalf("entry %d has %d tags, want %d", e.Seq, len(e.Tags), len(big))
+				}
+				seqs = append(seqs, e.Seq)
+				after = e.Seq
+			}
+			if after == ans.Head {
+				break
+			}
+		}
+		if len(seqs) != 4 {
+			t.Errorf("read entries %v, want all 4 over several answers", seqs)
+		}
+	})
+}
+
 // TestPurgesLongPollWakes proves a waiting poll answers when this instance
 // commits a write: the DB poll is made hourly so only the nudge can wake it.
 func TestPurgesLongPollWakes(t *testing.T) {
