@@ -241,3 +241,54 @@ func TestUnavailablePage(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestDirectives: a request's own Cache-Control (RFC 9111 §5.2.1)
+// decides whether a stored response may answer it. The page is stored with
+// s-maxage=100 and is 50 s old when each request comes.
+func TestRequestDirectives(t *testing.T) {
+	tests := []struct {
+		name        string
+		path        string
+		cc          string
+		status      int
+		fetched     bool   // the request went to the origin
+		cacheStatus string // prefix of Cache-Status
+	}{
+		{"none", "/p", "", 200, false, "agora; hit"},
+		{"max-age above the age", "/p", "max-age=60", 200, false, "agora; hit"},
+		{"max-age below the age", "/p", "max-age=30", 200, true, "agora; fwd=request"},
+		{"max-age=0", "/p", "max-age=0", 200, true, "agora; fwd=request"},
+		{"min-fresh within the freshness left", "/p", "min-fresh=40", 200, false, "agora; hit"},
+		{"min-fresh beyond it", "/p", "min-fresh=60", 200, true, "agora; fwd=request"},
+		{"no-cache", "/p", "no-cache", 200, true, "agora; fwd=request"},
+		{"only-if-cached, stored", "/p", "only-if-cached", 200, false, "agora; hit"},
+		{"only-if-cached, not stored", "/q", "only-if-cached", 504, false, "agora; detail=only-if-cached"},
+		{"only-if-cached with max-age below the age", "/p", "only-if-cached, max-age=10", 504, false, "agora; detail=only-if-cached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "public, s-maxage=100")
+				io.WriteString(w, "page")
+			})
+			e, clk := newEdge(t, o.URL)
+			do(e, "GET", "http://shop.test/p", nil)
+			clk.Advance(50 * time.Second)
+			var h http.Header
+			if tt.cc != "" {
+				h = http.Header{"Cache-Control": {tt.cc}}
+			}
+			resp := do(e, "GET", "http://shop.test"+tt.path, h)
+			body(t, resp)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if got := o.hits.Load() > 1; got != tt.fetched {
+				t.Errorf("went to the origin: %v, want %v", got, tt.fetched)
+			}
+			if cs := resp.Header.Get("Cache-Status"); !strings.HasPrefix(cs, tt.cacheStatus) {
+				t.Errorf("Cache-Status %q, want %q…", cs, tt.cacheStatus)
+			}
+		})
+	}
+}

@@ -183,9 +183,20 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) {
 	now := e.Now()
 	req := cache.RequestDirectives(r.Header)
 	ent, missKind := e.lookup(r)
-	if ent != nil && (req.NoCache || req.NoStore) {
-		// RFC 9111 §5.2.1.4: the stored response may not be used without
-		// going forward; RFC 9211 calls that fwd=request.
+	if req.OnlyIfCached && (ent == nil || !usableWithoutOrigin(ent, req, now)) {
+		// RFC 9111 §5.2.1.7: no stored response to give, and the client
+		// forbids going forward.
+		e.misses.Add(1)
+		h := w.Header()
+		h.Set("Cache-Status", "agora; detail=only-if-cached")
+		h.Set("Cache-Control", "no-store")
+		http.Error(w, "not in the cache, and the request said only-if-cached", http.StatusGatewayTimeout)
+		return
+	}
+	if ent != nil && (req.NoCache || req.NoStore || !acceptable(ent, req, now)) {
+		// RFC 9111 §5.2.1: the request's own directives rule the stored
+		// response out (no-cache, or older than its max-age, or not fresh
+		// for its min-fresh); RFC 9211 calls that fwd=request.
 		e.misses.Add(1)
 		e.fetchAndServe(w, r, ent, "request")
 		return
@@ -206,6 +217,30 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) {
 	}
 	e.misses.Add(1)
 	e.fetchAndServe(w, r, nil, missKind)
+}
+
+// acceptable reports whether the request's max-age and min-fresh
+// (RFC 9111 §5.2.1.1, §5.2.1.3) let ent answer it.
+func acceptable(ent *cache.Entry, req cache.Directives, now time.Time) bool {
+	age := ent.Freshness.Age(ent.StoredAt, now)
+	if req.MaxAge != cache.Unset && age > req.MaxAge {
+		return false
+	}
+	if req.MinFresh != cache.Unset && ent.Freshness.Lifetime-age < req.MinFresh {
+		return false
+	}
+	return true
+}
+
+// usableWithoutOrigin reports whether ent can answer r without a request
+// to the origin: fresh, or within stale-while-revalidate (whose refresh is
+// the edge's, not the client's), and acceptable to r's directives.
+func usableWithoutOrigin(ent *cache.Entry, req cache.Directives, now time.Time) bool {
+	if req.NoCache || req.NoStore || !acceptable(ent, req, now) {
+		return false
+	}
+	st := ent.State(now)
+	return st == cache.Fresh || st == cache.StaleRevalidate
 }
 
 // lookup finds the stored response for r: the primary key holds either the

@@ -36,6 +36,7 @@ type Directives struct {
 	// Request only (RFC 9111 §5.2.1). Request no-cache, no-store and
 	// max-age share the fields above.
 	OnlyIfCached bool
+	MinFresh     time.Duration
 }
 
 // ParseCacheControl parses the values of one directive header (every field
@@ -47,7 +48,7 @@ type Directives struct {
 // response stale (0), the conservative reading of RFC 9111 §4.2.1; an
 // invalid stale-while-revalidate or stale-if-error is ignored.
 func ParseCacheControl(values []string) Directives {
-	d := Directives{MaxAge: Unset, SMaxAge: Unset, StaleWhileRevalidate: Unset, StaleIfError: Unset}
+	d := Directives{MaxAge: Unset, SMaxAge: Unset, StaleWhileRevalidate: Unset, StaleIfError: Unset, MinFresh: Unset}
 	seen := map[string]bool{}
 	for _, v := range values {
 		for _, item := range splitDirectives(v) {
@@ -82,6 +83,8 @@ func (d *Directives) apply(name, arg string) {
 		d.NoTransform = true
 	case "only-if-cached":
 		d.OnlyIfCached = true
+	case "min-fresh":
+		d.MinFresh = deltaOr(arg, Unset)
 	case "max-age":
 		d.MaxAge = deltaOr(arg, 0)
 	case "s-maxage":
