@@ -23,6 +23,8 @@ func TestParseCacheControl(t *testing.T) {
 		{"case and spaces", []string{"  MAX-AGE = 5 ,No-Cache"}, with(base(), func(d *Directives) { d.MaxAge, d.NoCache = 5*s, true })},
 		{"quoted value", []string{`max-age="10"`}, with(base(), func(d *Directives) { d.MaxAge = 10 * s })},
 		{"quoted comma", []string{`private="a, b", max-age=3`}, with(base(), func(d *Directives) { d.Private, d.MaxAge = true, 3*s })},
+		{"request min-fresh", []string{"min-fresh=30, only-if-cached"}, with(base(), func(d *Directives) { d.MinFresh, d.OnlyIfCached = 30*s, true })},
+		{"invalid min-fresh ignored", []string{"min-fresh=soon"}, base()},
 		{"first wins", []string{"max-age=10, max-age=20"}, with(base(), func(d *Directives) { d.MaxAge = 10 * s })},
 		{"first wins across lines", []string{"max-age=10", "max-age=20"}, with(base(), func(d *Directives) { d.MaxAge = 10 * s })},
 		{"huge clamped", []string{"s-maxage=99999999999999999999999"}, with(base(), func(d *Directives) { d.SMaxAge = maxDelta * s })},
@@ -103,7 +105,7 @@ func FuzzParseCacheControl(f *testing.F) {
 }
 
 func base() Directives {
-	return Directives{MaxAge: Unset, SMaxAge: Unset, StaleWhileRevalidate: Unset, StaleIfError: Unset}
+	return Directives{MaxAge: Unset, SMaxAge: Unset, StaleWhileRevalidate: Unset, StaleIfError: Unset, MinFresh: Unset}
 }
 
 func with(d Directives, f func(*Directives)) Directives { f(&d); return d }
