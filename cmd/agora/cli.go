@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,6 +22,9 @@ type command struct {
 	usage   string // what the command does, shown by --help
 	run     func(ctx context.Context, env *cmdEnv) error
 	setup   func(fs *flag.FlagSet) // declares flags into fields captured by run
+	// flagsOnly are flags without an environment twin: a variable left set
+	// in a shell must not turn on something destructive (purge --all).
+	flagsOnly []string
 }
 
 // cmdEnv is what a running command may use; no globals.
@@ -38,7 +42,7 @@ type cmdEnv struct {
 var errUsage = errors.New("usage")
 
 func commands() []*command {
-	return []*command{upCommand(), appCommand(), migrateCommand(), seedCommand(), importCommand(), exportCommand(), userCommand(), apikeyCommand(), edgeCommand(), versionCommand()}
+	return []*command{upCommand(), appCommand(), migrateCommand(), seedCommand(), importCommand(), exportCommand(), userCommand(), apikeyCommand(), edgeCommand(), purgeCommand(), versionCommand()}
 }
 
 // Main runs agora with args (without the program name) and returns the exit
@@ -71,7 +75,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		cmd.setup(fs)
 	}
 	fs.Usage = func() { printUsage(fs.Output(), cmd, fs) }
-	if err := applyEnv(fs, getenv); err != nil {
+	if err := applyEnv(fs, getenv, cmd.flagsOnly); err != nil {
 		fmt.Fprintf(stderr, "agora %s: %v\n", cmd.name, err)
 		return 2
 	}
@@ -110,9 +114,12 @@ func envName(flagName string) string {
 
 // applyEnv sets flags from their AGORA_* twins; flags given on the command
 // line are parsed afterwards and so win.
-func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+func applyEnv(fs *flag.FlagSet, getenv func(string) string, flagsOnly []string) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
+		if slices.Contains(flagsOnly, f.Name) {
+			return
+		}
 		v := getenv(envName(f.Name))
 		if v == "" || err != nil {
 			return
@@ -143,7 +150,7 @@ Start here:  agora up --demo   (then open http://localhost:8080)
 }
 
 func printUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: agora %s [flags]\n\n%s\n\nFlags (each also read from its environment variable):\n", cmd.name, strings.TrimSpace(cmd.usage))
+	fmt.Fprintf(w, "Usage: agora %s [flags]\n\n%s\n\nFlags (each also read from its environment variable, unless marked):\n", cmd.name, strings.TrimSpace(cmd.usage))
 	var flags []*flag.Flag
 	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
 	sort.Slice(flags, func(i, j int) bool { return flags[i].Name < flags[j].Name })
@@ -152,7 +159,11 @@ func printUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 		if f.DefValue != "" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  --%s  [%s]%s\n      %s\n", f.Name, envName(f.Name), def, f.Usage)
+		env := envName(f.Name)
+		if slices.Contains(cmd.flagsOnly, f.Name) {
+			env = "command line only"
+		}
+		fmt.Fprintf(w, "  --%s  [%s]%s\n      %s\n", f.Name, env, def, f.Usage)
 	}
 }
 
