@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"agora/internal/cachehdr"
 	"agora/internal/purge"
@@ -128,14 +127,7 @@ type purgeEntry struct {
 // nothing. Without ?after= it answers the head only: an edge starting up
 // begins there.
 func (p *purgeLog) serve(w http.ResponseWriter, r *http.Request) {
-	cachehdr.SetPrivate(w.Header()) // private, no-store: never cached anywhere
-	if p.secret == "" {
-		purgesError(w, http.StatusNotFound, "not found")
-		return
-	}
-	if !p.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="agora"`) // RFC 6750 §3
-		purgesError(w, http.StatusUnauthorized, "the cluster secret is missing or wrong")
+	if !p.admit(w, r) {
 		return
 	}
 	q := r.URL.Query()
@@ -259,6 +251,23 @@ func (p *purgeLog) trim(ctx context.Context) (int64, error) {
 	return res.RowsAffected()
 }
 
+// admit lets through requests carrying the cluster secret; it answers the
+// others: 404 when no secret is set (the endpoint does not exist then), 401
+// otherwise. Every answer is private, no-store: never cached anywhere.
+func (p *purgeLog) admit(w http.ResponseWriter, r *http.Request) bool {
+	cachehdr.SetPrivate(w.Header())
+	if p.secret == "" {
+		purgesError(w, http.StatusNotFound, "not found")
+		return false
+	}
+	if !p.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="agora"`) // RFC 6750 §3
+		purgesError(w, http.StatusUnauthorized, "the cluster secret is missing or wrong")
+		return false
+	}
+	return true
+}
+
 func purgesError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -272,10 +281,8 @@ func purgesError(w http.ResponseWriter, status int, msg string) {
 // opaque here; the edge gives its reserved "agora:" tags their meaning
 // (agora:all, agora:url:<absolute URL>; see edge.ApplyPurge).
 const (
-	// maxPurgeTags and maxPurgeTagBytes bound one request; a tag may carry a
-	// whole URL.
-	maxPurgeTags     = 256
-	maxPurgeTagBytes = 1024
+	// maxPurgeTags bounds one request (each tag by cachehdr.MaxTagBytes).
+	maxPurgeTags = 256
 	// maxPurgeEntryBytes bounds the tags of one log entry; a longer request
 	// becomes several entries in one transaction. It keeps a page of
 	// purgePage entries inside the follower's 8 MiB answer cap even when
@@ -297,14 +304,7 @@ type purgeAppend struct {
 // purgePollEvery.
 func (s *Server) appendPurge(w http.ResponseWriter, r *http.Request) {
 	p := s.purges
-	cachehdr.SetPrivate(w.Header())
-	if p.secret == "" {
-		purgesError(w, http.StatusNotFound, "not found")
-		return
-	}
-	if !p.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="agora"`) // RFC 6750 §3
-		purgesError(w, http.StatusUnauthorized, "the cluster secret is missing or wrong")
+	if !p.admit(w, r) {
 		return
 	}
 	var req purgeAppend
@@ -353,13 +353,8 @@ func checkPurgeTags(tags []string) error {
 		return fmt.Errorf("%d tags: at most %d per purge, send several", len(tags), maxPurgeTags)
 	}
 	for _, t := range tags {
-		switch {
-		case t == "":
-			return errors.New("a tag cannot be empty")
-		case len(t) > maxPurgeTagBytes:
-			return fmt.Errorf("tag %q… is longer than %d bytes", t[:32], maxPurgeTagBytes)
-		case strings.ContainsFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-			return fmt.Errorf("tag %q holds a space or control character: a tag is one token", t)
+		if err := cachehdr.CheckTag(t); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"agora/internal/cachehdr"
 	"agora/internal/purge"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
@@ -254,7 +255,7 @@ func TestPurgesAppend(t *testing.T) {
 				t.Errorf("secret %q: status %d, want 401", secret, res.status)
 			}
 		}
-		long := strings.Repeat("x", maxPurgeTagBytes+1)
+		long := strings.Repeat("x", cachehdr.MaxTagBytes+1)
 		for _, c := range []struct{ body, msg string }{
 			{``, "one JSON object"},
 			{`{"tags":["a"]}{}`, "one JSON object"},

@@ -6,9 +6,12 @@
 package cachehdr
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Cache-Control values of the contract.
@@ -92,3 +95,21 @@ func (t *Tags) Add(tags ...string) {
 
 // List returns the tags in the order added.
 func (t *Tags) List() []string { return t.list }
+
+// MaxTagBytes bounds one tag in a purge; a URL purge travels as a tag.
+const MaxTagBytes = 1024
+
+// CheckTag says what is wrong with a tag given to a purge, if anything: the
+// purge log and Surrogate-Key hold tags space separated, so a tag is one
+// non-empty token without spaces or control characters.
+func CheckTag(t string) error {
+	switch {
+	case t == "":
+		return errors.New("a tag cannot be empty")
+	case len(t) > MaxTagBytes:
+		return fmt.Errorf("tag %q… is longer than %d bytes", t[:32], MaxTagBytes)
+	case strings.ContainsFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return fmt.Errorf("tag %q holds a space or control character: a tag is one token", t)
+	}
+	return nil
+}

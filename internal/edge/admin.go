@@ -12,8 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
+	"agora/internal/cachehdr"
 	"agora/internal/edge/purgelog"
 )
 
@@ -65,9 +65,8 @@ const (
 // Bounds of one purge request; the app tier enforces the same
 // (internal/app/purges.go).
 const (
-	maxPurgeItems    = 256  // tags plus URLs
-	maxPurgeTagBytes = 1024 // a URL tag included
-	maxPurgeBody     = 1 << 20
+	maxPurgeItems = 256 // tags plus URLs
+	maxPurgeBody  = 1 << 20
 	// purgeAppendTimeout bounds the request that appends to the log.
 	purgeAppendTimeout = 10 * time.Second
 	// purgeApplyWait bounds how long a purge's answer waits for this
@@ -217,7 +216,7 @@ func (req PurgeRequest) logTags() ([]string, error) {
 		if strings.HasPrefix(t, reservedTagPrefix) {
 			return nil, fmt.Errorf("tag %q: the prefix %q is reserved; purge URLs with \"urls\", everything with \"all\"", t, reservedTagPrefix)
 		}
-		if err := checkTag(t); err != nil {
+		if err := cachehdr.CheckTag(t); err != nil {
 			return nil, err
 		}
 		tags = append(tags, t)
@@ -229,26 +228,12 @@ func (req PurgeRequest) logTags() ([]string, error) {
 		}
 		u.Fragment, u.RawFragment = "", "" // never sent, never part of a key
 		t := urlTagPrefix + u.String()
-		if err := checkTag(t); err != nil {
+		if err := cachehdr.CheckTag(t); err != nil {
 			return nil, fmt.Errorf("URL %q: %w", raw, err)
 		}
 		tags = append(tags, t)
 	}
 	return tags, nil
-}
-
-// checkTag says what is wrong with a tag, if anything: the log stores
-// tags space separated, so a tag is one non-empty token.
-func checkTag(t string) error {
-	switch {
-	case t == "":
-		return errors.New("a tag cannot be empty")
-	case len(t) > maxPurgeTagBytes:
-		return fmt.Errorf("tag %q… is longer than %d bytes", t[:32], maxPurgeTagBytes)
-	case strings.ContainsFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return fmt.Errorf("tag %q holds a space or control character: a tag is one token", t)
-	}
-	return nil
 }
 
 // appendPurge posts tags to the purge log through the first backend

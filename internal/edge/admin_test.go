@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"agora/internal/app"
+	"agora/internal/cachehdr"
 	"agora/internal/catalog"
 	"agora/internal/edge/purgelog"
 	"agora/internal/store"
@@ -235,7 +236,7 @@ func TestAdminPurgeRefused(t *testing.T) {
 	follow(t, e, o.URL)
 	admin := httptest.NewServer(e.AdminHandler(testSecret))
 	t.Cleanup(admin.Close)
-	long := strings.Repeat("x", maxPurgeTagBytes+1)
+	long := strings.Repeat("x", cachehdr.MaxTagBytes+1)
 	many := `["t` + strings.Repeat(`","t`, maxPurgeItems) + `"]`
 	for _, c := range []struct{ body, msg string }{
 		{``, "JSON object"},
@@ -461,7 +462,7 @@ func FuzzPurgeRequest(f *testing.F) {
 			t.Fatalf("tags %q do not survive the log: %q", tags, got)
 		}
 		for _, tag := range tags {
-			if len(tag) > maxPurgeTagBytes {
+			if len(tag) > cachehdr.MaxTagBytes {
 				t.Fatalf("tag of %d bytes", len(tag))
 			}
 			if strings.HasPrefix(tag, reservedTagPrefix) && tag != allTag && !strings.HasPrefix(tag, urlTagPrefix) {
