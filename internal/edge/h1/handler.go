@@ -42,12 +42,13 @@ func (c *conn) serveHandler() bool {
 			d = time.Now().Add(t)
 		}
 		c.nc.SetReadDeadline(d)
+		c.rdl = d
 	}
 	if c.bw == nil {
 		c.bw = bufio.NewWriterSize(c.nc, 8<<10)
 	}
 	if t := c.srv.WriteTimeout; t > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(t))
+		c.writeBy(time.Now().Add(t))
 	}
 	// After a chunked body the connection closes (see drain); say so in
 	// the response, so a client does not send its next request into it.
