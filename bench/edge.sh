@@ -29,6 +29,12 @@
 #   OUT_DIR=…        where the raw results go (default: a new directory
 #                    ${TMPDIR:-/tmp}/agora-bench-edge.XXXX, printed at the end)
 #   AGORA_REV=…      build this commit (git archive) instead of the working tree
+#   PIN=0            1: run each proxy on CPU 1 only and wrk on CPU 0 only
+#                    (taskset; nginx with one worker, the edge's Go runtime
+#                    then uses one thread). On a 2-core machine the load
+#                    generator otherwise competes with the proxy for both
+#                    cores, and the tail latency measures that contention as
+#                    much as the proxy. Needs 2 CPUs or more.
 #
 # What it does:
 #   1. Installs varnish, nginx and wrk with apt-get when missing (apt-get update
@@ -111,6 +117,13 @@ PAGE_BYTES=${PAGE_BYTES:-20480}
 CACHE_MB=${CACHE_MB:-512}
 NGINX_GZIP=${NGINX_GZIP:-cache}
 PPROF=${PPROF:-0}
+PIN=${PIN:-0}
+srv_pin=() wrk_pin=() nginx_workers=auto
+if [ "$PIN" = 1 ]; then
+	[ "$(nproc)" -ge 2 ] || { echo "bench: PIN=1 needs at least 2 CPUs" >&2; exit 2; }
+	command -v taskset >/dev/null || { echo "bench: PIN=1 needs taskset (util-linux)" >&2; exit 2; }
+	srv_pin=(taskset -c 1) wrk_pin=(taskset -c 0) nginx_workers=1
+fi
 
 dur_s=$(awk -v d="$DURATION" 'BEGIN { v = d + 0; if (d ~ /m$/) v *= 60; else if (d ~ /h$/) v *= 3600; print v }')
 if awk -v s="$dur_s" 'BEGIN { exit !(s <= 0 || s > 40) }'; then
@@ -305,7 +318,7 @@ else
 	nginx_key='proxy_pass http://app;'
 fi
 cat >"$work/nginx.conf" <<NGINX
-worker_processes auto;
+worker_processes $nginx_workers;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
 events { worker_connections 4096; }
@@ -339,21 +352,21 @@ start() { # start TOOL: a fresh instance with an empty cache
 	case $1 in
 	edge)
 		AGORA_PPROF=$([ "$PPROF" = 1 ] && echo "127.0.0.1:$pprof_port" || true) \
-			"$edge_bin" edge --backends "$app" --listen "127.0.0.1:$edge_port" \
+			"${srv_pin[@]}" "$edge_bin" edge --backends "$app" --listen "127.0.0.1:$edge_port" \
 			--admin-listen "127.0.0.1:$edge_admin_port" --cache-size "${CACHE_MB}MiB" 2>"$work/edge.log" &
 		pid[edge]=$!
 		wait_http "$edge/" "${pid[edge]}" "$work/edge.log"
 		;;
 	varnish)
 		rm -rf "$mem/varnish"; mkdir -p "$mem/varnish"
-		"$varnishd_bin" -F -j none -n "$mem/varnish" -a "127.0.0.1:$varnish_port" -T none \
+		"${srv_pin[@]}" "$varnishd_bin" -F -j none -n "$mem/varnish" -a "127.0.0.1:$varnish_port" -T none \
 			-f "$work/default.vcl" -s "malloc,${CACHE_MB}m" -p gzip_level=6 >"$work/varnish.log" 2>&1 &
 		pid[varnish]=$!
 		wait_http "$varnish/" "${pid[varnish]}" "$work/varnish.log"
 		;;
 	nginx)
 		rm -rf "$mem/nginx-cache" "$mem/nginx-tmp"; mkdir -p "$mem/nginx-cache" "$mem/nginx-tmp" "$work/nginx-prefix"
-		"$nginx_bin" -c "$work/nginx.conf" -p "$work/nginx-prefix" -g 'daemon off;' >"$work/nginx.log" 2>&1 &
+		"${srv_pin[@]}" "$nginx_bin" -c "$work/nginx.conf" -p "$work/nginx-prefix" -g 'daemon off;' >"$work/nginx.log" 2>&1 &
 		pid[nginx]=$!
 		wait_http "$nginx/" "${pid[nginx]}" "$work/nginx.log"
 		;;
@@ -394,7 +407,7 @@ warm() { # warm TOOL: both codings stored, then checked
 # Page sizes as served, and each one's hit/coding headers (from round 1).
 describe() {
 	{
-		echo "# agora $rev; $varnish_version, $nginx_version, $wrk_version; NGINX_GZIP=$NGINX_GZIP; cache ${CACHE_MB} MiB each"
+		echo "# agora $rev; $varnish_version, $nginx_version, $wrk_version; NGINX_GZIP=$NGINX_GZIP; PIN=$PIN; cache ${CACHE_MB} MiB each"
 		echo "# $npaths product pages; identity bytes at the app: $sizes (target $PAGE_BYTES)"
 		echo "# origin ($sample, asked for gzip): $origin_headers"
 		for t in edge varnish nginx; do
@@ -441,9 +454,9 @@ run() {
 	f="$out/wrk/r$r-$row-$tool.txt"
 	before=$(origin_count)
 	case $row in
-	hit-identity) wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/hit.lua" "$base" -- "$work/paths.txt" >"$f" ;;
-	hit-gzip) wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' -s "$work/hit.lua" "$base" -- "$work/paths.txt" >"$f" ;;
-	miss) wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/miss.lua" "$base" -- "$work/paths.txt" "r$r$tool$RANDOM" >"$f" ;;
+	hit-identity) "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/hit.lua" "$base" -- "$work/paths.txt" >"$f" ;;
+	hit-gzip) "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' -s "$work/hit.lua" "$base" -- "$work/paths.txt" >"$f" ;;
+	miss) "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/miss.lua" "$base" -- "$work/paths.txt" "r$r$tool$RANDOM" >"$f" ;;
 	esac
 	sleep 0.2 # requests the proxies still had in flight reach the app's counter
 	after=$(origin_count)
