@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"strings"
 	"time"
@@ -130,8 +131,8 @@ func (e *Edge) applyTags(tags []string, soft bool) int {
 }
 
 // AdminHandler serves the admin listener (--admin-listen only): the status
-// page at /_agora/ (/ redirects there), GET /_agora/status, GET /metrics
-// and POST /_agora/purge. Purges need "Authorization: Bearer <secret>";
+// page at /_agora/ (/ redirects there), GET /_agora/status, GET /metrics,
+// /debug/pprof/ and POST /_agora/purge. Purges need "Authorization: Bearer <secret>";
 // with an empty secret they are refused.
 func (e *Edge) AdminHandler(secret string) http.Handler {
 	mux := http.NewServeMux()
@@ -142,6 +143,11 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 	mux.HandleFunc("GET /_agora/{$}", e.serveStatusPage)
 	mux.Handle("GET /{$}", http.RedirectHandler("/_agora/", http.StatusFound))
 	mux.Handle("GET /metrics", e.metricsHandler())
+	// Profiles for the operator on call, as on the app's internal listener:
+	// "go tool pprof http://127.0.0.1:8081/debug/pprof/profile?seconds=10".
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("POST /_agora/purge", func(w http.ResponseWriter, r *http.Request) {
 		e.servePurge(w, r, secret)
 	})

@@ -385,6 +385,13 @@ func TestAdminMetrics(t *testing.T) {
 			t.Errorf("%s missing", series)
 		}
 	}
+	resp, err := http.Get(admin.URL + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := body(t, resp); resp.StatusCode != 200 || !strings.Contains(b, "goroutine profile") {
+		t.Errorf("pprof on the admin listener: %d %.80q", resp.StatusCode, b)
+	}
 }
 
 func TestAdminStatusPage(t *testing.T) {
