@@ -31,7 +31,8 @@ func TestCompressedVariants(t *testing.T) {
 	steps := []struct {
 		ae, coding string
 	}{
-		{"gzip, deflate", "gzip"},
+		{"gzip, deflate", ""},     // the miss: stored, served identity, not compressed
+		{"gzip, deflate", "gzip"}, // its first coded hit compresses
 		{"", ""},
 		{"gzip;q=0", ""},
 		{"br", "br"},
@@ -43,6 +44,9 @@ func TestCompressedVariants(t *testing.T) {
 	for i, s := range steps {
 		resp := do(e, "GET", "http://shop.test/p", http.Header{"Accept-Encoding": {s.ae}})
 		raw := body(t, resp)
+		if c := e.Status().Compressions; i == 0 && c != 0 {
+			t.Errorf("the miss compressed (%d): a page fetched once must cost no compression", c)
+		}
 		if got := resp.Header.Get("Content-Encoding"); got != s.coding {
 			t.Fatalf("step %d (%q): Content-Encoding %q, want %q", i, s.ae, got, s.coding)
 		}

@@ -59,10 +59,12 @@ func (e *Edge) ServeFast(req *h1.Request, rep *h1.Reply) bool {
 		return false
 	}
 	coding, body := "identity", ent.Body
-	if len(ent.Encoded) > 0 {
+	if ent.Compressible {
 		if c := cache.NormalizeAcceptEncoding(str(ae)); c != "identity" {
 			b, ok := ent.Encoded[c]
 			switch {
+			case ent.Encoded == nil:
+				return false // its first coded hit makes the codings: withEncoded
 			case ok:
 				coding, body = c, b
 			case c == "br":

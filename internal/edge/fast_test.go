@@ -99,8 +99,14 @@ func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
 
 	warm := []string{"/p/shoe", "/p/a%20b", "/p/~x", "/c/1?page=2&sort=price", "/lang", "/tiny", "/nodate"}
 	for _, p := range warm {
+		// The miss stores the page; the first hit asking for a coding
+		// makes its compressed versions (withEncoded).
 		rawGet(t, slowAddr, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n")
+		rawGet(t, slowAddr, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\nAccept-Encoding: gzip\r\n\r\n")
 	}
+	// A page stored but never asked for in a coding: its first coded hit is
+	// the ordinary path's (it compresses), the next one the fast path's.
+	rawGet(t, slowAddr, "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\n\r\n")
 
 	cases := []struct {
 		name string
@@ -121,6 +127,8 @@ func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
 		{"HTTP/1.0", "GET /p/shoe HTTP/1.0\r\nHost: shop.test\r\n\r\n", true},
 		{"cookies are not part of the key", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCookie: s=abc\r\n\r\n", true},
 
+		{"first coded hit compresses", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", false},
+		{"then is fast", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
 		{"If-None-Match", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nIf-None-Match: \"v1\"\r\n\r\n", false},
 		{"no-cache", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCache-Control: no-cache\r\n\r\n", false},
 		{"Pragma", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nPragma: no-cache\r\n\r\n", false},
@@ -215,6 +223,7 @@ func TestFastHitDoesNotAllocate(t *testing.T) {
 	e, _ := newEdge(t, o.URL)
 	addr, _ := serveH1(t, e, false)
 	rawGet(t, addr, "GET /p/1 HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	rawGet(t, addr, "GET /p/1 HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: br\r\n\r\n")
 	req := &h1.Request{
 		Method: []byte("GET"), Path: []byte("/p/1"), Host: []byte("shop.test"), Minor: 1,
 		Fields: []h1.Field{

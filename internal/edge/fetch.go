@@ -165,8 +165,8 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 	date, _ := http.ParseTime(origHeader.Get("Date"))
 	ent := &cache.Entry{
 		Key: cache.Key(r, vary), Status: res.status, Header: h, Body: res.body, Tags: tags,
-		Encoded:  e.encodeBody(h, res.body),
-		StoredAt: respTime, Date: date, Freshness: fr,
+		Compressible: compressible(h, res.body),
+		StoredAt:     respTime, Date: date, Freshness: fr,
 		ETag: etag, LastModified: lastMod, Vary: vary,
 	}
 	prepareHeads(ent)

@@ -72,8 +72,14 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 	}
 	h.Set("Cache-Status", cs)
 	if res.entry != nil && res.status == res.entry.Status {
-		// Stored: coded variants and the client's conditionals apply.
-		e.writeEntryBody(w, r, res.entry)
+		// Stored: coded variants and the client's conditionals apply. A
+		// revalidated response is a use of the stored one, which may now
+		// earn its codings (withEncoded); a new one is served identity.
+		ent := res.entry
+		if res.revalidated {
+			ent = e.withEncoded(r, ent)
+		}
+		e.writeEntryBody(w, r, ent)
 		return
 	}
 	if res.stream != nil {
@@ -100,7 +106,7 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, ent *cache.Ent
 	h.Del("Surrogate-Control") // kept for revalidation, never sent
 	h.Set("Age", strconv.FormatInt(int64(ent.Freshness.Age(ent.StoredAt, now)/time.Second), 10))
 	h.Set("Cache-Status", cacheStatus)
-	e.writeEntryBody(w, r, ent)
+	e.writeEntryBody(w, r, e.withEncoded(r, ent))
 }
 
 // writeEntryBody writes ent's status and body, in the coding r accepts, on

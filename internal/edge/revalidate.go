@@ -65,7 +65,8 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 	addDate(h, respTime)
 	date, _ := http.ParseTime(h.Get("Date"))
 	ent := &cache.Entry{
-		Key: stale.Key, Status: stale.Status, Header: h, Body: stale.Body, Encoded: stale.Encoded,
+		Key: stale.Key, Status: stale.Status, Header: h, Body: stale.Body,
+		Compressible: stale.Compressible, Encoded: stale.Encoded,
 		Tags: tags, StoredAt: respTime, Date: date,
 		Freshness: e.Policy.Freshness(stale.Status, h, reqTime, respTime),
 		ETag:      h.Get("ETag"), LastModified: h.Get("Last-Modified"), Vary: stale.Vary,

@@ -23,6 +23,7 @@ import (
 func (e *Edge) serveStaleRevalidate(w http.ResponseWriter, r *http.Request, ent *cache.Entry, now time.Time) {
 	e.hits.Add(1)
 	e.staleServed.Add(1)
+	ent = e.withEncoded(r, ent) // first, so the refreshed version keeps its codings
 	e.refresh(r, ent)
 	e.serveEntry(w, r, ent, now, "agora; hit"+ttlParam(ent, now)+"; detail=stale-while-revalidate")
 }

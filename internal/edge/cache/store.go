@@ -20,7 +20,8 @@ var ErrTooLarge = errors.New("cache: object too large to store")
 const entryOverhead = 256
 
 // Entry is one stored response. Its fields are set before Put and never
-// changed after; only the soft-purge mark changes, atomically.
+// changed after; only the soft-purge and encoding marks change, atomically.
+// A version with compressed bodies replaces it through Store.Replace.
 type Entry struct {
 	Key    string
 	Status int
@@ -40,13 +41,50 @@ type Entry struct {
 	ETag         string
 	LastModified string
 	Vary         []string
-	// Encoded holds the body in other content codings ("gzip"), made once
-	// when the entry is built so every hit that accepts one is served
-	// without compressing again. Counted in the entry's weight.
+	// Compressible: the body is worth serving in other content codings;
+	// the answer then varies by Accept-Encoding.
+	Compressible bool
+	// Encoded holds the body in other content codings ("gzip", "br"),
+	// made once per stored response, on its first hit that asks for one
+	// (WithEncoded), so pages fetched once are never compressed. Non-nil
+	// once made, even when no coding came out smaller. Counted in the
+	// entry's weight.
 	Encoded map[string][]byte
 
-	softPurged atomic.Bool
-	weight     uint32
+	// soft is the soft-purge mark, shared with the versions that replace
+	// this entry (WithEncoded), so a purge marking any of them marks all.
+	soft     *atomic.Bool
+	encoding atomic.Bool // one caller compresses (ClaimEncoding)
+	weight   uint32
+}
+
+// mark returns e's soft-purge mark, made on first use.
+func (e *Entry) mark() *atomic.Bool {
+	if e.soft == nil {
+		e.soft = new(atomic.Bool) // before Put: the entry is not shared yet
+	}
+	return e.soft
+}
+
+// ClaimEncoding reports whether the caller is the one to make e's encoded
+// versions: true once per entry, and only while it has none.
+func (e *Entry) ClaimEncoding() bool {
+	return e.Compressible && e.Encoded == nil && e.encoding.CompareAndSwap(false, true)
+}
+
+// WithEncoded returns a new version of e holding encoded bodies (and the
+// heads the caller serializes for them afterwards), to be stored with
+// Replace. It shares e's soft-purge mark.
+func (e *Entry) WithEncoded(encoded map[string][]byte) *Entry {
+	if encoded == nil {
+		encoded = map[string][]byte{}
+	}
+	return &Entry{
+		Key: e.Key, Status: e.Status, Header: e.Header, Body: e.Body, Tags: e.Tags,
+		StoredAt: e.StoredAt, Date: e.Date, Freshness: e.Freshness,
+		ETag: e.ETag, LastModified: e.LastModified, Vary: e.Vary,
+		Compressible: e.Compressible, Encoded: encoded, soft: e.mark(),
+	}
 }
 
 // State is the entry's state at now; a soft-purged entry is at best
@@ -54,14 +92,14 @@ type Entry struct {
 // origin (DESIGN.md, "Tags").
 func (e *Entry) State(now time.Time) State {
 	st := e.Freshness.State(e.StoredAt, now)
-	if e.softPurged.Load() && st == Fresh {
+	if e.SoftPurged() && st == Fresh {
 		return StaleRevalidate
 	}
 	return st
 }
 
 // SoftPurged reports whether a soft purge marked the entry stale.
-func (e *Entry) SoftPurged() bool { return e.softPurged.Load() }
+func (e *Entry) SoftPurged() bool { return e.soft != nil && e.soft.Load() }
 
 func (e *Entry) size() uint64 {
 	n := uint64(entryOverhead + len(e.Key) + cap(e.Body) + len(e.ETag) + len(e.LastModified))
@@ -164,6 +202,7 @@ func (s *Store) Put(e *Entry) error {
 		return ErrTooLarge
 	}
 	e.weight = uint32(size)
+	e.mark()
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
 	// Index first: if the entry is evicted the moment it is set, the
@@ -171,6 +210,35 @@ func (s *Store) Put(e *Entry) error {
 	s.index(e)
 	s.c.Set(e.Key, e)
 	return nil
+}
+
+// Replace stores nw in old's place only if old is still what is stored
+// under its key, and reports whether it did. A purge that removed old
+// (or a newer response that replaced it) wins: nothing comes back. nw must
+// share old's soft-purge mark (WithEncoded), so a soft purge racing with
+// the replacement is not lost either.
+func (s *Store) Replace(old, nw *Entry) (bool, error) {
+	size := nw.size()
+	if size > s.maxObject {
+		return false, ErrTooLarge
+	}
+	nw.weight = uint32(size)
+	nw.mark()
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	replaced := false
+	s.c.ComputeIfPresent(old.Key, func(cur *Entry) (*Entry, otter.ComputeOp) {
+		if cur != old {
+			return cur, otter.CancelOp
+		}
+		// Indexed under the key's lock, before it is stored: an eviction
+		// of nw (which takes that lock) finds it in the index, and a lost
+		// replace never touches the index of what is stored.
+		s.index(nw)
+		replaced = true
+		return nw, otter.WriteOp
+	})
+	return replaced, nil
 }
 
 // PurgeKey removes the entry under key and reports whether there was one.
@@ -190,7 +258,7 @@ func (s *Store) PurgeTag(tag string, soft bool) int {
 	s.idxMu.Unlock()
 	for _, e := range entries {
 		if soft {
-			e.softPurged.Store(true)
+			e.soft.Store(true) // set by Put
 		} else {
 			s.c.Invalidate(e.Key)
 		}

@@ -217,3 +217,67 @@ func TestEncodedCounted(t *testing.T) {
 		t.Errorf("coded entry weighs %d more, want at least 300", d)
 	}
 }
+
+// TestReplace: a version with encoded bodies takes its entry's place only
+// while that entry is still the stored one, so a purge or a newer response
+// is never undone, and a soft purge reaches whichever version is stored.
+func TestReplace(t *testing.T) {
+	t.Parallel()
+	coded := map[string][]byte{"gzip": make([]byte, 300)}
+	steps := []struct {
+		name     string
+		between  func(s *Store, old *Entry) // what happens after old is read
+		replaced bool
+	}{
+		{"nothing in between", func(*Store, *Entry) {}, true},
+		{"hard purge by tag", func(s *Store, _ *Entry) { s.PurgeTag("product-1", false) }, false},
+		{"purge by key", func(s *Store, old *Entry) { s.PurgeKey(old.Key) }, false},
+		{"purge all", func(s *Store, _ *Entry) { s.PurgeAll() }, false},
+		{"newer response stored", func(s *Store, _ *Entry) { s.Put(entry("/p/1", 1000, "product-1")) }, false},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			s := newTestStore(t, 1<<20)
+			old := entry("/p/1", 1000, "product-1", "home")
+			if err := s.Put(old); err != nil {
+				t.Fatal(err)
+			}
+			s.c.CleanUp()
+			before := s.Stats().Bytes
+			st.between(s, old)
+			current, wasThere := s.Get("/p/1")
+			nw := old.WithEncoded(coded)
+			ok, err := s.Replace(old, nw)
+			if err != nil || ok != st.replaced {
+				t.Fatalf("Replace = %v, %v; want %v", ok, err, st.replaced)
+			}
+			got, found := s.Get("/p/1")
+			s.c.CleanUp()
+			switch {
+			case st.replaced && (got != nw || s.Stats().Bytes <= before):
+				t.Errorf("stored %p (new %p), bytes %d → %d: want the new version, weighed with its codings", got, nw, before, s.Stats().Bytes)
+			case !st.replaced && (found != wasThere || got != current):
+				t.Errorf("after a lost replace the store holds %p (found %v); want what was there: %p (%v)", got, found, current, wasThere)
+			}
+			checkIndex(t, s)
+			if st.replaced {
+				s.PurgeTag("home", false)
+				if _, found := s.Get("/p/1"); found {
+					t.Error("the tag index does not reach the new version")
+				}
+			}
+		})
+	}
+	t.Run("soft purge of the old version marks the new", func(t *testing.T) {
+		s := newTestStore(t, 1<<20)
+		old := entry("/p/1", 1000, "product-1")
+		if err := s.Put(old); err != nil {
+			t.Fatal(err)
+		}
+		nw := old.WithEncoded(coded)
+		old.soft.Store(true) // as PurgeTag does to what it found in the index
+		if ok, _ := s.Replace(old, nw); !ok || !nw.SoftPurged() || nw.State(t0) != StaleRevalidate {
+			t.Errorf("replaced %v, new version soft-purged %v: the purge was lost", ok, nw.SoftPurged())
+		}
+	})
+}
