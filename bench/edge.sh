@@ -216,27 +216,6 @@ echo "# building agora ($rev)" >&2
 (cd "$work/src" && go build -o "$work/agora" ./cmd/agora)
 agora="$work/agora"
 edge_bin="$agora"
-if [ "$PPROF" = 1 ]; then
-	# The edge's admin listener has no /debug/pprof; profile a build with one
-	# added file serving net/http/pprof on AGORA_PPROF (loopback only).
-	cat >"$work/src/cmd/agora/zz_bench_pprof.go" <<'GO'
-package main
-
-import (
-	"net/http"
-	_ "net/http/pprof"
-	"os"
-)
-
-func init() {
-	if a := os.Getenv("AGORA_PPROF"); a != "" {
-		go http.ListenAndServe(a, nil)
-	}
-}
-GO
-	(cd "$work/src" && go build -o "$work/agora-pprof" ./cmd/agora)
-	edge_bin="$work/agora-pprof"
-fi
 
 # --- origin ------------------------------------------------------------------
 db="sqlite:$work/agora.db"
@@ -267,7 +246,7 @@ awk -v s="$dur_s" -v m="${smaxage:-0}" 'BEGIN { exit !(6 * (s + 1) + 30 > m) }' 
 	die "pages live s-maxage=${smaxage:-?}s at the origin: too short for six ${DURATION} hit runs per round"
 
 # --- the three caches ---------------------------------------------------------
-edge_port=$(free_port); edge_admin_port=$(free_port); pprof_port=$(free_port)
+edge_port=$(free_port); edge_admin_port=$(free_port)
 varnish_port=$(free_port); nginx_port=$(free_port); nginx_gz_port=$(free_port)
 edge="http://127.0.0.1:$edge_port"
 varnish="http://127.0.0.1:$varnish_port"
@@ -351,8 +330,7 @@ cp "$work/default.vcl" "$work/nginx.conf" "$out/"
 start() { # start TOOL: a fresh instance with an empty cache
 	case $1 in
 	edge)
-		AGORA_PPROF=$([ "$PPROF" = 1 ] && echo "127.0.0.1:$pprof_port" || true) \
-			"${srv_pin[@]}" "$edge_bin" edge --backends "$app" --listen "127.0.0.1:$edge_port" \
+		"${srv_pin[@]}" "$edge_bin" edge --backends "$app" --listen "127.0.0.1:$edge_port" \
 			--admin-listen "127.0.0.1:$edge_admin_port" --cache-size "${CACHE_MB}MiB" 2>"$work/edge.log" &
 		pid[edge]=$!
 		wait_http "$edge/" "${pid[edge]}" "$work/edge.log"
@@ -491,12 +469,12 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 	if [ "$PPROF" = 1 ] && [ "$r" = "$ROUNDS" ]; then
 		warm edge
-		wrk -t1 -c"$CONNS" -d12s -s "$work/hit.lua" "$edge" -- "$work/paths.txt" >/dev/null &
+		"${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d12s -s "$work/hit.lua" "$edge" -- "$work/paths.txt" >/dev/null &
 		wrk_bg=$!
-		curl -s -o "$out/edge-cpu.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=10"
+		curl -s -o "$out/edge-cpu.pprof" "http://127.0.0.1:$edge_admin_port/debug/pprof/profile?seconds=10"
 		wait "$wrk_bg" || true
 		wrk_bg=""
-		cp "$edge_bin" "$out/agora-pprof"
+		cp "$edge_bin" "$out/agora"
 	fi
 	for t in app "${order[@]}"; do run "$r" miss "$t"; done
 	for t in "${order[@]}"; do stop "$t"; done
