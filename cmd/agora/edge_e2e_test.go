@@ -127,6 +127,35 @@ func isHit(resp *http.Response) bool {
 	return strings.HasPrefix(resp.Header.Get("Cache-Status"), "agora; hit")
 }
 
+// adminProduct is what the tests need of a product, from the admin API.
+type adminProduct struct {
+	Slug     string `json:"slug"`
+	Variants []struct {
+		ID int64 `json:"id"`
+	} `json:"variants"`
+}
+
+// firstProduct returns the first product of the store at base, with at
+// least one variant, through the admin API with key.
+func firstProduct(t *testing.T, base, key string) adminProduct {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	adminDo(t, "GET", base+"/api/v1/admin/products?per_page=1", key, "", &list)
+	if len(list.Items) == 0 {
+		t.Fatal("no product")
+	}
+	var p adminProduct
+	adminDo(t, "GET", fmt.Sprintf("%s/api/v1/admin/products/%d", base, list.Items[0].ID), key, "", &p)
+	if len(p.Variants) == 0 {
+		t.Fatalf("no variant: %+v", p)
+	}
+	return p
+}
+
 // TestEdgeE2EPurgePropagation: a price changed through the admin API shows
 // on the edge's cached product page, without any cache-busting by the
 // shopper, within a second (the edge cache issue's acceptance criterion),
@@ -137,25 +166,7 @@ func TestEdgeE2EPurgePropagation(t *testing.T) {
 	key := tier.ownerKey(t)
 	base := tier.edge.url
 
-	var list struct {
-		Items []struct {
-			ID int64 `json:"id"`
-		} `json:"items"`
-	}
-	adminDo(t, "GET", base+"/api/v1/admin/products?per_page=1", key, "", &list)
-	if len(list.Items) == 0 {
-		t.Fatal("no product")
-	}
-	var p struct {
-		Slug     string `json:"slug"`
-		Variants []struct {
-			ID int64 `json:"id"`
-		} `json:"variants"`
-	}
-	adminDo(t, "GET", fmt.Sprintf("%s/api/v1/admin/products/%d", base, list.Items[0].ID), key, "", &p)
-	if len(p.Variants) == 0 {
-		t.Fatalf("no variant: %+v", p)
-	}
+	p := firstProduct(t, base, key)
 	page := base + "/products/" + p.Slug
 	variant := fmt.Sprintf("%s/api/v1/admin/variants/%d", base, p.Variants[0].ID)
 

@@ -72,30 +72,7 @@ func TestHeadlessCheckout(t *testing.T) {
 // inStockVariant returns the id of a variant some product has in stock.
 func inStockVariant(t *testing.T, base string) int64 {
 	t.Helper()
-	var list struct{ Items []struct{ Slug string } }
-	_, body := get(t, base+"/api/v1/products?per_page=30")
-	if err := json.Unmarshal([]byte(body), &list); err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range list.Items {
-		var p struct {
-			Variants []struct {
-				ID          int64
-				StockStatus string `json:"stock_status"`
-			}
-		}
-		_, body := get(t, base+"/api/v1/products/"+it.Slug)
-		if err := json.Unmarshal([]byte(body), &p); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range p.Variants {
-			if v.StockStatus == "in_stock" {
-				return v.ID
-			}
-		}
-	}
-	t.Fatal("no variant in stock")
-	return 0
+	return inStockItems(t, base, 1)[0].variant
 }
 
 // TestShopFlagsRefuseMistakes: a bad --smtp or --session-ttl is a command

@@ -27,25 +27,7 @@ func TestUpServesFromTheEdgeAndPurgesByItself(t *testing.T) {
 	}
 	key := strings.TrimSpace(keyOut)
 
-	var list struct {
-		Items []struct {
-			ID int64 `json:"id"`
-		} `json:"items"`
-	}
-	adminDo(t, "GET", s.url+"/api/v1/admin/products?per_page=1", key, "", &list)
-	if len(list.Items) == 0 {
-		t.Fatal("no product")
-	}
-	var p struct {
-		Slug     string `json:"slug"`
-		Variants []struct {
-			ID int64 `json:"id"`
-		} `json:"variants"`
-	}
-	adminDo(t, "GET", fmt.Sprintf("%s/api/v1/admin/products/%d", s.url, list.Items[0].ID), key, "", &p)
-	if len(p.Variants) == 0 {
-		t.Fatalf("no variant: %+v", p)
-	}
+	p := firstProduct(t, s.url, key)
 
 	for _, path := range []string{"/products/" + p.Slug, "/api/v1/products/" + p.Slug} {
 		get(t, s.url+path)
