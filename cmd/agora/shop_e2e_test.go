@@ -51,7 +51,7 @@ func TestHeadlessCheckout(t *testing.T) {
 		return res.StatusCode, v
 	}
 
-	variant := inStockVariant(t, s.url)
+	variant := inStockItems(t, s.url, 1)[0].variant
 	if code, v := call("POST", "/api/v1/cart/items", `{"variant_id":`+strconv.FormatInt(variant, 10)+`,"quantity":1}`); code != 200 {
 		t.Fatalf("add to cart: %d %v", code, v)
 	}
@@ -67,12 +67,6 @@ func TestHeadlessCheckout(t *testing.T) {
 	if log := s.log(); strings.Contains(log, "hunter2") || !strings.Contains(log, "smtp://shop:xxxxx@127.0.0.1:1") {
 		t.Errorf("the SMTP URL is not logged redacted:\n%s", log)
 	}
-}
-
-// inStockVariant returns the id of a variant some product has in stock.
-func inStockVariant(t *testing.T, base string) int64 {
-	t.Helper()
-	return inStockItems(t, base, 1)[0].variant
 }
 
 // TestShopFlagsRefuseMistakes: a bad --smtp or --session-ttl is a command
