@@ -29,6 +29,11 @@
 #   OUT_DIR=…        where the raw results go (default: a new directory
 #                    ${TMPDIR:-/tmp}/agora-bench-edge.XXXX, printed at the end)
 #   AGORA_REV=…      build this commit (git archive) instead of the working tree
+#   RATE=0           > 0: also a fixed-rate gzip hit row, RATE requests/s
+#                    from vegeta (go install'ed when missing) for DURATION,
+#                    at most CONNS connections: tails compared at one load
+#                    that every proxy sustains, not at each one's saturation,
+#                    where the load generator's own delays count too
 #   PIN=0            1: run each proxy on CPU 1 only and wrk on CPU 0 only
 #                    (taskset; nginx with one worker, the edge's Go runtime
 #                    then uses one thread). On a 2-core machine the load
@@ -118,6 +123,14 @@ CACHE_MB=${CACHE_MB:-512}
 NGINX_GZIP=${NGINX_GZIP:-cache}
 PPROF=${PPROF:-0}
 PIN=${PIN:-0}
+RATE=${RATE:-0}
+case $RATE in *[!0-9]*) echo "bench: RATE=$RATE: want requests per second" >&2; exit 2 ;; esac
+vegeta=""
+if [ "$RATE" -gt 0 ]; then
+	vegeta=$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")
+	[ -x "$vegeta" ] || go install github.com/tsenart/vegeta/v12@v12.13.0 ||
+		{ echo "bench: RATE needs vegeta: go install github.com/tsenart/vegeta/v12@v12.13.0 failed" >&2; exit 1; }
+fi
 srv_pin=() wrk_pin=() nginx_workers=auto
 if [ "$PIN" = 1 ]; then
 	[ "$(nproc)" -ge 2 ] || { echo "bench: PIN=1 needs at least 2 CPUs" >&2; exit 2; }
@@ -435,6 +448,17 @@ run() {
 	hit-identity) "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/hit.lua" "$base" -- "$work/paths.txt" >"$f" ;;
 	hit-gzip) "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' -s "$work/hit.lua" "$base" -- "$work/paths.txt" >"$f" ;;
 	miss) "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/miss.lua" "$base" -- "$work/paths.txt" "r$r$tool$RANDOM" >"$f" ;;
+	rate-gzip)
+		sed "s#^#GET $base#" "$work/paths.txt" >"$work/targets.txt"
+		"${wrk_pin[@]}" "$vegeta" attack -rate="$RATE" -duration="$DURATION" -max-connections="$CONNS" \
+			-header 'Accept-Encoding: gzip' -targets="$work/targets.txt" | "$vegeta" report -type=json |
+			python3 -c 'import json, sys
+r = json.load(sys.stdin); l = r["latencies"]; codes = r.get("status_codes") or {}
+print("%d requests in vegeta" % r["requests"])
+print("Requests/sec: %.2f" % r["throughput"])
+print("50%% %.3fms" % (l["50th"] / 1e6)); print("99%% %.3fms" % (l["99th"] / 1e6))
+bad = sum(n for c, n in codes.items() if c != "200")
+if bad: print("Non-2xx or Socket errors: %d (%s)" % (bad, codes))' >"$f" ;;
 	esac
 	sleep 0.2 # requests the proxies still had in flight reach the app's counter
 	after=$(origin_count)
@@ -449,7 +473,7 @@ run() {
 		"$reqs" "$o" "${errs:--}" >>"$out/results.tsv"
 	[ -z "$errs" ] || die "$tool $row: $errs(see $f)"
 	case $row in
-	hit-*) [ "$o" -le $((reqs / 1000)) ] || die "$tool $row: the app served $o of $reqs requests: not a hit run" ;;
+	hit-* | rate-*) [ "$o" -le $((reqs / 1000)) ] || die "$tool $row: the app served $o of $reqs requests: not a hit run" ;;
 	miss) [ "$tool" = app ] || [ "$o" -ge $((reqs * 98 / 100)) ] || die "$tool miss: the app served only $o of $reqs requests: some were hits" ;;
 	esac
 	echo "#   $row $tool: $(tail -1 "$out/results.tsv" | cut -f4-8 | tr '\t' ' ')" >&2
@@ -464,7 +488,9 @@ for r in $(seq 1 "$ROUNDS"); do
 	for t in "${order[@]}"; do start "$t"; done
 	for t in "${order[@]}"; do warm "$t"; done
 	[ "$r" = 1 ] && describe
-	for row in hit-identity hit-gzip; do
+	rows=(hit-identity hit-gzip)
+	[ "$RATE" -gt 0 ] && rows+=(rate-gzip)
+	for row in "${rows[@]}"; do
 		for t in "${order[@]}"; do run "$r" "$row" "$t"; done
 	done
 	if [ "$PPROF" = 1 ] && [ "$r" = "$ROUNDS" ]; then
@@ -500,6 +526,15 @@ get() { awk -F'\t' -v row="$1" -v t="$2" -v c="$3" 'NR > 1 && $2 == row && $3 ==
 			printf '%-13s %-8s %9.0f %8.2f %8.2f   %-14s %s\n' "$row" "$([ "$t" = edge ] && echo agora || echo "$t")" "$rps" "$p50" "$p99" "$ratio" "$cmp"
 		done
 	done
+	if [ "$RATE" -gt 0 ]; then
+		ap99=$(get rate-gzip edge 6)
+		for t in edge varnish nginx; do
+			rps=$(get rate-gzip "$t" 4); p50=$(get rate-gzip "$t" 5); p99=$(get rate-gzip "$t" 6)
+			cmp=""
+			[ "$t" = edge ] || cmp=$(awk -v a="$ap99" -v b="$p99" 'BEGIN { printf "%s (%.2f vs %.2f)", (a <= b ? "no worse" : "WORSE"), a, b }')
+			printf '%-13s %-8s %9.0f %8.2f %8.2f   %-14s %s\n' "rate-gzip" "$([ "$t" = edge ] && echo agora || echo "$t")" "$rps" "$p50" "$p99" "@$RATE/s" "$cmp"
+		done
+	fi
 	printf '%-13s %-8s %9s %8s %8s   %-14s %s\n' "" "" "" "" "" "tool/app" "p50 added to the app's"
 	a_rps=$(get miss app 4); a_p50=$(get miss app 5)
 	for t in app edge varnish nginx; do
