@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"agora/internal/clocktest"
 	"agora/internal/customer"
 	"agora/internal/fault"
 	"agora/internal/store"
@@ -52,7 +53,7 @@ func TestLoginThrottling(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		s := &customer.Service{DB: db, Now: clk.Now, MaxFailures: 3, ClientMaxFailures: 5, FailureWindow: 15 * time.Minute}
 		register(t, s, "ada@example.com")
 		register(t, s, "bob@example.com")

@@ -7,31 +7,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"agora/internal/clocktest"
 	"agora/internal/edge/cache"
 )
-
-// clock is an injected clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // origin is a real HTTP server that counts its hits.
 type origin struct {
@@ -50,13 +32,13 @@ func newOrigin(t *testing.T, h http.HandlerFunc) *origin {
 	return o
 }
 
-func newEdge(t *testing.T, backends ...string) (*Edge, *clock) {
+func newEdge(t *testing.T, backends ...string) (*Edge, *clocktest.Clock) {
 	t.Helper()
 	st, err := cache.NewStore(cache.Config{MaxBytes: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	e := &Edge{Store: st, Now: clk.Now, Log: slog.New(slog.DiscardHandler)}
 	for _, b := range backends {
 		u, err := url.Parse(b)

@@ -11,21 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"agora/internal/clocktest"
 	"agora/internal/mail"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is an injected, test-controlled time.
-type clock struct {
-	mu sync.Mutex // protects t
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func enqueue(t *testing.T, db *store.DB, msgs ...mail.Message) {
 	t.Helper()
@@ -86,7 +78,7 @@ func TestEnqueueIsTransactional(t *testing.T) {
 		}
 		enqueue(t, db, mail.Message{To: "a@example.com", Subject: "committed", Text: "hello", HTML: "<p>hello</p>"})
 
-		w := &mail.Worker{DB: db, Sender: &mail.SMTP{Addr: srv.Addr, From: "shop@example.com", TLS: "none"}, Now: (&clock{t: t0}).Now}
+		w := &mail.Worker{DB: db, Sender: &mail.SMTP{Addr: srv.Addr, From: "shop@example.com", TLS: "none"}, Now: (clocktest.New(t0)).Now}
 		sent, err := w.DeliverPending(ctx)
 		if err != nil || sent != 1 {
 			t.Fatalf("DeliverPending = %d, %v; want 1, nil", sent, err)
@@ -111,7 +103,7 @@ func TestWorkerRetriesWithBackoff(t *testing.T) {
 		const password = "smtp-PASSWORD-never-logged"
 		srv, _ := startSMTP(t, "", "shop", password)
 		var logs bytes.Buffer
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		sender := &mail.SMTP{Addr: srv.Addr, Username: "shop", Password: "wrong-" + password, From: "shop@example.com", TLS: "none"}
 		w := &mail.Worker{DB: db, Sender: sender, Now: clk.Now,
 			Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
@@ -214,7 +206,7 @@ func TestTwoWorkersNeverSendTwice(t *testing.T) {
 			var sent [2]int
 			var errs [2]error
 			for i := range dbs {
-				w := &mail.Worker{DB: dbs[i], Sender: &mail.SMTP{Addr: srv.Addr, From: "shop@example.com", TLS: "none"}, Now: (&clock{t: t0}).Now}
+				w := &mail.Worker{DB: dbs[i], Sender: &mail.SMTP{Addr: srv.Addr, From: "shop@example.com", TLS: "none"}, Now: (clocktest.New(t0)).Now}
 				wg.Go(func() { sent[i], errs[i] = w.DeliverPending(ctx) })
 			}
 			wg.Wait()

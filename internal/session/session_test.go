@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"agora/internal/clocktest"
 	"agora/internal/fault"
 	"agora/internal/session"
 	"agora/internal/store"
@@ -20,16 +20,8 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex // protects t
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newManager(db *store.DB) (*session.Manager, *clock) {
-	clk := &clock{t: t0}
+func newManager(db *store.DB) (*session.Manager, *clocktest.Clock) {
+	clk := clocktest.New(t0)
 	return &session.Manager{DB: db, TTL: time.Hour, Now: clk.Now}, clk
 }
 

@@ -3,10 +3,10 @@ package staff_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
+	"agora/internal/clocktest"
 	"agora/internal/fault"
 	"agora/internal/staff"
 	"agora/internal/store"
@@ -14,16 +14,8 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex // protects t
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newService(db *store.DB) (*staff.Service, *clock) {
-	clk := &clock{t: t0}
+func newService(db *store.DB) (*staff.Service, *clocktest.Clock) {
+	clk := clocktest.New(t0)
 	return &staff.Service{DB: db, Now: clk.Now}, clk
 }
 

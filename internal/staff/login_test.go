@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"agora/internal/clocktest"
 	"agora/internal/customer"
 	"agora/internal/fault"
 	"agora/internal/staff"
@@ -17,7 +18,7 @@ func TestAuthenticate(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		s := &staff.Service{DB: db, Now: clk.Now, MaxFailures: 3, ClientMaxFailures: 5, FailureWindow: 15 * time.Minute}
 		grace := mustCreate(t, s, "grace@example.com", staff.Manager)
 		login := func(email, pw, client string) fault.Code {
