@@ -138,16 +138,12 @@ func fieldClass(name []byte) class {
 	switch {
 	case len(name) > 3 && (name[0] == 'I' || name[0] == 'i') && (name[1] == 'F' || name[1] == 'f') && name[2] == '-':
 		return classBypass // If-None-Match, If-Modified-Since, If-Range…
-	case asciiEqualFold(name, "Accept-Encoding"):
+	case h1.EqualFold(name, "Accept-Encoding"):
 		return classAcceptEncoding
-	case asciiEqualFold(name, "Cache-Control"), asciiEqualFold(name, "Pragma"), asciiEqualFold(name, "Authorization"):
+	case h1.EqualFold(name, "Cache-Control"), h1.EqualFold(name, "Pragma"), h1.EqualFold(name, "Authorization"):
 		return classBypass
 	}
 	return classOther
-}
-
-func asciiEqualFold(b []byte, s string) bool {
-	return len(b) == len(s) && bytes.EqualFold(b, []byte(s))
 }
 
 // prepareHeads serializes ent's head for each coding it can be served in,

@@ -82,10 +82,10 @@ func (c *conn) runHandler(w http.ResponseWriter, r *http.Request) (ok bool) {
 func (c *conn) httpRequest(ctx context.Context) (*http.Request, *bodyReader, error) {
 	q := &c.req
 	target := string(q.Target)
-	if target == "*" && !equalFold(q.Method, "OPTIONS") {
+	if target == "*" && !EqualFold(q.Method, "OPTIONS") {
 		return nil, nil, badRequest("* is only a target for OPTIONS")
 	}
-	if equalFold(q.Method, "CONNECT") {
+	if EqualFold(q.Method, "CONNECT") {
 		return nil, nil, &parseError{status: 405, msg: "CONNECT is not supported"}
 	}
 	u, err := url.ParseRequestURI(target)

@@ -38,7 +38,7 @@ type Field struct{ Name, Value []byte }
 // case-insensitive), or nil.
 func (r *Request) Get(name string) []byte {
 	for i := range r.Fields {
-		if equalFold(r.Fields[i].Name, name) {
+		if EqualFold(r.Fields[i].Name, name) {
 			return r.Fields[i].Value
 		}
 	}
@@ -49,7 +49,7 @@ func (r *Request) Get(name string) []byte {
 func (r *Request) Count(name string) int {
 	n := 0
 	for i := range r.Fields {
-		if equalFold(r.Fields[i].Name, name) {
+		if EqualFold(r.Fields[i].Name, name) {
 			n++
 		}
 	}
@@ -229,33 +229,33 @@ func (r *Request) interpret() error {
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		switch {
-		case equalFold(f.Name, "Host"):
+		case EqualFold(f.Name, "Host"):
 			hosts++
 			r.Host = f.Value
-		case equalFold(f.Name, "Content-Length"):
+		case EqualFold(f.Name, "Content-Length"):
 			if lengths > 0 && !bytes.Equal(length, f.Value) {
 				return badRequest("conflicting Content-Length fields")
 			}
 			lengths++
 			length = f.Value
-		case equalFold(f.Name, "Transfer-Encoding"):
+		case EqualFold(f.Name, "Transfer-Encoding"):
 			encodings++
-			if !equalFold(f.Value, "chunked") {
+			if !EqualFold(f.Value, "chunked") {
 				return &parseError{status: 501, msg: "only the chunked transfer coding is supported"}
 			}
-		case equalFold(f.Name, "Connection"):
+		case EqualFold(f.Name, "Connection"):
 			for v := f.Value; len(v) > 0; {
 				var t []byte
 				t, v = nextToken(v)
 				switch {
-				case equalFold(t, "close"):
+				case EqualFold(t, "close"):
 					r.Close = true
-				case equalFold(t, "keep-alive"):
+				case EqualFold(t, "keep-alive"):
 					keepAlive = true
 				}
 			}
-		case equalFold(f.Name, "Expect"):
-			if !equalFold(f.Value, "100-continue") {
+		case EqualFold(f.Name, "Expect"):
+			if !EqualFold(f.Value, "100-continue") {
 				return &parseError{status: 417, msg: "unsupported expectation"}
 			}
 			// RFC 9110 §10.1.1: a server MUST ignore 100-continue in an
@@ -362,8 +362,9 @@ var tokenChar = func() (t [256]bool) {
 	return t
 }()
 
-// equalFold compares b with the ASCII string s, ignoring case.
-func equalFold(b []byte, s string) bool {
+// EqualFold compares b, a field name or token from a request, with the
+// ASCII string s, ignoring case, without allocating.
+func EqualFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}

@@ -45,8 +45,8 @@ func testFast(req *Request, rep *Reply) bool {
 	default:
 		return false
 	}
-	head := equalFold(req.Method, "HEAD")
-	if !head && !equalFold(req.Method, "GET") {
+	head := EqualFold(req.Method, "HEAD")
+	if !head && !EqualFold(req.Method, "GET") {
 		return false
 	}
 	rep.Head = append(rep.Head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Path: fast\r\nContent-Length: "...)
