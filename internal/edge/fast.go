@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -103,21 +104,30 @@ func plainPath(p []byte) bool {
 		return false
 	}
 	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		switch c := p[i]; {
+		case plainChar[c]:
 		case c == '%':
 			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
 				return false
 			}
 			i += 2
-		case bytes.IndexByte([]byte("-._~!$&'()*+,;=:@/"), c) >= 0:
 		default:
 			return false
 		}
 	}
 	return true
 }
+
+// plainChar: unreserved and sub-delims, ':', '@' and '/' (RFC 3986 pchar
+// without percent escapes); a table, as plainPath runs on every hit.
+var plainChar = func() (t [256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		t[c] = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' ||
+			strings.IndexByte("-._~!$&'()*+,;=:@/", b) >= 0
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
