@@ -298,16 +298,9 @@ func (e *Edge) awaitPurge(ctx context.Context, seq int64, tags []string, soft bo
 	}
 	ctx, cancel := context.WithTimeout(ctx, purgeApplyWait)
 	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond) // purges are rare; a short poll costs nothing
-	defer tick.Stop()
-	for f.Applied() < seq {
-		select {
-		case <-ctx.Done():
-			e.Log.Warn("edge: the purge log follower lags; applying the purge directly", "seq", seq, "applied", f.Applied())
-			e.applyTags(tags, soft)
-			return
-		case <-tick.C:
-		}
+	if f.WaitApplied(ctx, seq) != nil {
+		e.Log.Warn("edge: the purge log follower lags; applying the purge directly", "seq", seq, "applied", f.Applied())
+		e.applyTags(tags, soft)
 	}
 }
 

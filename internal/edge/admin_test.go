@@ -88,10 +88,10 @@ func appendDirect(t *testing.T, origin, body string) int64 {
 
 func waitApplied(t *testing.T, e *Edge, seq int64) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); e.Follower.Applied() < seq; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("follower at %d, never reached %d", e.Follower.Applied(), seq)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a failsafe
+	defer cancel()
+	if err := e.Follower.WaitApplied(ctx, seq); err != nil {
+		t.Fatalf("follower at %d, never reached %d", e.Follower.Applied(), seq)
 	}
 }
 

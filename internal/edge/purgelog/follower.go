@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -73,6 +74,9 @@ type Follower struct {
 	RetryMin, RetryMax time.Duration
 
 	applied atomic.Int64 // the log position: last seq applied or skipped to
+
+	mu    sync.Mutex    // protects moved
+	moved chan struct{} // closed, and replaced, each time applied is stored
 }
 
 // answer is the endpoint's JSON body.
@@ -85,6 +89,44 @@ type answer struct {
 // Applied is the seq the edge has caught up to: the last entry applied,
 // or the head it started from or reset to. 0 until the origin answered.
 func (f *Follower) Applied() int64 { return f.applied.Load() }
+
+// WaitApplied returns once Applied reaches seq, or ctx's error when ctx
+// ends first. An operator's purge answers with it once this edge applied
+// the entry it appended.
+func (f *Follower) WaitApplied(ctx context.Context, seq int64) error {
+	for {
+		moved := f.movedChan()
+		if f.Applied() >= seq {
+			return nil
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// movedChan is the channel closed at the next store of applied.
+func (f *Follower) movedChan() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.moved == nil {
+		f.moved = make(chan struct{})
+	}
+	return f.moved
+}
+
+// setApplied stores pos and wakes WaitApplied.
+func (f *Follower) setApplied(pos int64) {
+	f.applied.Store(pos)
+	f.mu.Lock()
+	if f.moved != nil {
+		close(f.moved)
+		f.moved = nil
+	}
+	f.mu.Unlock()
+}
 
 // Run follows the log until ctx ends. It starts at the head (a starting
 // edge has nothing cached to purge) and retries quietly, with backoff,
@@ -118,7 +160,7 @@ func (f *Follower) Run(ctx context.Context) {
 			failures = 0
 		}
 		pos = f.advance(pos, ans, log)
-		f.applied.Store(pos)
+		f.setApplied(pos)
 	}
 }
 
