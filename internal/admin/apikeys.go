@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"agora/internal/fault"
+	"agora/internal/page"
 	"agora/internal/staff"
 )
 
@@ -51,8 +52,8 @@ func (h *Handler) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, err)
 			return
 		}
-		f.fail(err, f.has)
-		h.showAPIKeys(w, r, formStatus(err), f, "", "")
+		f.Fail(err, f.Has)
+		h.showAPIKeys(w, r, page.FormStatus(err), f, "", "")
 		return
 	}
 	h.showAPIKeys(w, r, http.StatusCreated, emptyForm(), plaintext, k.Name)
@@ -71,8 +72,8 @@ func (h *Handler) apiKeyRevoke(w http.ResponseWriter, r *http.Request) {
 		}
 		f := emptyForm()
 		f.Message = fault.MessageOf(err)
-		h.showAPIKeys(w, r, formStatus(err), f, "", "")
+		h.showAPIKeys(w, r, page.FormStatus(err), f, "", "")
 		return
 	}
-	seeOther(w, r, "/admin/api-keys?done=revoked")
+	page.SeeOther(w, r, "/admin/api-keys?done=revoked")
 }

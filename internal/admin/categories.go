@@ -1,11 +1,13 @@
 package admin
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 
 	"agora/internal/catalog"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // The category page shows the tree, one row a category, each row its own
@@ -101,13 +103,13 @@ func categoryFormOf(c *catalog.Category) *form {
 // categoryInput reads a posted category form.
 func categoryInput(r *http.Request) (f *form, parent int64, position int) {
 	f = newForm(r, categoryNames...)
-	parent, err := strconv.ParseInt(orDefault(f.Value("parent_id"), "0"), 10, 64)
+	parent, err := strconv.ParseInt(cmp.Or(f.Value("parent_id"), "0"), 10, 64)
 	if err != nil || parent < 0 {
-		f.set("parent_id", "Choose a parent from the list.")
+		f.Set("parent_id", "Choose a parent from the list.")
 	}
-	position, err = strconv.Atoi(orDefault(f.Value("position"), "0"))
+	position, err = strconv.Atoi(cmp.Or(f.Value("position"), "0"))
 	if err != nil || position < -1_000_000 || position > 1_000_000 {
-		f.set("position", "The position is a whole number; lower comes first.")
+		f.Set("position", "The position is a whole number; lower comes first.")
 	}
 	return f, parent, position
 }
@@ -122,14 +124,14 @@ func (h *Handler) categoryCreate(w http.ResponseWriter, r *http.Request) {
 		_, err := h.Catalog.CreateCategory(r.Context(), catalog.NewCategory{ParentID: parent, Name: f.Value("name"),
 			Slug: f.Value("slug"), Position: position})
 		if err == nil {
-			seeOther(w, r, "/admin/categories?done=created")
+			page.SeeOther(w, r, "/admin/categories?done=created")
 			return
 		}
 		if isInternal(err) {
 			h.serverError(w, r, err)
 			return
 		}
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	h.showCategories(w, r, http.StatusBadRequest, 0, nil, f)
 }
@@ -149,7 +151,7 @@ func (h *Handler) categorySave(w http.ResponseWriter, r *http.Request) {
 		_, err := h.Catalog.UpdateCategory(r.Context(), id, catalog.CategoryPatch{Name: &name, Slug: &slug,
 			ParentID: &parent, Position: &position})
 		if err == nil {
-			seeOther(w, r, "/admin/categories?done=saved")
+			page.SeeOther(w, r, "/admin/categories?done=saved")
 			return
 		}
 		if isInternal(err) {
@@ -160,7 +162,7 @@ func (h *Handler) categorySave(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	h.showCategories(w, r, http.StatusBadRequest, id, f, nil)
 }
@@ -174,7 +176,7 @@ func (h *Handler) categoryDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.Catalog.DeleteCategory(r.Context(), id)
 	if err == nil {
-		seeOther(w, r, "/admin/categories?done=deleted")
+		page.SeeOther(w, r, "/admin/categories?done=deleted")
 		return
 	}
 	if isInternal(err) || fault.CodeOf(err) == fault.NotFound {
@@ -183,5 +185,5 @@ func (h *Handler) categoryDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	f := emptyForm()
 	f.Message = fault.MessageOf(err)
-	h.showCategories(w, r, formStatus(err), id, f, nil)
+	h.showCategories(w, r, page.FormStatus(err), id, f, nil)
 }

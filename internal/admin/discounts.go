@@ -10,6 +10,7 @@ import (
 
 	"agora/internal/checkout"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 type discountsPage struct {
@@ -23,7 +24,7 @@ type discountsPage struct {
 var discountNames = []string{"code", "kind", "value", "min_subtotal_cents", "starts_at", "ends_at", "usage_limit", "active"}
 
 func discountFields(f *form, currency string) []input {
-	return f.fill([]input{
+	return f.Fill([]input{
 		{Name: "code", Label: "Code", Required: true, MaxLen: 64, Placeholder: "SUMMER10", Hint: "Letters, digits, - and _. Shoppers may type it in any case."},
 		{Name: "kind", Label: "Type", Type: "select", Required: true, Options: []option{
 			{Value: checkout.DiscountPercent, Label: "Percent off the subtotal"},
@@ -71,14 +72,14 @@ func (h *Handler) discountCreate(w http.ResponseWriter, r *http.Request) {
 	if !f.Invalid() {
 		_, err := h.Checkout.CreateDiscount(r.Context(), d)
 		if err == nil {
-			seeOther(w, r, "/admin/discounts?done=created")
+			page.SeeOther(w, r, "/admin/discounts?done=created")
 			return
 		}
 		if isInternal(err) {
 			h.serverError(w, r, err)
 			return
 		}
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	h.showDiscounts(w, r, http.StatusBadRequest, f)
 }
@@ -96,11 +97,11 @@ func discountFrom(f *form) checkout.Discount {
 		d.Value = int64(n)
 	}
 	if err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if v := f.Value("min_subtotal_cents"); v != "" {
 		if d.MinSubtotalCents, err = parseAmount("min_subtotal_cents", "Minimum subtotal", v); err != nil {
-			f.fail(err, f.has)
+			f.Fail(err, f.Has)
 		}
 	}
 	d.StartsAt = parseDay(f, "starts_at")
@@ -108,7 +109,7 @@ func discountFrom(f *form) checkout.Discount {
 	if v := f.Value("usage_limit"); v != "" {
 		n, err := parseCount("usage_limit", "Usage limit", v)
 		if err != nil {
-			f.fail(err, f.has)
+			f.Fail(err, f.Has)
 		}
 		d.UsageLimit = &n
 	}
@@ -123,7 +124,7 @@ func parseDay(f *form, name string) *time.Time {
 	}
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		f.fail(fault.Field(name, "Enter a date as YYYY-MM-DD."), f.has)
+		f.Fail(fault.Field(name, "Enter a date as YYYY-MM-DD."), f.Has)
 		return nil
 	}
 	return &t

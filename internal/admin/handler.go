@@ -21,6 +21,7 @@ import (
 	"agora/internal/checkout"
 	"agora/internal/customer"
 	"agora/internal/media"
+	"agora/internal/page"
 	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/web"
@@ -67,7 +68,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		// The 403 of RequireUI in the admin's frame, with its navigation.
 		h.Staff.Forbidden = http.HandlerFunc(h.forbidden)
 	}
-	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) { seeOther(w, r, "/admin/") })
+	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) { page.SeeOther(w, r, "/admin/") })
 	mux.HandleFunc("GET /admin/login", h.loginPage)
 	mux.HandleFunc("POST /admin/login", h.loginPost)
 	mux.HandleFunc("POST /admin/logout", h.logoutPost)

@@ -10,6 +10,7 @@ import (
 	"agora/internal/catalog"
 	"agora/internal/fault"
 	"agora/internal/media"
+	"agora/internal/page"
 )
 
 // Images are uploaded one at a time (multipart, field "file"), then
@@ -41,7 +42,7 @@ func (h *Handler) imageUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f := emptyForm()
 	if h.Media == nil {
-		f.set("file", "This server has no media storage configured (--media), so images cannot be uploaded here.")
+		f.Set("file", "This server has no media storage configured (--media), so images cannot be uploaded here.")
 		h.showProduct(w, r, productView{status: http.StatusServiceUnavailable, imageForm: f})
 		return
 	}
@@ -74,11 +75,11 @@ func (h *Handler) imageUpload(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		f.set("file", fault.MessageOf(err))
-		h.showProduct(w, r, productView{status: formStatus(err), imageForm: f})
+		f.Set("file", fault.MessageOf(err))
+		h.showProduct(w, r, productView{status: page.FormStatus(err), imageForm: f})
 		return
 	}
-	seeOther(w, r, productURL(id)+"?done=uploaded#images")
+	page.SeeOther(w, r, productURL(id)+"?done=uploaded#images")
 }
 
 // readUpload returns the bytes of the multipart field "file", at most
@@ -166,5 +167,5 @@ func (h *Handler) editImages(w http.ResponseWriter, r *http.Request, done string
 			return
 		}
 	}
-	seeOther(w, r, productURL(id)+"?done="+done+"#images")
+	page.SeeOther(w, r, productURL(id)+"?done="+done+"#images")
 }

@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"cmp"
 	"net/http"
 
 	"agora/internal/clientaddr"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // loginPage is the data of login.html.
@@ -16,7 +18,7 @@ type loginPage struct {
 }
 
 func loginFields(f *form) []input {
-	return f.fill([]input{
+	return f.Fill([]input{
 		{Name: "email", Label: "E-mail", Type: "email", MaxLen: 254, Required: true},
 		{Name: "password", Label: "Password", Type: "password", MaxLen: 128, Required: true},
 	})
@@ -24,9 +26,9 @@ func loginFields(f *form) []input {
 
 // loginPage serves GET /admin/login; someone already signed in goes on.
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	next := localPath(r.URL.Query().Get("next"))
+	next := page.LocalPath(r.URL.Query().Get("next"), "/admin")
 	if _, err := h.Staff.FromSession(r); err == nil {
-		seeOther(w, r, orDefault(next, "/admin/"))
+		page.SeeOther(w, r, cmp.Or(next, "/admin/"))
 		return
 	}
 	f := emptyForm()
@@ -42,7 +44,7 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	f := newForm(r, "email", "next")
-	next := localPath(f.Value("next"))
+	next := page.LocalPath(f.Value("next"), "/admin")
 	st, err := h.Staff.Authenticate(ctx, f.Value("email"), r.PostFormValue("password"), clientaddr.Of(r))
 	if err == nil {
 		err = h.Staff.Login(ctx, w, r, st.ID)
@@ -54,10 +56,10 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 		}
 		// Never next to a field: that would tell which one was wrong.
 		f.Message = fault.MessageOf(err)
-		h.render(w, r, formStatus(err), "login", loginPage{layout: h.newLayout(r, "Sign in", ""), Form: f, Fields: loginFields(f), Next: next})
+		h.render(w, r, page.FormStatus(err), "login", loginPage{layout: h.newLayout(r, "Sign in", ""), Form: f, Fields: loginFields(f), Next: next})
 		return
 	}
-	seeOther(w, r, orDefault(next, "/admin/"))
+	page.SeeOther(w, r, cmp.Or(next, "/admin/"))
 }
 
 // logoutPost serves POST /admin/logout.
@@ -66,12 +68,5 @@ func (h *Handler) logoutPost(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	seeOther(w, r, "/admin/login")
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+	page.SeeOther(w, r, "/admin/login")
 }

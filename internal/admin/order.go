@@ -9,6 +9,7 @@ import (
 
 	"agora/internal/checkout"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // nextStatuses mirrors checkout's workflow (checkout/status.go) to offer
@@ -114,10 +115,10 @@ func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
 		case fault.CodeOf(err) == fault.NotFound:
 			h.fail(w, r, err)
 		default:
-			f.fail(err, func(field string) bool { return field == "note" })
-			h.showOrder(w, r, formStatus(err), f)
+			f.Fail(err, func(field string) bool { return field == "note" })
+			h.showOrder(w, r, page.FormStatus(err), f)
 		}
 		return
 	}
-	seeOther(w, r, "/admin/orders/"+url.PathEscape(o.Number)+"?done=status")
+	page.SeeOther(w, r, "/admin/orders/"+url.PathEscape(o.Number)+"?done=status")
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"agora/internal/catalog"
+	"agora/internal/page"
 )
 
 // productPage is the data of product.html: the product's form, its
@@ -110,15 +111,15 @@ func (h *Handler) productSave(w http.ResponseWriter, r *http.Request) {
 	_, err := h.Catalog.UpdateProduct(r.Context(), id, catalog.ProductPatch{Name: &name, Slug: &slug, Brand: &brand,
 		Status: &status, Description: &desc, Featured: &featured, CategoryIDs: &cats})
 	if err == nil {
-		seeOther(w, r, productURL(id)+"?done=saved")
+		page.SeeOther(w, r, productURL(id)+"?done=saved")
 		return
 	}
 	if isInternal(err) {
 		h.serverError(w, r, err)
 		return
 	}
-	f.fail(err, func(field string) bool { return f.has(field) || field == "category_ids" })
-	h.showProduct(w, r, productView{status: formStatus(err), product: f, checked: cats})
+	f.Fail(err, func(field string) bool { return f.Has(field) || field == "category_ids" })
+	h.showProduct(w, r, productView{status: page.FormStatus(err), product: f, checked: cats})
 }
 
 // productArchive serves POST /admin/products/{id}/archive: shoppers stop
@@ -133,7 +134,7 @@ func (h *Handler) productArchive(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	seeOther(w, r, productURL(id)+"?done=archived")
+	page.SeeOther(w, r, productURL(id)+"?done=archived")
 }
 
 func productURL(id int64) string { return "/admin/products/" + strconv.FormatInt(id, 10) }

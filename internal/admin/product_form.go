@@ -16,7 +16,7 @@ import (
 var productNames = []string{"name", "slug", "brand", "status", "featured", "description"}
 
 func productFields(f *form) []input {
-	return f.fill([]input{
+	return f.Fill([]input{
 		{Name: "name", Label: "Name", Required: true, MaxLen: catalog.MaxNameLen, Class: "full"},
 		{Name: "slug", Label: "Slug", MaxLen: catalog.MaxSlugLen, Hint: "The address: /products/slug. Empty: made from the name."},
 		{Name: "brand", Label: "Brand", MaxLen: catalog.MaxNameLen},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"agora/internal/catalog"
+	"agora/internal/page"
 )
 
 // A new product is created with its first variant, since catalog requires
@@ -14,7 +15,7 @@ import (
 var newVariantNames = []string{"variants.sku", "variants.name", "variants.options", "variants.price_cents", "variants.stock"}
 
 func firstVariantFields(f *form, currency string) []input {
-	return f.fill([]input{
+	return f.Fill([]input{
 		{Name: "variants.sku", Label: "SKU", Required: true, MaxLen: 64},
 		{Name: "variants.name", Label: "Variant name", MaxLen: catalog.MaxNameLen, Hint: "Empty: the product's name."},
 		{Name: "variants.price_cents", Label: "Price (" + currency + ")", Required: true, Inputmode: "decimal", Placeholder: "0.00"},
@@ -73,29 +74,29 @@ func (h *Handler) productCreate(w http.ResponseWriter, r *http.Request) {
 		CategoryIDs: cats}
 	v := catalog.NewVariant{SKU: f.Value("variants.sku"), Name: f.Value("variants.name"), Currency: st.Currency}
 	if v.PriceCents, err = parseAmount("variants.price_cents", "Price", f.Value("variants.price_cents")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if v.Stock, err = parseCount("variants.stock", "Stock", f.Value("variants.stock")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if v.Options, err = parseOptions("variants.options", f.Value("variants.options")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if strings.TrimSpace(v.SKU) == "" {
-		f.set("variants.sku", "A SKU is required.")
+		f.Set("variants.sku", "A SKU is required.")
 	}
 	np.Variants = []catalog.NewVariant{v}
 	if !f.Invalid() {
 		p, err := h.Catalog.CreateProduct(ctx, np)
 		if err == nil {
-			seeOther(w, r, "/admin/products/"+strconv.FormatInt(p.ID, 10)+"?done=created")
+			page.SeeOther(w, r, "/admin/products/"+strconv.FormatInt(p.ID, 10)+"?done=created")
 			return
 		}
 		if isInternal(err) {
 			h.serverError(w, r, err)
 			return
 		}
-		f.fail(err, func(field string) bool { return f.has(field) || field == "category_ids" })
+		f.Fail(err, func(field string) bool { return f.Has(field) || field == "category_ids" })
 	}
 	h.showProductNew(w, r, http.StatusBadRequest, f, cats)
 }

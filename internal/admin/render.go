@@ -1,14 +1,13 @@
 package admin
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"agora/internal/cachehdr"
+	"agora/internal/page"
 	"agora/internal/staff"
 	"agora/web"
 )
@@ -52,37 +51,25 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// bufPool holds render buffers: a page is rendered whole before anything is
-// written, so a template error still becomes a clean 500.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooled keeps an unusually large page's buffer out of the pool.
-const maxPooled = 1 << 20
-
 // render executes page with data and writes it with status. Every admin
 // answer is about one member of staff: private, no-store.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooled {
-			bufPool.Put(buf)
-		}
-	}()
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	buf := page.Buffer()
+	defer page.Release(buf)
 	hdr := w.Header()
 	cachehdr.SetPrivate(hdr)
-	t, ok := h.pages[page]
+	t, ok := h.pages[name]
 	if !ok {
-		h.serverError(w, r, fmt.Errorf("admin: no template %q", page))
+		h.serverError(w, r, fmt.Errorf("admin: no template %q", name))
 		return
 	}
 	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
-		if page == "error" {
+		if name == "error" {
 			h.log().Error("admin: render error page", "err", err, "path", r.URL.Path)
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		h.serverError(w, r, fmt.Errorf("admin: render %s: %w", page, err))
+		h.serverError(w, r, fmt.Errorf("admin: render %s: %w", name, err))
 		return
 	}
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
@@ -131,10 +118,4 @@ var notices = map[string]string{
 	"deleted":  "Deleted.",
 	"status":   "The order status is changed.",
 	"revoked":  "The key is revoked: it stops working at once.",
-}
-
-// seeOther ends a successful POST: the browser GETs url next.
-func seeOther(w http.ResponseWriter, r *http.Request, url string) {
-	cachehdr.SetPrivate(w.Header())
-	http.Redirect(w, r, url, http.StatusSeeOther)
 }

@@ -9,6 +9,7 @@ import (
 
 	"agora/internal/checkout"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // The settings form: currency, tax mode, the default and per-country tax
@@ -81,10 +82,10 @@ func (h *Handler) settingsSave(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if st.DefaultTaxRate, err = parseBasisPoints("default_tax_rate", "Default tax rate", f.Value("default_tax_rate")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if st.TaxRates, err = parseRates(f.Value("tax_rates")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	st.Countries = parseCountries(f)
 	var rows []shippingRow
@@ -92,14 +93,14 @@ func (h *Handler) settingsSave(w http.ResponseWriter, r *http.Request) {
 	if !f.Invalid() {
 		err = h.Checkout.SaveSettings(r.Context(), st)
 		if err == nil {
-			seeOther(w, r, "/admin/settings?done=saved")
+			page.SeeOther(w, r, "/admin/settings?done=saved")
 			return
 		}
 		if isInternal(err) {
 			h.serverError(w, r, err)
 			return
 		}
-		f.fail(err, func(field string) bool { return f.has(field) || field == "shipping" })
+		f.Fail(err, func(field string) bool { return f.Has(field) || field == "shipping" })
 	}
 	h.render(w, r, http.StatusBadRequest, "settings", settingsPage{layout: h.newLayout(r, "Settings", "settings"), Form: f, Shipping: padRows(rows)})
 }
@@ -161,7 +162,7 @@ func parseCountries(f *form) []string {
 	var out []string
 	for _, c := range strings.FieldsFunc(strings.ToUpper(f.Value("countries")), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 		if len(c) != 2 || !isLetters(c) {
-			f.set("countries", fmt.Sprintf("%q is not a two-letter country code.", c))
+			f.Set("countries", fmt.Sprintf("%q is not a two-letter country code.", c))
 			continue
 		}
 		if !slices.Contains(out, c) {

@@ -6,6 +6,7 @@ import (
 
 	"agora/internal/catalog"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // Each variant row of the product page is its own small form (inputs tie
@@ -41,26 +42,26 @@ func variantInput(r *http.Request) (*form, catalog.NewVariant) {
 	v := catalog.NewVariant{SKU: f.Value("sku"), Name: f.Value("name")}
 	var err error
 	if v.PriceCents, err = parseAmount("price_cents", "Price", f.Value("price_cents")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if v.Stock, err = parseCount("stock", "Stock", f.Value("stock")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if v.Options, err = parseOptions("options", f.Value("options")); err != nil {
-		f.fail(err, f.has)
+		f.Fail(err, f.Has)
 	}
 	if v.SKU == "" {
-		f.set("sku", "A SKU is required.")
+		f.Set("sku", "A SKU is required.")
 	}
 	return f, v
 }
 
 // variantShown maps catalog's field names onto the row's inputs.
 func variantFail(f *form, err error) {
-	for _, e := range faultErrors(err) {
+	for _, e := range page.Errors(err) {
 		field := strings.TrimPrefix(e.Field, "variants.")
-		if f.has(field) {
-			f.set(field, e.Message)
+		if f.Has(field) {
+			f.Set(field, e.Message)
 		} else if f.Message == "" {
 			f.Message = fault.MessageOf(e)
 		}
@@ -82,7 +83,7 @@ func (h *Handler) variantSave(w http.ResponseWriter, r *http.Request) {
 		_, err := h.Catalog.UpdateVariant(r.Context(), vid, catalog.VariantPatch{
 			SKU: &v.SKU, Name: &v.Name, Options: &v.Options, PriceCents: &v.PriceCents, Stock: &v.Stock})
 		if err == nil {
-			seeOther(w, r, productURL(id)+"?done=saved#variants")
+			page.SeeOther(w, r, productURL(id)+"?done=saved#variants")
 			return
 		}
 		if isInternal(err) {
@@ -109,7 +110,7 @@ func (h *Handler) variantAdd(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Currency = p.Currency // one currency per product
 		if _, err = h.Catalog.AddVariant(r.Context(), id, v); err == nil {
-			seeOther(w, r, productURL(id)+"?done=created#variants")
+			page.SeeOther(w, r, productURL(id)+"?done=created#variants")
 			return
 		}
 		if isInternal(err) {

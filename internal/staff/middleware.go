@@ -1,16 +1,17 @@
 package staff
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"agora/internal/cachehdr"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 type ctxKey struct{}
@@ -138,12 +139,7 @@ func writePage(w http.ResponseWriter, status int, msg string) {
 
 // NextPath returns raw (a ?next= value) when it is a path inside the admin,
 // else "/admin": a login form that redirects to it can never send a
-// browser to another site (open redirect).
+// browser to another site (open redirect; page.LocalPath says what passes).
 func NextPath(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || strings.ContainsAny(raw, "\\\r\n") ||
-		strings.HasPrefix(raw, "//") || u.Path != path.Clean(u.Path) || !(u.Path == "/admin" || strings.HasPrefix(u.Path, "/admin/")) {
-		return "/admin"
-	}
-	return raw
+	return cmp.Or(page.LocalPath(raw, "/admin"), "/admin")
 }

@@ -240,6 +240,11 @@ func TestNextPath(t *testing.T) {
 		{"/\\evil.example", "/admin"},
 		{"javascript:alert(1)", "/admin"},
 		{"/admin/x\r\nSet-Cookie: a=b", "/admin"},
+		{"/admin/\t/evil.example", "/admin"}, // issue 9: browsers drop the tab
+		{"/admin/%09/x", "/admin"},
+		{"/admin/\u00a0", "/admin"},
+		{"/admin/\xff", "/admin"},
+		{"/admin/", "/admin/"},
 	} {
 		if got := staff.NextPath(tc.in); got != tc.want {
 			t.Errorf("NextPath(%q) = %q, want %q", tc.in, got, tc.want)

@@ -6,6 +6,7 @@ import (
 
 	"agora/internal/checkout"
 	"agora/internal/customer"
+	"agora/internal/page"
 	"agora/internal/session"
 )
 
@@ -43,7 +44,7 @@ func (h *Handler) customerSession(w http.ResponseWriter, r *http.Request) (s *se
 		if r.Method == http.MethodGet {
 			back = r.URL.RequestURI()
 		}
-		seeOther(w, r, "/account/login?next="+url.QueryEscape(back))
+		page.SeeOther(w, r, "/account/login?next="+url.QueryEscape(back))
 		return nil, false
 	}
 	return s, true
@@ -62,7 +63,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, s *session
 		Customer:      c,
 		Addresses:     saved,
 		Form:          f,
-		AddressFields: f.fill(addressFields("", "", true, nil)),
+		AddressFields: f.Fill(addressFields("", "", true, nil)),
 		AddressOpen:   f.Message != "" || len(f.Errors) > 0 || len(saved) == 0,
 	}
 	if h.Checkout != nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // addressAdd serves POST /account/addresses.
@@ -17,17 +18,17 @@ func (h *Handler) addressAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	names := addressNames("")
-	f := newForm(r, names...)
+	f := page.NewForm(r, names...)
 	if _, err := h.Customers.AddAddress(r.Context(), s.CustomerID, addressFrom(f, "")); err != nil {
 		if fault.CodeOf(err) == fault.Internal {
 			h.ServerError(w, r, err)
 			return
 		}
-		f.fail(err, func(name string) bool { return slices.Contains(names, name) })
-		h.showAccount(w, r, s, formStatus(err), f)
+		f.Fail(err, func(name string) bool { return slices.Contains(names, name) })
+		h.showAccount(w, r, s, page.FormStatus(err), f)
 		return
 	}
-	seeOther(w, r, "/account#addresses")
+	page.SeeOther(w, r, "/account#addresses")
 }
 
 // addressDelete serves POST /account/addresses/{id}/delete. Another
@@ -46,5 +47,5 @@ func (h *Handler) addressDelete(w http.ResponseWriter, r *http.Request) {
 		h.shopFail(w, r, err)
 		return
 	}
-	seeOther(w, r, "/account#addresses")
+	page.SeeOther(w, r, "/account#addresses")
 }

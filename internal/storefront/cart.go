@@ -6,6 +6,7 @@ import (
 
 	"agora/internal/cart"
 	"agora/internal/fault"
+	"agora/internal/page"
 	"agora/internal/session"
 )
 
@@ -79,10 +80,10 @@ func (h *Handler) cartAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.Carts.Add(r.Context(), ownerOf(s), variantID, qty); err != nil {
-		h.showCart(w, r, s, statusOf(err), err, variantID)
+		h.showCart(w, r, s, page.Status(err), err, variantID)
 		return
 	}
-	seeOther(w, r, "/cart")
+	page.SeeOther(w, r, "/cart")
 }
 
 // cartSet serves POST /cart/items/{variant_id}: the line's new quantity, 0
@@ -107,10 +108,10 @@ func (h *Handler) cartSet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.Carts.Set(r.Context(), ownerOf(s), variantID, qty); err != nil {
-		h.showCart(w, r, s, statusOf(err), err, variantID)
+		h.showCart(w, r, s, page.Status(err), err, variantID)
 		return
 	}
-	seeOther(w, r, "/cart")
+	page.SeeOther(w, r, "/cart")
 }
 
 // cartRemove serves POST /cart/items/{variant_id}/remove.
@@ -134,7 +135,7 @@ func (h *Handler) afterCartChange(w http.ResponseWriter, r *http.Request, err er
 		h.ServerError(w, r, err)
 		return
 	}
-	seeOther(w, r, "/cart")
+	page.SeeOther(w, r, "/cart")
 }
 
 // refuseCartChange shows the cart with a message about input that never
@@ -145,7 +146,7 @@ func (h *Handler) refuseCartChange(w http.ResponseWriter, r *http.Request, failu
 		h.ServerError(w, r, err)
 		return
 	}
-	h.showCart(w, r, s, statusOf(failure), failure, variantID)
+	h.showCart(w, r, s, page.Status(failure), failure, variantID)
 }
 
 // formID parses a positive id typed or posted into a form field.

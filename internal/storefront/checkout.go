@@ -11,6 +11,7 @@ import (
 	"agora/internal/checkout"
 	"agora/internal/customer"
 	"agora/internal/fault"
+	"agora/internal/page"
 	"agora/internal/session"
 )
 
@@ -80,10 +81,10 @@ func (h *Handler) checkoutPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if s == nil {
 		// No session, no cart: the session expired or never was.
-		seeOther(w, r, "/cart")
+		page.SeeOther(w, r, "/cart")
 		return
 	}
-	v := checkoutView{sess: s, form: newForm(r, checkoutNames...)}
+	v := checkoutView{sess: s, form: page.NewForm(r, checkoutNames...)}
 	// No saved address picked means the typed one, also when the page is
 	// shown again: it must not default to a saved address then.
 	setDefault(v.form.Values, "address_id", "new")
@@ -95,7 +96,7 @@ func (h *Handler) checkoutPost(w http.ResponseWriter, r *http.Request) {
 	req, err := checkoutRequest(v.form, s, cust, saved)
 	if err != nil {
 		// Without saved addresses the choice is not on the page: say it on top.
-		v.form.fail(err, func(string) bool { return len(saved) > 0 })
+		v.form.Fail(err, func(string) bool { return len(saved) > 0 })
 		h.showCheckout(w, r, http.StatusBadRequest, v)
 		return
 	}
@@ -114,7 +115,7 @@ func (h *Handler) checkoutPost(w http.ResponseWriter, r *http.Request) {
 			h.log().Warn("storefront: save checkout address", "customer_id", cust.ID, "err", err)
 		}
 	}
-	seeOther(w, r, "/orders/"+o.Number)
+	page.SeeOther(w, r, "/orders/"+o.Number)
 }
 
 // checkoutFailed renders the form again after Place refused it.
@@ -132,18 +133,18 @@ func (h *Handler) checkoutFailed(w http.ResponseWriter, r *http.Request, v check
 			// A saved address's fields are hidden: its problem goes on top.
 			return !(saved && strings.HasPrefix(name, "shipping_address.")) && name != "idempotency_key"
 		}
-		v.form.fail(err, shown)
+		v.form.Fail(err, shown)
 		if !saved && fault.CodeOf(err) == fault.Invalid {
 			// Place stops at the first problem; the address's others are
 			// worth showing at once rather than one per attempt.
-			v.form.fail(prefixFields("shipping_address.", customer.ValidateAddress(addressFrom(v.form, "shipping_address."))), shown)
+			v.form.Fail(prefixFields("shipping_address.", customer.ValidateAddress(addressFrom(v.form, "shipping_address."))), shown)
 		}
 		if v.form.Message == "" {
 			// On a phone the first message may be a long scroll away.
 			v.form.Message = "Some details need another look: see the messages below."
 		}
 	}
-	h.showCheckout(w, r, statusOf(err), v)
+	h.showCheckout(w, r, page.Status(err), v)
 }
 
 // usesSaved reports whether the form picked a saved address.
@@ -212,7 +213,7 @@ func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status in
 			h.showCart(w, r, v.sess, status, fault.New(fault.Invalid, "%s", v.form.Message), 0)
 			return
 		}
-		seeOther(w, r, "/cart")
+		page.SeeOther(w, r, "/cart")
 		return
 	}
 	cust, saved, err := h.customerOf(ctx, v.sess)
@@ -260,10 +261,10 @@ func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status in
 		data.Summary = cartSummary(c)
 	}
 	data.Form = f
-	data.Email = f.fill([]input{{Name: "email", Label: "E-mail", Type: "email", Autocomplete: "email", MaxLen: 254, Required: true,
+	data.Email = f.Fill([]input{{Name: "email", Label: "E-mail", Type: "email", Autocomplete: "email", MaxLen: 254, Required: true,
 		Hint: "For your order confirmation."}})[0]
-	data.Discount = f.fill([]input{{Name: "discount_code", Label: "Code", Autocomplete: "off", MaxLen: 64}})[0]
-	data.Address = f.fill(addressFields("shipping_address.", "shipping ", len(saved) == 0, st.Countries))
+	data.Discount = f.Fill([]input{{Name: "discount_code", Label: "Code", Autocomplete: "off", MaxLen: 64}})[0]
+	data.Address = f.Fill(addressFields("shipping_address.", "shipping ", len(saved) == 0, st.Countries))
 	for _, a := range saved {
 		data.Saved = append(data.Saved, savedAddress{Address: a, Checked: f.Value("address_id") == strconv.FormatInt(a.ID, 10)})
 	}
@@ -344,7 +345,7 @@ func prefixFields(prefix string, err error) error {
 		return nil
 	}
 	var out []error
-	for _, e := range faultErrors(err) {
+	for _, e := range page.Errors(err) {
 		c := *e
 		if c.Field != "" {
 			c.Field = prefix + c.Field

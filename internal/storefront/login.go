@@ -1,6 +1,7 @@
 package storefront
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"agora/internal/cart"
 	"agora/internal/clientaddr"
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 // authPage is the data of the login, register and password pages.
@@ -23,7 +25,7 @@ type authPage struct {
 }
 
 func loginFields(f form) []input {
-	return f.fill([]input{
+	return f.Fill([]input{
 		{Name: "email", Label: "E-mail", Type: "email", Autocomplete: "username", MaxLen: 254, Required: true},
 		{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", MaxLen: 128, Required: true},
 	})
@@ -31,9 +33,9 @@ func loginFields(f form) []input {
 
 // loginPage serves GET /account/login; a logged-in customer goes on.
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	next := localPath(r.URL.Query().Get("next"))
+	next := page.LocalPath(r.URL.Query().Get("next"), "/")
 	if s, err := h.currentSession(w, r); err == nil && s != nil && s.CustomerID != 0 {
-		seeOther(w, r, orDefault(next, "/account"))
+		page.SeeOther(w, r, cmp.Or(next, "/account"))
 		return
 	}
 	f := form{Values: map[string]string{}}
@@ -52,8 +54,8 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	f := newForm(r, "email", "next")
-	next := localPath(f.Value("next"))
+	f := page.NewForm(r, "email", "next")
+	next := page.LocalPath(f.Value("next"), "/")
 	c, err := h.Customers.Authenticate(ctx, f.Value("email"), r.PostFormValue("password"), clientaddr.Of(r))
 	if err == nil {
 		err = h.login(ctx, w, r, c.ID)
@@ -63,12 +65,12 @@ func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
 			h.ServerError(w, r, err)
 			return
 		}
-		f.fail(err, func(name string) bool { return name == "email" || name == "password" })
+		f.Fail(err, func(name string) bool { return name == "email" || name == "password" })
 		data := authPage{layout: h.shopLayout(r, "Log in"), Form: f, Fields: loginFields(f), Next: next}
-		h.renderPrivate(w, r, formStatus(err), "login", data)
+		h.renderPrivate(w, r, page.FormStatus(err), "login", data)
 		return
 	}
-	seeOther(w, r, orDefault(next, "/account"))
+	page.SeeOther(w, r, cmp.Or(next, "/account"))
 }
 
 // login rotates the session to one of customerID (no fixation) and moves
@@ -87,22 +89,5 @@ func (h *Handler) logoutPost(w http.ResponseWriter, r *http.Request) {
 		h.ServerError(w, r, err)
 		return
 	}
-	seeOther(w, r, "/")
-}
-
-// formStatus is the status of a form page shown again because of err. A
-// refused login is 400, not 401: a 401 must name an HTTP authentication
-// scheme (RFC 9110 §15.5.2), and a form is none.
-func formStatus(err error) int {
-	if s := statusOf(err); s != http.StatusUnauthorized {
-		return s
-	}
-	return http.StatusBadRequest
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+	page.SeeOther(w, r, "/")
 }

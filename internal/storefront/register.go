@@ -1,13 +1,15 @@
 package storefront
 
 import (
+	"cmp"
 	"net/http"
 
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 func registerFields(f form) []input {
-	return f.fill([]input{
+	return f.Fill([]input{
 		{Name: "name", Label: "Your name", Autocomplete: "name", MaxLen: 200, Required: true},
 		{Name: "email", Label: "E-mail", Type: "email", Autocomplete: "email", MaxLen: 254, Required: true},
 		{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", MinLen: 10, MaxLen: 128, Required: true,
@@ -19,7 +21,7 @@ func registerFields(f form) []input {
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
 	f := form{Values: map[string]string{}}
 	data := authPage{layout: h.shopLayout(r, "Create an account"), Form: f, Fields: registerFields(f),
-		Next: localPath(r.URL.Query().Get("next"))}
+		Next: page.LocalPath(r.URL.Query().Get("next"), "/")}
 	h.renderPrivate(w, r, http.StatusOK, "register", data)
 }
 
@@ -30,8 +32,8 @@ func (h *Handler) registerPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	f := newForm(r, "name", "email", "next")
-	next := localPath(f.Value("next"))
+	f := page.NewForm(r, "name", "email", "next")
+	next := page.LocalPath(f.Value("next"), "/")
 	c, err := h.Customers.Register(ctx, f.Value("email"), f.Value("name"), r.PostFormValue("password"))
 	if err == nil {
 		err = h.login(ctx, w, r, c.ID)
@@ -41,10 +43,10 @@ func (h *Handler) registerPost(w http.ResponseWriter, r *http.Request) {
 			h.ServerError(w, r, err)
 			return
 		}
-		f.fail(err, func(name string) bool { return name == "name" || name == "email" || name == "password" })
+		f.Fail(err, func(name string) bool { return name == "name" || name == "email" || name == "password" })
 		data := authPage{layout: h.shopLayout(r, "Create an account"), Form: f, Fields: registerFields(f), Next: next}
-		h.renderPrivate(w, r, formStatus(err), "register", data)
+		h.renderPrivate(w, r, page.FormStatus(err), "register", data)
 		return
 	}
-	seeOther(w, r, orDefault(next, "/account"))
+	page.SeeOther(w, r, cmp.Or(next, "/account"))
 }

@@ -1,7 +1,6 @@
 package storefront
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,10 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"agora/internal/cachehdr"
 	"agora/internal/catalog"
+	"agora/internal/page"
 	"agora/web"
 )
 
@@ -49,31 +48,19 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// bufPool holds render buffers: a page is rendered whole before anything is
-// written, so a template error still becomes a clean 500.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooled keeps an unusually large page's buffer from staying in the pool.
-const maxPooled = 1 << 20
-
 // render executes page with data and writes it with status and the given
 // Cache-Control and tags. A GET whose If-None-Match matches the body's ETag
 // gets 304, so edges revalidate stale pages without transferring them.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any, cacheControl string, tags ...string) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooled {
-			bufPool.Put(buf)
-		}
-	}()
-	t, ok := h.pages[page]
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any, cacheControl string, tags ...string) {
+	buf := page.Buffer()
+	defer page.Release(buf)
+	t, ok := h.pages[name]
 	if !ok {
-		h.ServerError(w, r, fmt.Errorf("storefront: no template %q", page))
+		h.ServerError(w, r, fmt.Errorf("storefront: no template %q", name))
 		return
 	}
 	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
-		if page == "error" {
+		if name == "error" {
 			// The error page itself failed: fall back to plain text rather
 			// than recursing.
 			h.log().Error("storefront: render error page", "err", err, "path", r.URL.Path)
@@ -81,7 +68,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		h.ServerError(w, r, fmt.Errorf("storefront: render %s: %w", page, err))
+		h.ServerError(w, r, fmt.Errorf("storefront: render %s: %w", name, err))
 		return
 	}
 	hdr := w.Header()

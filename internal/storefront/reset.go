@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"agora/internal/fault"
+	"agora/internal/page"
 )
 
 type resetPage struct {
@@ -12,7 +13,7 @@ type resetPage struct {
 }
 
 func resetFields(f form) []input {
-	return f.fill([]input{{Name: "email", Label: "E-mail", Type: "email", Autocomplete: "email", MaxLen: 254, Required: true}})
+	return f.Fill([]input{{Name: "email", Label: "E-mail", Type: "email", Autocomplete: "email", MaxLen: 254, Required: true}})
 }
 
 // resetPage serves GET /account/reset: the request form, or, after it was
@@ -35,23 +36,23 @@ func (h *Handler) resetPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parsePost(w, r) {
 		return
 	}
-	f := newForm(r, "email")
+	f := page.NewForm(r, "email")
 	err := h.Customers.RequestPasswordReset(r.Context(), f.Value("email"), h.origin(r)+"/account/reset/")
 	if err != nil {
 		if fault.CodeOf(err) == fault.Internal {
 			h.ServerError(w, r, err)
 			return
 		}
-		f.fail(err, func(name string) bool { return name == "email" })
+		f.Fail(err, func(name string) bool { return name == "email" })
 		data := resetPage{authPage: authPage{layout: h.shopLayout(r, "Reset your password"), Form: f, Fields: resetFields(f)}}
-		h.renderPrivate(w, r, formStatus(err), "reset", data)
+		h.renderPrivate(w, r, page.FormStatus(err), "reset", data)
 		return
 	}
-	seeOther(w, r, "/account/reset?sent=1")
+	page.SeeOther(w, r, "/account/reset?sent=1")
 }
 
 func newPasswordFields(f form) []input {
-	return f.fill([]input{{Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password",
+	return f.Fill([]input{{Name: "password", Label: "New password", Type: "password", Autocomplete: "new-password",
 		MinLen: 10, MaxLen: 128, Required: true, Hint: "At least 10 characters."}})
 }
 
@@ -89,11 +90,11 @@ func (h *Handler) newPasswordPost(w http.ResponseWriter, r *http.Request) {
 		if fault.FieldOf(err) == "token" {
 			data.BadToken = fault.MessageOf(err)
 		} else {
-			f.fail(err, func(name string) bool { return name == "password" })
+			f.Fail(err, func(name string) bool { return name == "password" })
 			data.Form, data.Fields = f, newPasswordFields(f)
 		}
-		h.renderPrivate(w, r, formStatus(err), "newpassword", data)
+		h.renderPrivate(w, r, page.FormStatus(err), "newpassword", data)
 		return
 	}
-	seeOther(w, r, "/account/login?reset=done")
+	page.SeeOther(w, r, "/account/login?reset=done")
 }
