@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"agora/internal/checkout"
 	"agora/internal/fault"
+	"agora/internal/money"
 	"agora/internal/page"
 )
 
@@ -67,8 +67,13 @@ func (h *Handler) discountCreate(w http.ResponseWriter, r *http.Request) {
 	if !h.parsePost(w, r) {
 		return
 	}
+	st, err := h.Checkout.Settings(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	f := newForm(r, discountNames...)
-	d := discountFrom(f)
+	d := discountFrom(f, st.Currency)
 	if !f.Invalid() {
 		_, err := h.Checkout.CreateDiscount(r.Context(), d)
 		if err == nil {
@@ -86,11 +91,11 @@ func (h *Handler) discountCreate(w http.ResponseWriter, r *http.Request) {
 
 // discountFrom reads the form, recording what cannot even be parsed;
 // checkout.CreateDiscount checks the rest.
-func discountFrom(f *form) checkout.Discount {
+func discountFrom(f *form, currency string) checkout.Discount {
 	d := checkout.Discount{Code: f.Value("code"), Kind: f.Value("kind"), Active: f.Checked("active")}
 	var err error
 	if d.Kind == checkout.DiscountFixed {
-		d.Value, err = parseAmount("value", "Value", f.Value("value"))
+		d.Value, err = parseAmount("value", "Value", f.Value("value"), currency)
 	} else {
 		var n int
 		n, err = parseCount("value", "Value", f.Value("value"))
@@ -100,7 +105,7 @@ func discountFrom(f *form) checkout.Discount {
 		f.Fail(err, f.Has)
 	}
 	if v := f.Value("min_subtotal_cents"); v != "" {
-		if d.MinSubtotalCents, err = parseAmount("min_subtotal_cents", "Minimum subtotal", v); err != nil {
+		if d.MinSubtotalCents, err = parseAmount("min_subtotal_cents", "Minimum subtotal", v, currency); err != nil {
 			f.Fail(err, f.Has)
 		}
 	}
@@ -167,5 +172,5 @@ func discountValue(d checkout.Discount, currency string) string {
 	if d.Kind == checkout.DiscountPercent {
 		return fmt.Sprintf("%d %%", d.Value)
 	}
-	return formatMoney(d.Value, strings.ToUpper(currency))
+	return money.Format(d.Value, currency)
 }

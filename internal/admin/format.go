@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -8,106 +10,55 @@ import (
 	"agora/internal/catalog"
 	"agora/internal/checkout"
 	"agora/internal/fault"
+	"agora/internal/money"
 )
 
-// currencySymbols are shown before the amount; other currencies after it.
-var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£"}
+// maxMajor bounds typed amounts (10 million in major units): enough for
+// any price or threshold, so a stray digit is caught.
+const maxMajor = 10_000_000
 
-// formatAmount is the template func "amount": minor units as the plain
-// decimal a price input holds, "12.50". Integer arithmetic only.
-func formatAmount(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	frac := strconv.FormatInt(cents%100, 10)
-	if len(frac) == 1 {
-		frac = "0" + frac
-	}
-	return sign + strconv.FormatInt(cents/100, 10) + "." + frac
+// parseAmount reads a typed amount of currency such as "12.50", "12,5",
+// "1 299" or "€12.50" ("1000" yen, "1.250" dinars) into minor units, the
+// way money.Decimal writes them back. A comma is read as the decimal mark
+// when it is the only separator (how most European merchants type prices);
+// thousands separators other than spaces are refused rather than guessed,
+// and so are more decimals than the currency has. The error is a field
+// message for field.
+func parseAmount(field, label, s, currency string) (int64, error) {
+	return parseDecimal(field, label, s, money.Exponent(currency))
 }
 
-// formatMoney is the template func "money": "€1,212.50", "12.50 CHF".
-func formatMoney(cents int64, currency string) string {
-	currency = strings.ToUpper(currency)
-	a := groupThousands(formatAmount(cents))
-	if sym, ok := currencySymbols[currency]; ok {
-		if strings.HasPrefix(a, "-") {
-			return "-" + sym + a[1:]
-		}
-		return sym + a
+// parseDecimal is parseAmount with exp decimals.
+func parseDecimal(field, label, s string, exp int) (int64, error) {
+	example := map[int]string{0: "1250", 3: "12.500"}[exp]
+	if example == "" {
+		example = "12.50"
 	}
-	return a + " " + currency
-}
-
-// groupThousands puts commas between groups of three digits of a decimal
-// amount's whole part: money is read at a glance ("1,212.50"); inputs keep
-// the plain form (formatAmount) so they parse back.
-func groupThousands(a string) string {
-	sign := ""
-	if strings.HasPrefix(a, "-") {
-		sign, a = "-", a[1:]
-	}
-	whole, frac, _ := strings.Cut(a, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "." + frac
-}
-
-// maxAmount bounds typed amounts (10 million in major units): enough for
-// any price, and far from int64 overflow.
-const maxAmount = 10_000_000_00
-
-// parseAmount reads a typed price such as "12.50", "12,5", "1 299" or
-// "€12.50" into minor units. A comma is read as the decimal mark when it is
-// the only separator (how most European merchants type prices); thousands
-// separators other than spaces are refused rather than guessed. The error
-// is a field message for field.
-func parseAmount(field, label, s string) (int64, error) {
-	bad := fault.Field(field, "%s: enter an amount such as 12.50.", label)
 	s = strings.TrimSpace(s)
-	for _, sym := range []string{"€", "$", "£"} {
+	for _, sym := range []string{"€", "$", "£", "¥"} {
 		s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSuffix(s, sym), sym))
 	}
 	s = strings.ReplaceAll(s, " ", "")
-	if s == "" {
+	switch {
+	case s == "":
 		return 0, fault.Field(field, "%s is required.", label)
-	}
-	if strings.HasPrefix(s, "-") {
+	case strings.HasPrefix(s, "-"):
 		return 0, fault.Field(field, "%s cannot be negative.", label)
+	case strings.Count(s, ".")+strings.Count(s, ",") > 1:
+		return 0, fault.Field(field, "%s: enter an amount such as %s.", label, example)
 	}
-	if strings.Count(s, ".")+strings.Count(s, ",") > 1 {
-		return 0, bad
-	}
-	s = strings.Replace(s, ",", ".", 1)
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 || !digits(whole) || !digits(frac) || len(whole) > 10 {
-		return 0, bad
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	cents := w*100 + f
-	if cents > maxAmount {
+	n, err := money.ParseExp(strings.Replace(s, ",", ".", 1), exp)
+	switch {
+	case errors.Is(err, money.ErrPrecision) && exp == 0:
+		return 0, fault.Field(field, "%s: this currency has no decimals; enter a whole amount such as %s.", label, example)
+	case errors.Is(err, money.ErrPrecision):
+		return 0, fault.Field(field, "%s: at most %d decimals, such as %s.", label, exp, example)
+	case errors.Is(err, money.ErrRange), err == nil && n > maxMajor*money.Scale(exp):
 		return 0, fault.Field(field, "%s is too large.", label)
+	case err != nil:
+		return 0, fault.Field(field, "%s: enter an amount such as %s.", label, example)
 	}
-	return cents, nil
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return n, nil
 }
 
 // parseCount reads a typed whole number ≥ 0 (stock, usage limits).
@@ -127,7 +78,7 @@ func parseCount(field, label, s string) (int, error) {
 // into basis points (1900, 810, 550).
 func parseBasisPoints(field, label, s string) (int, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
-	cents, err := parseAmount(field, label, s)
+	cents, err := parseDecimal(field, label, s, 2)
 	if err != nil || cents > 10000 {
 		return 0, fault.Field(field, "%s: enter a percentage from 0 to 100, such as 19 or 8.1.", label)
 	}
@@ -136,8 +87,7 @@ func parseBasisPoints(field, label, s string) (int, error) {
 
 // formatBasisPoints is the template func "percent": 1900 → "19", 810 → "8.1".
 func formatBasisPoints(bp int) string {
-	s := formatAmount(int64(bp))
-	s = strings.TrimRight(s, "0")
+	s := strings.TrimRight(fmt.Sprintf("%d.%02d", bp/100, bp%100), "0")
 	return strings.TrimSuffix(s, ".")
 }
 

@@ -8,49 +8,37 @@ import (
 
 func TestParseAmount(t *testing.T) {
 	tests := []struct {
-		in   string
-		want int64
-		ok   bool
+		in, currency string
+		want         int64
+		ok           bool
 	}{
-		{"12.50", 1250, true},
-		{"12,5", 1250, true},
-		{"12", 1200, true},
-		{"€ 1 299,00", 129900, true},
-		{"0.07", 7, true},
-		{"12,5€€", 0, false},
-		{"1,299.00", 0, false}, // two separators: refused rather than guessed
-		{"12.345", 0, false},
-		{"-3", 0, false},
-		{"abc", 0, false},
-		{"", 0, false},
-		{"99999999999", 0, false},
+		{"12.50", "EUR", 1250, true},
+		{"12,5", "EUR", 1250, true},
+		{"12", "EUR", 1200, true},
+		{"€ 1 299,00", "EUR", 129900, true},
+		{"0.07", "EUR", 7, true},
+		{"12,5€€", "EUR", 0, false},
+		{"1,299.00", "EUR", 0, false}, // two separators: refused rather than guessed
+		{"12.345", "EUR", 0, false},
+		{"-3", "EUR", 0, false},
+		{"abc", "EUR", 0, false},
+		{"", "EUR", 0, false},
+		{"99999999999", "EUR", 0, false},
+		{"1000", "JPY", 1000, true}, // yen are the minor unit (issue 9)
+		{"¥ 1 000", "JPY", 1000, true},
+		{"1000.50", "JPY", 0, false},
+		{"1,5", "JPY", 0, false},
+		{"1.25", "KWD", 1250, true},
+		{"1.255", "KWD", 1255, true},
+		{"1.2555", "KWD", 0, false},
 	}
 	for _, tc := range tests {
-		got, err := parseAmount("price", "Price", tc.in)
+		got, err := parseAmount("price", "Price", tc.in, tc.currency)
 		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("parseAmount(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+			t.Errorf("parseAmount(%q, %s) = %d, %v; want %d, ok %v", tc.in, tc.currency, got, err, tc.want, tc.ok)
 		}
 		if err != nil && fault.FieldOf(err) != "price" {
 			t.Errorf("parseAmount(%q): error on field %q, want price", tc.in, fault.FieldOf(err))
-		}
-	}
-}
-
-func TestFormatMoney(t *testing.T) {
-	tests := []struct {
-		cents    int64
-		currency string
-		want     string
-	}{
-		{1250, "EUR", "€12.50"},
-		{505750, "eur", "€5,057.50"},
-		{123456789, "USD", "$1,234,567.89"},
-		{-99, "GBP", "-£0.99"},
-		{700, "CHF", "7.00 CHF"},
-	}
-	for _, tc := range tests {
-		if got := formatMoney(tc.cents, tc.currency); got != tc.want {
-			t.Errorf("formatMoney(%d, %s) = %q, want %q", tc.cents, tc.currency, got, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"agora/internal/catalog"
+	"agora/internal/money"
 	"agora/internal/page"
 )
 
@@ -18,7 +19,7 @@ func firstVariantFields(f *form, currency string) []input {
 	return f.Fill([]input{
 		{Name: "variants.sku", Label: "SKU", Required: true, MaxLen: 64},
 		{Name: "variants.name", Label: "Variant name", MaxLen: catalog.MaxNameLen, Hint: "Empty: the product's name."},
-		{Name: "variants.price_cents", Label: "Price (" + currency + ")", Required: true, Inputmode: "decimal", Placeholder: "0.00"},
+		{Name: "variants.price_cents", Label: "Price (" + currency + ")", Required: true, Inputmode: "decimal", Placeholder: money.Decimal(0, currency)},
 		{Name: "variants.stock", Label: "Stock", Required: true, Inputmode: "numeric"},
 		{Name: "variants.options", Label: "Options", Class: "full", Placeholder: "Size: M; Colour: Red", Hint: "Name: value pairs separated by semicolons; may stay empty."},
 	})
@@ -73,7 +74,7 @@ func (h *Handler) productCreate(w http.ResponseWriter, r *http.Request) {
 		Status: f.Value("status"), Featured: f.Checked("featured"), Description: r.PostFormValue("description"),
 		CategoryIDs: cats}
 	v := catalog.NewVariant{SKU: f.Value("variants.sku"), Name: f.Value("variants.name"), Currency: st.Currency}
-	if v.PriceCents, err = parseAmount("variants.price_cents", "Price", f.Value("variants.price_cents")); err != nil {
+	if v.PriceCents, err = parseAmount("variants.price_cents", "Price", f.Value("variants.price_cents"), st.Currency); err != nil {
 		f.Fail(err, f.Has)
 	}
 	if v.Stock, err = parseCount("variants.stock", "Stock", f.Value("variants.stock")); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"agora/internal/cachehdr"
+	"agora/internal/money"
 	"agora/internal/page"
 	"agora/internal/staff"
 	"agora/web"
@@ -22,8 +23,7 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		"asset":    h.Assets.Path,
 		"media":    h.mediaURL,
 		"thumb":    h.thumbOf,
-		"money":    formatMoney,
-		"amount":   formatAmount,
+		"money":    money.Format,
 		"options":  formatOptions,
 		"date":     formatDate,
 		"datetime": formatDateTime,

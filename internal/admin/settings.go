@@ -9,6 +9,7 @@ import (
 
 	"agora/internal/checkout"
 	"agora/internal/fault"
+	"agora/internal/money"
 	"agora/internal/page"
 )
 
@@ -49,16 +50,16 @@ func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request) {
 	f.Values["countries"] = strings.Join(st.Countries, ", ")
 	var rows []shippingRow
 	for i, m := range st.Shipping {
-		rows = append(rows, shippingRow{Index: i, Code: m.Code, Name: m.Name, Price: formatAmount(m.PriceCents), FreeOver: freeOver(m.FreeOverCents)})
+		rows = append(rows, shippingRow{Index: i, Code: m.Code, Name: m.Name, Price: money.Decimal(m.PriceCents, st.Currency), FreeOver: freeOver(m.FreeOverCents, st.Currency)})
 	}
 	h.render(w, r, http.StatusOK, "settings", settingsPage{layout: h.newLayout(r, "Settings", "settings"), Form: f, Shipping: padRows(rows)})
 }
 
-func freeOver(c int64) string {
+func freeOver(c int64, currency string) string {
 	if c == 0 {
 		return ""
 	}
-	return formatAmount(c)
+	return money.Decimal(c, currency)
 }
 
 // padRows adds the blank rows for new methods.
@@ -180,6 +181,7 @@ const maxShippingRows = 50
 func parseShipping(r *http.Request, f *form) ([]checkout.ShippingMethod, []shippingRow) {
 	var methods []checkout.ShippingMethod
 	var rows []shippingRow
+	currency := strings.ToUpper(f.Value("currency")) // prices are in the currency being saved
 	for i := range maxShippingRows {
 		p := "ship." + strconv.Itoa(i) + "."
 		if _, ok := r.PostForm[p+"code"]; !ok {
@@ -199,11 +201,11 @@ func parseShipping(r *http.Request, f *form) ([]checkout.ShippingMethod, []shipp
 			row.NameErr = "A method needs a name shoppers see."
 		}
 		var err error
-		if m.PriceCents, err = parseAmount("price", "Price", row.Price); err != nil {
+		if m.PriceCents, err = parseAmount("price", "Price", row.Price, currency); err != nil {
 			row.PriceErr = fault.MessageOf(err)
 		}
 		if row.FreeOver != "" {
-			if m.FreeOverCents, err = parseAmount("free_over", "Free over", row.FreeOver); err != nil && row.PriceErr == "" {
+			if m.FreeOverCents, err = parseAmount("free_over", "Free over", row.FreeOver, currency); err != nil && row.PriceErr == "" {
 				row.PriceErr = fault.MessageOf(err)
 			}
 		}

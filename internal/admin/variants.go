@@ -6,6 +6,7 @@ import (
 
 	"agora/internal/catalog"
 	"agora/internal/fault"
+	"agora/internal/money"
 	"agora/internal/page"
 )
 
@@ -30,18 +31,18 @@ func variantFormOf(v catalog.Variant) *form {
 	f.Values["sku"] = v.SKU
 	f.Values["name"] = v.Name
 	f.Values["options"] = formatOptions(v.Options)
-	f.Values["price_cents"] = formatAmount(v.PriceCents)
+	f.Values["price_cents"] = money.Decimal(v.PriceCents, v.Currency)
 	f.Values["stock"] = itoa(v.Stock)
 	return f
 }
 
-// variantInput reads and parses a posted variant row; parse errors are
-// recorded on f.
-func variantInput(r *http.Request) (*form, catalog.NewVariant) {
+// variantInput reads and parses a posted variant row of a product priced
+// in currency; parse errors are recorded on f.
+func variantInput(r *http.Request, currency string) (*form, catalog.NewVariant) {
 	f := newForm(r, variantNames...)
 	v := catalog.NewVariant{SKU: f.Value("sku"), Name: f.Value("name")}
 	var err error
-	if v.PriceCents, err = parseAmount("price_cents", "Price", f.Value("price_cents")); err != nil {
+	if v.PriceCents, err = parseAmount("price_cents", "Price", f.Value("price_cents"), currency); err != nil {
 		f.Fail(err, f.Has)
 	}
 	if v.Stock, err = parseCount("stock", "Stock", f.Value("stock")); err != nil {
@@ -78,7 +79,12 @@ func (h *Handler) variantSave(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.parsePost(w, r) {
 		return
 	}
-	f, v := variantInput(r)
+	p, err := h.Catalog.ProductByID(r.Context(), id) // its currency reads the price
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f, v := variantInput(r, p.Currency)
 	if !f.Invalid() {
 		_, err := h.Catalog.UpdateVariant(r.Context(), vid, catalog.VariantPatch{
 			SKU: &v.SKU, Name: &v.Name, Options: &v.Options, PriceCents: &v.PriceCents, Stock: &v.Stock})
@@ -101,13 +107,13 @@ func (h *Handler) variantAdd(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.parsePost(w, r) {
 		return
 	}
-	f, v := variantInput(r)
+	p, err := h.Catalog.ProductByID(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f, v := variantInput(r, p.Currency)
 	if !f.Invalid() {
-		p, err := h.Catalog.ProductByID(r.Context(), id)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
 		v.Currency = p.Currency // one currency per product
 		if _, err = h.Catalog.AddVariant(r.Context(), id, v); err == nil {
 			page.SeeOther(w, r, productURL(id)+"?done=created#variants")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"agora/internal/fault"
+	"agora/internal/money"
 	"agora/internal/store"
 )
 
@@ -148,7 +149,7 @@ func (d *Discount) applies(subtotal int64, currency string, now time.Time) error
 	case d.EndsAt != nil && !now.Before(*d.EndsAt):
 		return fault.Field("discount_code", "This discount code has expired.")
 	case subtotal < d.MinSubtotalCents:
-		return fault.Field("discount_code", "This discount code applies to orders of at least %s.", FormatMoney(d.MinSubtotalCents, currency))
+		return fault.Field("discount_code", "This discount code applies to orders of at least %s.", money.Format(d.MinSubtotalCents, currency))
 	case d.UsageLimit != nil && d.UsedCount >= *d.UsageLimit:
 		return errUsedUp
 	}

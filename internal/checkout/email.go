@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"agora/internal/mail"
+	"agora/internal/money"
 )
 
 // confirmation is the order confirmation e-mail, plain text.
@@ -13,7 +14,7 @@ func (s *Service) confirmation(o *Order, ship ShippingMethod) mail.Message {
 	if store == "" {
 		store = "Agora"
 	}
-	money := func(c int64) string { return FormatMoney(c, o.Currency) }
+	money := func(c int64) string { return money.Format(c, o.Currency) }
 	var b strings.Builder
 	fmt.Fprintf(&b, "Thank you for your order at %s.\n\nOrder %s\n\n", store, o.Number)
 	for _, l := range o.Lines {

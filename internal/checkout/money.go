@@ -1,9 +1,6 @@
 package checkout
 
-import (
-	"fmt"
-	"math/bits"
-)
+import "math/bits"
 
 // Money is integer minor units (cents) throughout. Every division rounds
 // half up (0.5 cent → 1 cent), on non-negative amounts only:
@@ -79,13 +76,4 @@ func price(lines []Line, d *Discount, ship ShippingMethod, rate int, includesTax
 	q.ShippingCents = shippingCost(ship, goods)
 	q.TaxCents, q.TotalCents = taxOf(goods+q.ShippingCents, rate, includesTax)
 	return q
-}
-
-// FormatMoney renders cents as "12.34 EUR" for e-mails and messages.
-func FormatMoney(cents int64, currency string) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, currency)
 }

@@ -3,6 +3,7 @@ package checkout
 import (
 	"math"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,10 +81,23 @@ func TestPrice(t *testing.T) {
 	}
 }
 
-func TestFormatMoney(t *testing.T) {
-	for in, want := range map[int64]string{0: "0.00 EUR", 5: "0.05 EUR", 5000: "50.00 EUR", -495: "-4.95 EUR"} {
-		if got := FormatMoney(in, "EUR"); got != want {
-			t.Errorf("FormatMoney(%d) = %q; want %q", in, got, want)
+// TestConfirmationMoney: the e-mail shows amounts as the shop does, in the
+// order's currency's own units (issue 9: a ¥1,000 order was mailed as
+// "10.00 JPY").
+func TestConfirmationMoney(t *testing.T) {
+	for _, tc := range []struct {
+		currency    string
+		total, want string
+	}{
+		{"JPY", "Total: ¥1,000", "10.00"},
+		{"EUR", "Total: €10.00", "10.00 EUR"},
+		{"KWD", "Total: 1.000 KWD", "10.00"},
+	} {
+		o := &Order{Number: "ABCD-EFGH", Currency: tc.currency, SubtotalCents: 1000, TotalCents: 1000, Email: "kim@example.com",
+			Lines: []Line{{Quantity: 1, ProductName: "Bowl", LineTotalCents: 1000}}}
+		m := (&Service{}).confirmation(o, ShippingMethod{Name: "Standard"})
+		if !strings.Contains(m.Text, tc.total) || strings.Contains(m.Text, tc.want) {
+			t.Errorf("%s confirmation: want %q and no %q in\n%s", tc.currency, tc.total, tc.want, m.Text)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func TestPlaceOrder(t *testing.T) {
 		if err := db.Write.QueryRow(`SELECT recipient, subject, body_text FROM email_outbox`).Scan(&to, &subject, &body); err != nil {
 			t.Fatal(err)
 		}
-		if to != "kim@example.com" || !strings.Contains(subject, order.Number) || !strings.Contains(body, "109.70 EUR") ||
+		if to != "kim@example.com" || !strings.Contains(subject, order.Number) || !strings.Contains(body, "€109.70") ||
 			!strings.Contains(body, "https://shop.test/orders/"+order.Number) {
 			t.Errorf("mail to %q, %q:\n%s", to, subject, body)
 		}

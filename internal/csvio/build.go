@@ -171,6 +171,7 @@ func (it *item) buildVariants() {
 	// Option names may be given on the first row only, as in Shopify's CSV.
 	optNames := [2]string{it.firstCell(colOption1Name), it.firstCell(colOption2Name)}
 	currency, currencyRow := "", 0
+	priced := it.priceCurrency()
 	combos := map[string]int{}
 	for _, rw := range it.rows {
 		if rw.broken { // refused already; keep Variants aligned with rows
@@ -196,7 +197,7 @@ func (it *item) buildVariants() {
 			combos[key] = rw.n
 		}
 		var err error
-		if v.PriceCents, err = parsePrice(rw.cells[colPrice]); err != nil {
+		if v.PriceCents, err = parsePrice(rw.cells[colPrice], priced); err != nil {
 			it.fail(rw.n, colPrice, "%s", err.Error())
 		}
 		if v.Stock, err = parseStock(rw.cells[colStock]); err != nil {
@@ -218,6 +219,18 @@ func (it *item) buildVariants() {
 	for i := range it.np.Variants {
 		it.np.Variants[i].Currency = currency
 	}
+}
+
+// priceCurrency is the currency the product's prices are read in: the
+// first one its rows name, else the catalog's default (catalog.NewVariant:
+// EUR). A row naming another is refused by buildVariants anyway.
+func (it *item) priceCurrency() string {
+	for _, rw := range it.rows {
+		if c := strings.ToUpper(rw.cells[colCurrency]); c != "" && !rw.broken {
+			return c
+		}
+	}
+	return "EUR"
 }
 
 // options reads a row's two option slots; a blank name takes the name given

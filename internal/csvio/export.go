@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"agora/internal/catalog"
+	"agora/internal/money"
 	"agora/internal/store"
 )
 
@@ -108,7 +109,7 @@ func writeProduct(cw *csv.Writer, p *catalog.Product, paths *categoryPaths) erro
 			rec[colOption1Name+2*j] = o.Name
 			rec[colOption1Value+2*j] = o.Value
 		}
-		rec[colPrice] = formatPrice(v.PriceCents)
+		rec[colPrice] = money.Decimal(v.PriceCents, v.Currency)
 		rec[colCurrency] = v.Currency
 		rec[colStock] = fmt.Sprint(v.Stock)
 		for j := range rec {

@@ -8,7 +8,9 @@
 //
 // categories are full paths of existing categories ("Clothing > Men >
 // Shirts"), several separated by "|"; images are media keys separated by
-// "|"; prices are decimals with a dot and at most two decimals ("12.50").
+// "|"; prices are decimals in the currency's major units with a dot and at
+// most as many decimals as the currency has ("12.50" EUR, "1000" JPY,
+// "1.250" KWD: money.Decimal and money.Parse).
 // Import checks the whole file before it writes anything and writes only
 // through catalog; it reads the catalog's tables directly (read-only) for the
 // checks and for Export, which needs a handful of bulk queries where

@@ -3,6 +3,8 @@ package csvio
 import (
 	"strings"
 	"testing"
+
+	"agora/internal/money"
 )
 
 func TestParsePrice(t *testing.T) {
@@ -34,7 +36,7 @@ func TestParsePrice(t *testing.T) {
 		{"99999999999999999999999", 0, "too large"},
 	}
 	for _, tc := range cases {
-		got, err := parsePrice(tc.in)
+		got, err := parsePrice(tc.in, "EUR")
 		switch {
 		case tc.err == "" && (err != nil || got != tc.cents):
 			t.Errorf("parsePrice(%q) = %d, %v; want %d", tc.in, got, err, tc.cents)
@@ -42,8 +44,8 @@ func TestParsePrice(t *testing.T) {
 			t.Errorf("parsePrice(%q) error %v, want one saying %q", tc.in, err, tc.err)
 		}
 		if tc.err == "" {
-			if back, err := parsePrice(formatPrice(got)); err != nil || back != got {
-				t.Errorf("formatPrice(%d) = %q does not read back", got, formatPrice(got))
+			if back, err := parsePrice(money.Decimal(got, "EUR"), "EUR"); err != nil || back != got {
+				t.Errorf("money.Decimal(%d) = %q does not read back", got, money.Decimal(got, "EUR"))
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"agora/internal/checkout"
 	"agora/internal/customer"
 	"agora/internal/fault"
+	"agora/internal/money"
 	"agora/internal/page"
 	"agora/internal/session"
 )
@@ -270,12 +271,12 @@ func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status in
 	}
 	data.NewChecked = len(saved) > 0 && !usesSaved(f)
 	for _, m := range opts.Shipping {
-		ch := choice{Value: m.Code, Label: m.Name, Price: formatMoney(m.PriceCents, opts.Currency), Checked: m.Code == f.Value("shipping_method")}
+		ch := choice{Value: m.Code, Label: m.Name, Price: money.Format(m.PriceCents, opts.Currency), Checked: m.Code == f.Value("shipping_method")}
 		switch {
 		case m.FreeOverCents > 0 && c.SubtotalCents >= m.FreeOverCents:
-			ch.Price, ch.Note = "Free", "Free on orders over "+formatMoney(m.FreeOverCents, opts.Currency)
+			ch.Price, ch.Note = "Free", "Free on orders over "+money.Format(m.FreeOverCents, opts.Currency)
 		case m.FreeOverCents > 0:
-			ch.Note = "Free on orders over " + formatMoney(m.FreeOverCents, opts.Currency)
+			ch.Note = "Free on orders over " + money.Format(m.FreeOverCents, opts.Currency)
 		}
 		data.Shipping = append(data.Shipping, ch)
 	}

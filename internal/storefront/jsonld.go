@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"agora/internal/catalog"
+	"agora/internal/money"
 )
 
 // productLD is a schema.org Product (https://schema.org/Product) for rich
@@ -72,7 +73,7 @@ func (h *Handler) productJSONLD(r *http.Request, p *catalog.Product) productLD {
 			Type:          "Offer",
 			Name:          v.Name,
 			SKU:           v.SKU,
-			Price:         decimalAmount(v.PriceCents, v.Currency),
+			Price:         money.Decimal(v.PriceCents, v.Currency),
 			PriceCurrency: v.Currency,
 			Availability:  schemaAvailability(v.Availability()),
 			URL:           url,

@@ -11,6 +11,7 @@ import (
 
 	"agora/internal/cachehdr"
 	"agora/internal/catalog"
+	"agora/internal/money"
 	"agora/internal/page"
 	"agora/web"
 )
@@ -25,7 +26,7 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"asset":   h.Assets.Path,
 		"media":   h.media,
-		"money":   formatMoney,
+		"money":   money.Format,
 		"options": formatOptions,
 		"inc":     func(i int) int { return i + 1 },
 		"date":    formatDate,
