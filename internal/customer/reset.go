@@ -2,11 +2,7 @@ package customer
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -16,11 +12,8 @@ import (
 	"agora/internal/mail"
 	"agora/internal/password"
 	"agora/internal/session"
+	"agora/internal/token"
 )
-
-// tokenBytes is the size of a reset token: 256 bits from crypto/rand,
-// base64url in the link, SHA-256 hex in password_resets.
-const tokenBytes = 32
 
 // maxResetsPerHour bounds reset mails per account, so nobody can flood a
 // shopper's inbox by asking again and again.
@@ -33,11 +26,6 @@ func (s *Service) resetTTL() time.Duration {
 		return s.ResetTTL
 	}
 	return DefaultResetTTL
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // RequestPasswordReset mails a single-use link (resetURL + token) to the
@@ -54,9 +42,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, resetURL stri
 		return errors.New("customer: RequestPasswordReset needs a reset URL")
 	}
 	now := s.now()
-	var b [tokenBytes]byte
-	_, _ = rand.Read(b[:])
-	token := base64.RawURLEncoding.EncodeToString(b[:])
+	plain, hash := token.New() // base64url in the link, its SHA-256 in password_resets
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var name string
@@ -76,10 +62,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, resetURL stri
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-			hashToken(token), id, now, now.Add(s.resetTTL())); err != nil {
+			hash, id, now, now.Add(s.resetTTL())); err != nil {
 			return err
 		}
-		return mail.Enqueue(ctx, tx, resetMail(email, name, resetURL+token, s.resetTTL()), now)
+		return mail.Enqueue(ctx, tx, resetMail(email, name, resetURL+plain, s.resetTTL()), now)
 	})
 	if err != nil {
 		return fmt.Errorf("customer: request password reset: %w", err)
@@ -103,11 +89,11 @@ func resetMail(to, name, link string, ttl time.Duration) mail.Message {
 // password one on "password". On success the token is spent, every other
 // outstanding token of the account is dropped, and every session of the
 // customer ends (whoever knew the old password is logged out).
-func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) (Customer, error) {
+func (s *Service) ResetPassword(ctx context.Context, plain, newPassword string) (Customer, error) {
 	if err := password.Check(newPassword); err != nil {
 		return Customer{}, err
 	}
-	if raw, err := base64.RawURLEncoding.DecodeString(token); err != nil || len(raw) != tokenBytes {
+	if !token.Valid(plain) {
 		return Customer{}, errBadToken
 	}
 	hash := password.Hash(newPassword) // outside the transaction: CPU, not database, time
@@ -118,7 +104,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		// two requests race with it.
 		err := tx.QueryRowContext(ctx, `UPDATE password_resets SET used_at = $1
 			WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING customer_id`,
-			now, hashToken(token)).Scan(&id)
+			now, token.Hash(plain)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errBadToken
 		}

@@ -6,15 +6,12 @@
 package session
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"net/http"
 	"strings"
 	"time"
 
 	"agora/internal/store"
+	"agora/internal/token"
 )
 
 // CookieName is the session cookie.
@@ -22,9 +19,6 @@ const CookieName = "agora_session"
 
 // DefaultTTL is the lifetime of a session when Manager.TTL is zero.
 const DefaultTTL = 30 * 24 * time.Hour
-
-// idBytes is the size of a session id: 256 bits from crypto/rand.
-const idBytes = 32
 
 // Session is a live session.
 type Session struct {
@@ -55,18 +49,10 @@ func (m *Manager) now() time.Time {
 }
 
 // newID returns a fresh cookie value and its hash.
-func newID() (value, hash string) {
-	var b [idBytes]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
-	value = base64.RawURLEncoding.EncodeToString(b[:])
-	return value, Hash(value)
-}
+func newID() (value, hash string) { return token.New() }
 
 // Hash returns the database key of a cookie value.
-func Hash(value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return hex.EncodeToString(sum[:])
-}
+func Hash(value string) string { return token.Hash(value) }
 
 // cookieHash returns the hash of the request's session cookie, or "" when
 // there is none or it cannot be one of ours (wrong length or alphabet), so
@@ -76,8 +62,7 @@ func cookieHash(r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(b) != idBytes {
+	if !token.Valid(c.Value) {
 		return ""
 	}
 	return Hash(c.Value)

@@ -77,15 +77,20 @@ func TestLookupRefusesWhatIsNotALiveSession(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m, clk := newManager(db)
-		live, _ := ensure(t, m)
+		live, liveSession := ensure(t, m)
 		expired, _ := ensure(t, m)
 		loggedOut, _ := ensure(t, m)
 		if err := m.Logout(context.Background(), httptest.NewRecorder(), request(loggedOut)); err != nil {
 			t.Fatal(err)
 		}
-		// Make "expired" stale without touching "live": give live a fresh clock.
-		clk.Advance(2 * time.Hour)
-		live, _ = ensure(t, m)
+		// "expired" goes stale while "live", the same session, stays alive:
+		// used past half its life it is extended (Ensure), then the clock
+		// passes the hour all three started with.
+		clk.Advance(40 * time.Minute)
+		if s, err := m.Ensure(httptest.NewRecorder(), request(live)); err != nil || s.Hash != liveSession.Hash {
+			t.Fatalf("using the live session: %+v, %v", s, err)
+		}
+		clk.Advance(30 * time.Minute)
 
 		forged := strings.Repeat("A", 43) // right shape, never issued
 		tests := []struct{ name, value string }{
@@ -109,8 +114,8 @@ func TestLookupRefusesWhatIsNotALiveSession(t *testing.T) {
 				}
 			})
 		}
-		if s, err := m.Lookup(request(live)); err != nil || s.CustomerID != 0 {
-			t.Fatalf("live guest session: %v, %v", s, err)
+		if s, err := m.Lookup(request(live)); err != nil || s.Hash != liveSession.Hash || s.CustomerID != 0 {
+			t.Fatalf("live guest session: %+v, %v; want session %s", s, err, liveSession.Hash)
 		}
 		// A cookie of another name is not ours.
 		r := httptest.NewRequest("GET", "/", nil)

@@ -2,17 +2,14 @@ package staff
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"agora/internal/fault"
+	"agora/internal/token"
 )
 
 // CookieName is the admin session cookie. It is apart from the shoppers'
@@ -20,9 +17,6 @@ import (
 // the edge's way), SameSite=Strict keeps it off every cross-site request,
 // even top-level links, since no admin action should start on another site.
 const CookieName = "agora_admin"
-
-// sessionBytes is the size of a session id: 256 bits from crypto/rand.
-const sessionBytes = 32
 
 var errNoSession = fault.New(fault.Unauthorized, "Please log in.")
 
@@ -38,15 +32,13 @@ func (s *Service) sessionTTL() time.Duration {
 // session the request carried, if any, ends. An unknown or disabled account
 // gives fault.NotFound and no cookie.
 func (s *Service) Login(ctx context.Context, w http.ResponseWriter, r *http.Request, staffID int64) error {
-	var b [sessionBytes]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	value := base64.RawURLEncoding.EncodeToString(b[:])
+	value, hash := token.New()
 	now := s.now()
 	old := cookieHash(r)
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO staff_sessions (id_hash, staff_id, created_at, expires_at)
 			SELECT $1, id, $2, $3 FROM staff WHERE id = $4 AND disabled_at IS NULL`,
-			hashSession(value), now, now.Add(s.sessionTTL()), staffID)
+			hash, now, now.Add(s.sessionTTL()), staffID)
 		if err != nil {
 			return err
 		}
@@ -125,11 +117,6 @@ func deleteSession(ctx context.Context, tx *sql.Tx, h string) error {
 	return err
 }
 
-func hashSession(value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return hex.EncodeToString(sum[:])
-}
-
 // cookieHash returns the hash of the request's admin cookie, or "" when
 // there is none or it cannot be one of ours, so garbage never reaches the
 // database.
@@ -138,10 +125,10 @@ func cookieHash(r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	if b, err := base64.RawURLEncoding.DecodeString(c.Value); err != nil || len(b) != sessionBytes {
+	if !token.Valid(c.Value) {
 		return ""
 	}
-	return hashSession(c.Value)
+	return token.Hash(c.Value)
 }
 
 // setCookie sends the admin cookie; maxAge < 0 deletes it. Secure when the
