@@ -9,6 +9,7 @@ import (
 
 	"agora/internal/catalog"
 	"agora/internal/checkout"
+	"agora/internal/customer"
 	"agora/internal/fault"
 	"agora/internal/money"
 )
@@ -148,18 +149,11 @@ func statusLabel(s checkout.Status) string {
 	return string(s)
 }
 
-// countryNames names common destinations; others show their ISO code.
-var countryNames = map[string]string{
-	"AT": "Austria", "BE": "Belgium", "CA": "Canada", "CH": "Switzerland", "DE": "Germany",
-	"DK": "Denmark", "ES": "Spain", "FI": "Finland", "FR": "France", "GB": "United Kingdom",
-	"IE": "Ireland", "IT": "Italy", "LU": "Luxembourg", "NL": "Netherlands", "NO": "Norway",
-	"PL": "Poland", "PT": "Portugal", "SE": "Sweden", "US": "United States", "CZ": "Czechia",
-}
-
-// countryName is the template func "country": "Germany (DE)".
+// countryName is the template func "country": "Germany (DE)", staff
+// seeing the code they type in the settings too.
 func countryName(code string) string {
-	if n, ok := countryNames[code]; ok {
-		return n + " (" + code + ")"
+	if customer.IsCountry(code) {
+		return customer.CountryName(code) + " (" + code + ")"
 	}
 	return code
 }

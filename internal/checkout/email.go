@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/money"
 )
@@ -35,7 +36,7 @@ func (s *Service) confirmation(o *Order, ship ShippingMethod) mail.Message {
 	if a.Line2 != "" {
 		fmt.Fprintf(&b, "%s\n", a.Line2)
 	}
-	fmt.Fprintf(&b, "%s %s\n%s\n", a.PostalCode, a.City, a.Country)
+	fmt.Fprintf(&b, "%s %s\n%s\n", a.PostalCode, a.City, customer.CountryName(a.Country))
 	if o.Status == StatusPendingPayment {
 		b.WriteString("\nYour order awaits payment; we ship it once the payment has arrived.\n")
 	}

@@ -71,7 +71,7 @@ func TestPlaceOrder(t *testing.T) {
 		if err := db.Write.QueryRow(`SELECT recipient, subject, body_text FROM email_outbox`).Scan(&to, &subject, &body); err != nil {
 			t.Fatal(err)
 		}
-		if to != "kim@example.com" || !strings.Contains(subject, order.Number) || !strings.Contains(body, "€109.70") ||
+		if to != "kim@example.com" || !strings.Contains(subject, order.Number) || !strings.Contains(body, "€109.70") || !strings.Contains(body, "10115 Berlin\nGermany\n") ||
 			!strings.Contains(body, "https://shop.test/orders/"+order.Number) {
 			t.Errorf("mail to %q, %q:\n%s", to, subject, body)
 		}
@@ -190,6 +190,9 @@ func TestSettings(t *testing.T) {
 			{"shipping", func(s *checkout.Settings) { s.Shipping = []checkout.ShippingMethod{{Code: "express", Name: "Express"}} }},
 			{"shipping", func(s *checkout.Settings) { s.Shipping = append(s.Shipping, s.Shipping[0]) }},
 			{"countries", func(s *checkout.Settings) { s.Countries = []string{"de"} }},
+			// Shaped like codes, but no country (issue 9: one country list).
+			{"countries", func(s *checkout.Settings) { s.Countries = []string{"DE", "XX"} }},
+			{"tax_rates", func(s *checkout.Settings) { s.TaxRates = map[string]int{"UK": 2000} }},
 		} {
 			s2 := st
 			bad.edit(&s2)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"agora/internal/customer"
 	"agora/internal/fault"
 )
 
@@ -134,7 +135,7 @@ func (st Settings) validate() error {
 		return fault.Field("currency", "A currency is a three-letter ISO code such as EUR.")
 	}
 	for c, r := range st.TaxRates {
-		if !isUpperLetters(c, 2) {
+		if !customer.IsCountry(c) {
 			return fault.Field("tax_rates", "%q is not a two-letter country code.", c)
 		}
 		if r < 0 || r > 10000 {
@@ -145,7 +146,7 @@ func (st Settings) validate() error {
 		return fault.Field("default_tax_rate", "The default tax rate must be between 0 and 100 %%.")
 	}
 	for _, c := range st.Countries {
-		if !isUpperLetters(c, 2) {
+		if !customer.IsCountry(c) {
 			return fault.Field("countries", "%q is not a two-letter country code.", c)
 		}
 	}

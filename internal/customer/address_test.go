@@ -6,12 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/text/language"
-
 	"agora/internal/customer"
 	"agora/internal/fault"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
+	"golang.org/x/text/language"
 )
 
 var home = customer.Address{Name: "Ada Lovelace", Line1: "12 St James's Square", City: "London", PostalCode: "SW1Y 4JH", Country: "GB", Phone: "+44 20 7946 0000"}
@@ -75,6 +74,20 @@ func TestCountryTable(t *testing.T) {
 	for _, c := range []string{"DE", "US", "FR", "SS", "CW", "BQ", "SX"} {
 		if !customer.IsCountry(c) {
 			t.Errorf("%s missing", c)
+		}
+	}
+	if !slices.IsSorted(cs) || len(slices.Compact(slices.Clone(cs))) != len(cs) {
+		t.Errorf("Countries() is not sorted and unique")
+	}
+	for _, c := range cs {
+		if n := customer.CountryName(c); n == c || n == "" {
+			t.Errorf("%s has no name", c)
+		}
+	}
+	for code, want := range map[string]string{"DE": "Germany", "JP": "Japan", "GB": "United Kingdom", "KR": "South Korea",
+		"BO": "Bolivia", "XX": "XX", "de": "de", "": ""} {
+		if got := customer.CountryName(code); got != want {
+			t.Errorf("CountryName(%q) = %q, want %q", code, got, want)
 		}
 	}
 }

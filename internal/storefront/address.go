@@ -1,6 +1,7 @@
 package storefront
 
 import (
+	"slices"
 	"strings"
 
 	"agora/internal/customer"
@@ -9,19 +10,20 @@ import (
 // addressFields are the inputs of a postal address, named prefix+the field
 // names of customer.ValidateAddress, so its messages land next to them.
 // autocomplete is the section ("shipping ") browsers fill them from;
-// countries, when given, makes the country a menu of those codes.
+// the country is a menu of countries (those the store ships to, or all of
+// customer.Countries when it ships everywhere), by name.
 func addressFields(prefix, autocomplete string, required bool, countries []string) []input {
+	if len(countries) == 0 {
+		countries = customer.Countries()
+	}
 	country := input{
-		Name: prefix + "country", Label: "Country", Autocomplete: autocomplete + "country",
-		Required: required, MaxLen: 2, Hint: "Two-letter code, such as DE, FR or US.",
+		Name: prefix + "country", Label: "Country", Autocomplete: autocomplete + "country", Required: required,
+		Options: []option{{Value: "", Label: "Choose a country"}},
 	}
-	if len(countries) > 0 {
-		country.Hint, country.MaxLen = "", 0
-		country.Options = []option{{Value: "", Label: "Choose a country"}}
-		for _, c := range countries {
-			country.Options = append(country.Options, option{Value: c, Label: countryName(c)})
-		}
+	for _, c := range countries {
+		country.Options = append(country.Options, option{Value: c, Label: customer.CountryName(c)})
 	}
+	slices.SortStableFunc(country.Options[1:], func(a, b option) int { return strings.Compare(a.Label, b.Label) })
 	return []input{
 		{Name: prefix + "name", Label: "Full name", Autocomplete: autocomplete + "name", MaxLen: 200, Required: required, Class: "full"},
 		{Name: prefix + "line1", Label: "Street and number", Autocomplete: autocomplete + "address-line1", MaxLen: 200, Required: required, Class: "full"},

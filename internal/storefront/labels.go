@@ -27,22 +27,3 @@ func statusLabel(s checkout.Status) string {
 	}
 	return string(s)
 }
-
-// countryNames names the countries shoppers pick most; any other shows as
-// its ISO 3166-1 code, which customer.ValidateAddress already checked.
-var countryNames = map[string]string{
-	"AT": "Austria", "AU": "Australia", "BE": "Belgium", "CA": "Canada", "CH": "Switzerland",
-	"CZ": "Czechia", "DE": "Germany", "DK": "Denmark", "ES": "Spain", "FI": "Finland",
-	"FR": "France", "GB": "United Kingdom", "GR": "Greece", "HU": "Hungary", "IE": "Ireland",
-	"IT": "Italy", "JP": "Japan", "LU": "Luxembourg", "NL": "Netherlands", "NO": "Norway",
-	"NZ": "New Zealand", "PL": "Poland", "PT": "Portugal", "RO": "Romania", "SE": "Sweden",
-	"SI": "Slovenia", "SK": "Slovakia", "US": "United States",
-}
-
-// countryName is the template func "country".
-func countryName(code string) string {
-	if n, ok := countryNames[code]; ok {
-		return n
-	}
-	return code
-}

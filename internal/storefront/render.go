@@ -11,6 +11,7 @@ import (
 
 	"agora/internal/cachehdr"
 	"agora/internal/catalog"
+	"agora/internal/customer"
 	"agora/internal/money"
 	"agora/internal/page"
 	"agora/web"
@@ -31,7 +32,7 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		"inc":     func(i int) int { return i + 1 },
 		"date":    formatDate,
 		"status":  statusLabel,
-		"country": countryName,
+		"country": customer.CountryName,
 	}
 	files := web.Templates()
 	base, err := template.New("base").Funcs(funcs).ParseFS(files, "layout.html", "partials.html", "shop.html")
