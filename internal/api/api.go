@@ -1,5 +1,7 @@
-// Package api serves the read side of Agora's public JSON API (DESIGN.md,
-// "Public JSON API"), under /api/v1/:
+// Package api serves Agora's JSON API (DESIGN.md, "Public JSON API") under
+// /api/v1/: the public catalog reads, and the shopping and admin endpoints
+// that write (carts, checkout, accounts, products, orders). The public
+// reads are:
 //
 //	GET /api/v1/products?category=&q=&sort=&page=&per_page=  a page of products
 //	GET /api/v1/products/{slug}                               one product
@@ -21,8 +23,9 @@
 // admin.go. They are private: every answer, errors included, is
 // "Cache-Control: private, no-store".
 //
-// It reads through catalog and the shopping services and knows nothing of
-// the storefront's HTML.
+// It reads and writes only through the packages that own the data (catalog,
+// cart, checkout, customer, staff, media) and knows nothing of the
+// storefront's HTML.
 package api
 
 import (
