@@ -8,12 +8,6 @@ import (
 	"agora/internal/catalog"
 )
 
-// crumb is one step of a breadcrumb; the last has no URL.
-type crumb struct {
-	Name string
-	URL  string
-}
-
 type categoryPage struct {
 	layout
 	Category *catalog.Category
@@ -56,7 +50,7 @@ func (h *Handler) category(w http.ResponseWriter, r *http.Request) {
 	data := categoryPage{
 		layout:   h.newLayout(r, title, desc, listURL(self, "", p, p.Page, false)),
 		Category: cat,
-		Crumbs:   categoryCrumbs(path, cat.ID),
+		Crumbs:   h.breadcrumbs(categoryCrumbs(path, cat.ID)...),
 		Listing:  newListing(self, "", p, res, "There are no products in this category yet."),
 	}
 	data.PrevURL, data.NextURL = h.absoluteOrEmpty(r, data.Listing.Pager.Prev), h.absoluteOrEmpty(r, data.Listing.Pager.Next)
@@ -68,19 +62,6 @@ func (h *Handler) category(w http.ResponseWriter, r *http.Request) {
 	tags.Add(cachehdr.CategoryTag(cat.ID))
 	addProductTags(&tags, res.Items)
 	h.render(w, r, http.StatusOK, "category", data, cachehdr.Page, tags.List()...)
-}
-
-// categoryCrumbs links every category on the path but the current one.
-func categoryCrumbs(path []catalog.Category, current int64) []crumb {
-	out := make([]crumb, 0, len(path))
-	for _, c := range path {
-		cr := crumb{Name: c.Name}
-		if c.ID != current {
-			cr.URL = "/categories/" + c.Slug
-		}
-		out = append(out, cr)
-	}
-	return out
 }
 
 func (h *Handler) absoluteOrEmpty(r *http.Request, u string) string {

@@ -40,7 +40,7 @@ func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
 	for _, c := range p.Breadcrumb {
 		data.Crumbs = append(data.Crumbs, crumb{Name: c.Name, URL: "/categories/" + c.Slug})
 	}
-	data.Crumbs = append(data.Crumbs, crumb{Name: p.Name})
+	data.Crumbs = h.breadcrumbs(append(data.Crumbs, crumb{Name: p.Name})...)
 	if len(p.Breadcrumb) > 0 {
 		data.NavCurrent = p.Breadcrumb[0].ID
 	}
