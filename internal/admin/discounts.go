@@ -29,8 +29,9 @@ func discountFields(f *form, currency string) []input {
 		{Name: "kind", Label: "Type", Type: "select", Required: true, Options: []option{
 			{Value: checkout.DiscountPercent, Label: "Percent off the subtotal"},
 			{Value: checkout.DiscountFixed, Label: "Fixed amount off (" + currency + ")"}}},
-		{Name: "value", Label: "Value", Required: true, Inputmode: "decimal", Hint: "A percentage from 1 to 100, or an amount such as 5.00."},
-		{Name: "min_subtotal_cents", Label: "Minimum subtotal", Inputmode: "decimal", Placeholder: "0.00"},
+		{Name: "value", Label: "Value", Required: true, Inputmode: "decimal",
+			Hint: "A percentage from 1 to 100, or an amount such as " + money.Decimal(5*money.Scale(money.Exponent(currency)), currency) + "."},
+		{Name: "min_subtotal_cents", Label: "Minimum subtotal", Inputmode: "decimal", Placeholder: money.Decimal(0, currency)},
 		{Name: "starts_at", Label: "Valid from", Type: "date"},
 		{Name: "ends_at", Label: "Valid until", Type: "date", Hint: "The code stops working at the start of this day (UTC)."},
 		{Name: "usage_limit", Label: "Usage limit", Inputmode: "numeric", Hint: "Total uses by all shoppers; empty for no limit."},

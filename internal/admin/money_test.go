@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"agora/internal/staff"
@@ -50,6 +51,10 @@ func TestYenPrices(t *testing.T) {
 		// A fixed discount in yen, with a minimum in yen.
 		b.postOK("/admin/discounts", url.Values{"code": {"YEN500"}, "kind": {"fixed"}, "value": {"500"},
 			"min_subtotal_cents": {"3000"}}, "/admin/discounts?done=created")
-		mustContain(t, "discounts", b.get("/admin/discounts").body, "¥500", "¥3,000")
+		page := b.get("/admin/discounts").body
+		mustContain(t, "discounts", page, "¥500", "¥3,000", `placeholder="0"`)
+		if strings.Contains(page, "5.00") || strings.Contains(page, "0.00") {
+			t.Errorf("the discount form asks for yen with decimals")
+		}
 	})
 }
