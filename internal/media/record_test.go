@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,27 @@ func TestRecordAndVariantsOf(t *testing.T) {
 		}
 		if none, err := VariantsOf(ctx, db, nil); err != nil || len(none) != 0 {
 			t.Errorf("VariantsOf(nil) = %v, %v", none, err)
+		}
+		// More keys than one query binds: the lookup goes in chunks.
+		many := []string{b + ".jpg"}
+		for i := range 2 * lookupChunk {
+			many = append(many, fmt.Sprintf("%064x.png", i))
+		}
+		sizes, err := Sizes(ctx, db, many)
+		if err != nil || len(sizes) != 1 || sizes[b+".jpg"] != (Size{10, 10}) {
+			t.Errorf("Sizes = %v, %v", sizes, err)
+		}
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			if sz, ok, err := SizeTx(ctx, tx, a+".png"); err != nil || !ok || sz != (Size{10, 10}) {
+				t.Errorf("SizeTx(recorded) = %v, %v, %v", sz, ok, err)
+			}
+			if _, ok, err := SizeTx(ctx, tx, many[1]); err != nil || ok {
+				t.Errorf("SizeTx(unknown) = %v, %v", ok, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
