@@ -1,21 +1,16 @@
 package admin
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"agora/internal/checkout"
 	"agora/internal/customer"
 )
 
 type customerRow struct {
-	ID          int64
-	Email, Name string
-	Orders      int
-	CreatedAt   time.Time
+	customer.Customer
+	Orders int
 }
 
 const customersPerPage = 50
@@ -27,50 +22,32 @@ type customersPage struct {
 	Pager     pager
 }
 
-// customers serves GET /admin/customers?q=&page=, newest first.
+// customers serves GET /admin/customers?q=&page=, newest first: the
+// accounts from customer.List, each with its order count from checkout.
 func (h *Handler) customers(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	page := pageNumber(r.URL.Query().Get("page"))
-	rows, total, err := h.listCustomers(r.Context(), q, page)
+	ctx := r.Context()
+	list, total, err := h.Customers.List(ctx, q, page, customersPerPage)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ids := make([]int64, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	counts, err := h.Checkout.OrderCounts(ctx, ids)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
+	rows := make([]customerRow, len(list))
+	for i, c := range list {
+		rows[i] = customerRow{Customer: c, Orders: counts[c.ID]}
+	}
 	h.render(w, r, http.StatusOK, "customers", customersPage{layout: h.newLayout(r, "Customers", "customers"),
 		Query: q, Customers: rows, Pager: newPager(r.URL, page, customersPerPage, total)})
-}
-
-// listCustomers returns a page of customers matching q in the e-mail or
-// name, with their order counts.
-func (h *Handler) listCustomers(ctx context.Context, q string, page int) ([]customerRow, int, error) {
-	cond, args := "", []any{}
-	if q != "" {
-		// LOWER on both sides: PostgreSQL's LIKE is case-sensitive.
-		cond = ` WHERE c.email LIKE $1 ESCAPE '\' OR LOWER(c.name) LIKE $1 ESCAPE '\'`
-		args = append(args, likePattern(strings.ToLower(q)))
-	}
-	var total int
-	if err := h.DB.QueryRow(ctx, `SELECT COUNT(*) FROM customers c`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("admin: count customers: %w", err)
-	}
-	n := len(args)
-	args = append(args, customersPerPage, (page-1)*customersPerPage)
-	rows, err := h.DB.Query(ctx, fmt.Sprintf(`SELECT c.id, c.email, c.name, c.created_at,
-		(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id)
-		FROM customers c%s ORDER BY c.created_at DESC, c.id DESC LIMIT $%d OFFSET $%d`, cond, n+1, n+2), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("admin: list customers: %w", err)
-	}
-	defer rows.Close()
-	var out []customerRow
-	for rows.Next() {
-		var c customerRow
-		if err := rows.Scan(&c.ID, &c.Email, &c.Name, &c.CreatedAt, &c.Orders); err != nil {
-			return nil, 0, fmt.Errorf("admin: list customers: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, total, rows.Err()
 }
 
 type customerPage struct {

@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"time"
@@ -54,7 +52,7 @@ func (h *Handler) showDiscounts(w http.ResponseWriter, r *http.Request, status i
 		h.serverError(w, r, err)
 		return
 	}
-	list, err := h.listDiscounts(ctx)
+	list, err := h.Checkout.Discounts(ctx)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -134,38 +132,6 @@ func parseDay(f *form, name string) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-// listDiscounts returns every code, newest first.
-func (h *Handler) listDiscounts(ctx context.Context) ([]checkout.Discount, error) {
-	rows, err := h.DB.Query(ctx, `SELECT id, code, kind, value, min_subtotal_cents, starts_at, ends_at,
-		usage_limit, used_count, active FROM discounts ORDER BY created_at DESC, id DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("admin: discounts: %w", err)
-	}
-	defer rows.Close()
-	var out []checkout.Discount
-	for rows.Next() {
-		var d checkout.Discount
-		var starts, ends sql.NullTime
-		var limit sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.Code, &d.Kind, &d.Value, &d.MinSubtotalCents, &starts, &ends,
-			&limit, &d.UsedCount, &d.Active); err != nil {
-			return nil, fmt.Errorf("admin: discounts: %w", err)
-		}
-		if starts.Valid {
-			d.StartsAt = &starts.Time
-		}
-		if ends.Valid {
-			d.EndsAt = &ends.Time
-		}
-		if limit.Valid {
-			n := int(limit.Int64)
-			d.UsageLimit = &n
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 // discountValue is how a list shows a code's value.

@@ -5,9 +5,8 @@
 // JavaScript; every answer is private (never stored by a cache), every
 // change is a POST that redirects when it succeeds (Post/Redirect/Get) and
 // re-renders the form with a message next to each wrong field when it does
-// not. It writes only through the domain services (catalog, checkout,
-// staff, media); the SQL of its own is read-only (lists and dashboard
-// figures).
+// not. It has no SQL of its own: it reads and writes through the packages
+// that own the tables (catalog, checkout, customer, staff, media).
 package admin
 
 import (
@@ -30,6 +29,7 @@ import (
 // Handler serves the admin. Set its fields, then call Register; after that
 // it is only read, so it is safe for concurrent use.
 type Handler struct {
+	// DB is handed to media's record functions (uploads, thumbnails) only.
 	DB        *store.DB
 	Catalog   *catalog.Catalog
 	Checkout  *checkout.Service

@@ -231,6 +231,12 @@ func (s *shop) product(t *testing.T, name string, stock int) *catalog.Product {
 // order places a guest order of qty of variantID and returns its number.
 func (s *shop) order(t *testing.T, variantID int64, qty int) string {
 	t.Helper()
+	return s.orderBy(t, "kim@example.com", variantID, qty)
+}
+
+// orderBy is order with the e-mail the shopper typed.
+func (s *shop) orderBy(t *testing.T, email string, variantID int64, qty int) string {
+	t.Helper()
 	ctx := context.Background()
 	var raw [32]byte
 	rand.Read(raw[:])
@@ -244,7 +250,7 @@ func (s *shop) order(t *testing.T, variantID int64, qty int) string {
 	if _, err := s.carts.Add(ctx, o, variantID, qty); err != nil {
 		t.Fatal(err)
 	}
-	placed, _, err := s.co.Place(ctx, checkout.Request{Email: "kim@example.com", IdempotencyKey: h, Cart: o, SessionHash: h,
+	placed, _, err := s.co.Place(ctx, checkout.Request{Email: email, IdempotencyKey: h, Cart: o, SessionHash: h,
 		ShippingAddress: customer.Address{Name: "Kim Lee", Line1: "Hauptstr. 1", City: "Berlin", PostalCode: "10115", Country: "DE"}})
 	if err != nil {
 		t.Fatal(err)

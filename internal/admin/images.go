@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"database/sql"
 	"errors"
 	"io"
 	"net/http"
@@ -52,7 +51,7 @@ func (h *Handler) imageUpload(w http.ResponseWriter, r *http.Request) {
 		up, err = h.Media.Upload(ctx, data, media.Limits{MaxBytes: h.maxUpload()})
 	}
 	if err == nil {
-		err = h.DB.InTx(ctx, func(tx *sql.Tx) error { return media.RecordTx(ctx, tx, up, h.now()) })
+		err = media.Record(ctx, h.DB, up, h.now())
 	}
 	var p *catalog.Product
 	if err == nil {

@@ -1,25 +1,13 @@
 package admin
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"agora/internal/checkout"
 	"agora/internal/fault"
 	"agora/internal/page"
 )
-
-// nextStatuses mirrors checkout's workflow (checkout/status.go) to offer
-// only the buttons that can work; checkout.SetStatus stays the authority
-// and refuses anything else with a conflict, which the page then shows.
-var nextStatuses = map[checkout.Status][]checkout.Status{
-	checkout.StatusPendingPayment: {checkout.StatusPaid, checkout.StatusCancelled},
-	checkout.StatusPaid:           {checkout.StatusFulfilled, checkout.StatusRefunded, checkout.StatusCancelled},
-	checkout.StatusFulfilled:      {checkout.StatusRefunded},
-}
 
 // actionLabels are the status buttons' words.
 var actionLabels = map[checkout.Status]string{
@@ -27,12 +15,6 @@ var actionLabels = map[checkout.Status]string{
 	checkout.StatusFulfilled: "Mark as fulfilled",
 	checkout.StatusCancelled: "Cancel order",
 	checkout.StatusRefunded:  "Refund",
-}
-
-type orderEvent struct {
-	From, To  checkout.Status
-	Note      string
-	CreatedAt time.Time
 }
 
 type statusAction struct {
@@ -43,11 +25,10 @@ type statusAction struct {
 
 type orderPage struct {
 	layout
-	Order     *checkout.Order
-	Events    []orderEvent
-	Restocked bool
-	Actions   []statusAction
-	Form      *form
+	Order   *checkout.Order
+	Events  []checkout.Event
+	Actions []statusAction
+	Form    *form
 }
 
 // orderPage serves GET /admin/orders/{number}.
@@ -63,41 +44,18 @@ func (h *Handler) showOrder(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	data := orderPage{layout: h.newLayout(r, "Order "+o.Number, "orders"), Order: o, Form: f}
-	if data.Events, data.Restocked, err = h.orderHistory(ctx, o.ID); err != nil {
+	if data.Events, err = h.Checkout.Events(ctx, o.ID); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
 	if data.Can("orders.write") {
-		for _, to := range nextStatuses[o.Status] {
-			danger := to == checkout.StatusCancelled || to == checkout.StatusRefunded
-			data.Actions = append(data.Actions, statusAction{To: to, Label: actionLabels[to], Danger: danger})
+		// The workflow's own moves (checkout.Next), so only buttons that
+		// can work are offered; SetStatus stays the authority.
+		for _, to := range checkout.Next(o.Status) {
+			data.Actions = append(data.Actions, statusAction{To: to, Label: actionLabels[to], Danger: checkout.PutsStockBack(to)})
 		}
 	}
 	h.render(w, r, status, "order", data)
-}
-
-// orderHistory reads an order's status events, oldest first, and whether
-// its stock was put back.
-func (h *Handler) orderHistory(ctx context.Context, orderID int64) ([]orderEvent, bool, error) {
-	var restocked bool
-	if err := h.DB.QueryRow(ctx, `SELECT restocked FROM orders WHERE id = $1`, orderID).Scan(&restocked); err != nil {
-		return nil, false, fmt.Errorf("admin: order %d: %w", orderID, err)
-	}
-	rows, err := h.DB.Query(ctx, `SELECT from_status, to_status, note, created_at FROM order_events
-		WHERE order_id = $1 ORDER BY id`, orderID)
-	if err != nil {
-		return nil, false, fmt.Errorf("admin: order events: %w", err)
-	}
-	defer rows.Close()
-	var out []orderEvent
-	for rows.Next() {
-		var e orderEvent
-		if err := rows.Scan(&e.From, &e.To, &e.Note, &e.CreatedAt); err != nil {
-			return nil, false, fmt.Errorf("admin: order events: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, restocked, rows.Err()
 }
 
 // orderStatus serves POST /admin/orders/{number}/status (status, note).

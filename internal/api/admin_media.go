@@ -1,7 +1,6 @@
 package api
 
 import (
-	"database/sql"
 	"errors"
 	"io"
 	"mime"
@@ -52,9 +51,7 @@ func (h *Handler) adminUploadMedia(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.DB.InTx(r.Context(), func(tx *sql.Tx) error {
-		return media.RecordTx(r.Context(), tx, u, time.Now())
-	}); err != nil {
+	if err := media.Record(r.Context(), h.DB, u, time.Now()); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -67,7 +67,7 @@ type Handler struct {
 
 	// The admin API (admin.go), registered only when Staff is set: it
 	// authenticates every request by API key. Media and DB serve uploads
-	// (left out when either is nil); DB also reads order lists, and
+	// (left out when either is nil; DB only for media's records), and
 	// Checkout (if set) serves the order endpoints.
 	Staff *staff.Service
 	Media *media.Store

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -239,16 +238,9 @@ func (p *purgeLog) read(ctx context.Context, after int64) (purgesAnswer, error) 
 }
 
 // trim deletes entries older than purgeKeepFor except the newest
-// purgeKeep; it is one of the app's periodic cleanups. With fewer than
-// purgeKeep entries the subquery is NULL and nothing goes.
+// purgeKeep; it is one of the app's periodic cleanups.
 func (p *purgeLog) trim(ctx context.Context) (int64, error) {
-	res, err := p.db.Write.ExecContext(ctx, `DELETE FROM purge_log WHERE created_at < $1
-		AND seq < (SELECT seq FROM purge_log ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
-		p.now().Add(-purgeKeepFor).UTC(), purgeKeep-1)
-	if err != nil {
-		return 0, fmt.Errorf("app: trim purge log: %w", err)
-	}
-	return res.RowsAffected()
+	return purge.Trim(ctx, p.db, p.now().Add(-purgeKeepFor), purgeKeep)
 }
 
 // admit lets through requests carrying the cluster secret; it answers the
@@ -322,17 +314,7 @@ func (s *Server) appendPurge(w http.ResponseWriter, r *http.Request) {
 		purgesError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	var seq int64
-	err := s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		for _, tags := range purgeEntries(req.Tags) {
-			n, err := purge.AppendSeq(r.Context(), tx, s.db.Dialect, tags, req.Soft, p.now())
-			if err != nil {
-				return err
-			}
-			seq = n
-		}
-		return nil
-	})
+	seq, err := purge.AppendEntries(r.Context(), s.db, purgeEntries(req.Tags), req.Soft, p.now())
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "app: operator purge not appended", "tags", len(req.Tags), "err", err)
 		purgesError(w, http.StatusInternalServerError, "the purge log cannot be written")

@@ -104,3 +104,32 @@ func (c *Catalog) AdminList(ctx context.Context, q AdminQuery) (ListResult, erro
 	}
 	return res, rows.Err()
 }
+
+// LowStockVariant is a variant of an active product at or under LowStock.
+type LowStockVariant struct {
+	ProductID             int64
+	Product, SKU, Variant string
+	Stock                 int
+}
+
+// LowStockVariants lists up to limit variants of active products with
+// LowStock or fewer left, the emptiest first (the admin's dashboard).
+func (c *Catalog) LowStockVariants(ctx context.Context, limit int) ([]LowStockVariant, error) {
+	rows, err := c.db.Query(ctx, `SELECT p.id, p.name, v.sku, v.name, v.stock
+		FROM variants v JOIN products p ON p.id = v.product_id
+		WHERE p.status = 'active' AND v.stock <= $1
+		ORDER BY v.stock, p.name, v.id LIMIT $2`, LowStock, limit)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: low stock: %w", err)
+	}
+	defer rows.Close()
+	var out []LowStockVariant
+	for rows.Next() {
+		var l LowStockVariant
+		if err := rows.Scan(&l.ProductID, &l.Product, &l.SKU, &l.Variant, &l.Stock); err != nil {
+			return nil, fmt.Errorf("catalog: low stock: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

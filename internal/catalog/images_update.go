@@ -126,16 +126,15 @@ func fillFromMedia(ctx context.Context, tx *sql.Tx, img *Image, cur []Image) err
 			return nil
 		}
 	}
-	var w, h int
-	err := tx.QueryRowContext(ctx, `SELECT width, height FROM media WHERE key = $1`, img.Key).Scan(&w, &h)
-	if errors.Is(err, sql.ErrNoRows) {
+	sz, ok, err := media.SizeTx(ctx, tx, img.Key)
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	if !ok {
 		return fault.Field("images.key", "No uploaded image has the key %s; upload it first.", img.Key)
 	}
-	if err != nil {
-		return fmt.Errorf("catalog: media %s: %w", img.Key, err)
-	}
 	if img.Width == 0 && img.Height == 0 {
-		img.Width, img.Height = w, h
+		img.Width, img.Height = sz.Width, sz.Height
 	}
 	return nil
 }

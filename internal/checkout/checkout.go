@@ -75,6 +75,8 @@ type Order struct {
 	Lines                                                             []Line
 	ShippingAddress                                                   customer.Address
 	CreatedAt                                                         time.Time
+	// Restocked says the goods went back to stock (cancelled or refunded).
+	Restocked bool
 
 	sessionHash string // the placing session, for OrderFor
 }

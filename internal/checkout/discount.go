@@ -114,16 +114,24 @@ func loadDiscount(ctx context.Context, q queryRower, typed string, subtotal int6
 		return nil, fault.Field("discount_code", "This discount code is not valid.")
 	}
 	var d Discount
-	var starts, ends sql.NullTime
-	var limit sql.NullInt64
-	err := q(ctx, `SELECT id, code, kind, value, min_subtotal_cents, starts_at, ends_at, usage_limit, used_count, active
-		FROM discounts WHERE code = $1`, code).Scan(&d.ID, &d.Code, &d.Kind, &d.Value, &d.MinSubtotalCents,
-		&starts, &ends, &limit, &d.UsedCount, &d.Active)
+	err := scanDiscount(q(ctx, `SELECT `+discountColumns+` FROM discounts WHERE code = $1`, code), &d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fault.Field("discount_code", "This discount code is not valid.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkout: discount: %w", err)
+	}
+	return &d, d.applies(subtotal, currency, now)
+}
+
+const discountColumns = `id, code, kind, value, min_subtotal_cents, starts_at, ends_at, usage_limit, used_count, active`
+
+func scanDiscount(row interface{ Scan(...any) error }, d *Discount) error {
+	var starts, ends sql.NullTime
+	var limit sql.NullInt64
+	if err := row.Scan(&d.ID, &d.Code, &d.Kind, &d.Value, &d.MinSubtotalCents,
+		&starts, &ends, &limit, &d.UsedCount, &d.Active); err != nil {
+		return err
 	}
 	if starts.Valid {
 		d.StartsAt = &starts.Time
@@ -135,7 +143,25 @@ func loadDiscount(ctx context.Context, q queryRower, typed string, subtotal int6
 		n := int(limit.Int64)
 		d.UsageLimit = &n
 	}
-	return &d, d.applies(subtotal, currency, now)
+	return nil
+}
+
+// Discounts returns every code, newest first, for staff.
+func (s *Service) Discounts(ctx context.Context) ([]Discount, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+discountColumns+` FROM discounts ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: discounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Discount
+	for rows.Next() {
+		var d Discount
+		if err := scanDiscount(rows, &d); err != nil {
+			return nil, fmt.Errorf("checkout: discounts: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // applies checks d against an order; the usage limit is checked here for a

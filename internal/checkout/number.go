@@ -31,8 +31,19 @@ func newNumber() string {
 // normalizeNumber reads a number as a shopper may type it ("abcd efgh",
 // "ABCDEFGH", with O for 0 or l for 1) and returns its canonical form.
 func normalizeNumber(s string) (string, bool) {
+	if n, ok := numberPrefix(s); ok && len(n) == 9 {
+		return n, true
+	}
+	return "", false
+}
+
+// numberPrefix reads q as the beginning of an order number typed as
+// normalizeNumber accepts a whole one, and returns it in canonical form
+// ("ABCD", "ABCD-E", "ABCD-EFGH"); ok is false when q cannot begin a
+// number. The staff's order search matches numbers by it.
+func numberPrefix(q string) (string, bool) {
 	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
+	for _, r := range strings.ToUpper(q) {
 		switch r {
 		case '-', ' ':
 			continue
@@ -46,9 +57,13 @@ func normalizeNumber(s string) (string, bool) {
 		}
 		b.WriteRune(r)
 	}
-	if b.Len() != 8 {
-		return "", false
-	}
 	n := b.String()
-	return n[:4] + "-" + n[4:], true
+	switch {
+	case n == "":
+		return "", false
+	case len(n) <= 4:
+		return n, true
+	default:
+		return n[:4] + "-" + n[4:], true
+	}
 }

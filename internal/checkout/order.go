@@ -5,16 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 const orderColumns = `o.id, o.number, o.status, o.email, COALESCE(o.customer_id, 0), COALESCE(o.session_hash, ''),
 	o.currency, o.subtotal_cents, o.discount_cents, o.shipping_cents, o.tax_cents, o.total_cents,
-	o.prices_include_tax, o.discount_code, o.shipping_method, o.payment_method, o.created_at`
+	o.prices_include_tax, o.discount_code, o.shipping_method, o.payment_method, o.created_at, o.restocked`
 
 func scanOrder(row interface{ Scan(...any) error }, o *Order) error {
 	return row.Scan(&o.ID, &o.Number, &o.Status, &o.Email, &o.CustomerID, &o.sessionHash,
 		&o.Currency, &o.SubtotalCents, &o.DiscountCents, &o.ShippingCents, &o.TaxCents, &o.TotalCents,
-		&o.PricesIncludeTax, &o.DiscountCode, &o.ShippingMethod, &o.PaymentMethod, &o.CreatedAt)
+		&o.PricesIncludeTax, &o.DiscountCode, &o.ShippingMethod, &o.PaymentMethod, &o.CreatedAt, &o.Restocked)
 }
 
 // Order returns the order with number (as typed: case and look-alike
@@ -104,4 +105,30 @@ func (s *Service) readLines(ctx context.Context, o *Order) error {
 		o.Lines = append(o.Lines, l)
 	}
 	return rows.Err()
+}
+
+// Event is one move of an order along its workflow.
+type Event struct {
+	From, To  Status // From is "" for the order's first event
+	Note      string
+	CreatedAt time.Time
+}
+
+// Events returns the status history of the order with id, oldest first.
+func (s *Service) Events(ctx context.Context, orderID int64) ([]Event, error) {
+	rows, err := s.DB.Query(ctx, `SELECT from_status, to_status, note, created_at FROM order_events
+		WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("checkout: events of order %d: %w", orderID, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.From, &e.To, &e.Note, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("checkout: events of order %d: %w", orderID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -20,6 +20,15 @@ var transitions = map[Status][]Status{
 	StatusFulfilled:      {StatusRefunded},
 }
 
+// Next returns the statuses an order in from may move to, in the order
+// staff are offered them; none for a final status. It is the workflow
+// SetStatus enforces, so a form built from it offers only moves that work.
+func Next(from Status) []Status { return slices.Clone(transitions[from]) }
+
+// PutsStockBack reports whether moving an order to to returns its goods to
+// stock (once: SetStatus restocks an order at most one time).
+func PutsStockBack(to Status) bool { return putsStockBack(to) }
+
 // putsStockBack reports whether reaching to returns the goods to stock.
 func putsStockBack(to Status) bool { return to == StatusCancelled || to == StatusRefunded }
 

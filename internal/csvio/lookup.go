@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"agora/internal/catalog"
+	"agora/internal/media"
 	"agora/internal/store"
 )
 
@@ -76,21 +77,18 @@ func existingSKUs(ctx context.Context, db *store.DB, skus []string) (map[string]
 	return found, nil
 }
 
-// imageSizes gives the width and height of uploaded images, so imported
-// products get the same layout hints as products edited in the admin. Keys
-// not in the media registry (seeded images, say) keep 0×0, which pages
-// treat as unknown.
+// imageSizes gives the width and height of uploaded images (media's
+// records), so imported products get the same layout hints as products
+// edited in the admin. Keys not in the media registry (seeded images, say)
+// keep 0×0, which pages treat as unknown.
 func imageSizes(ctx context.Context, db *store.DB, keys []string) (map[string][2]int, error) {
-	found := map[string][2]int{}
-	err := inChunks(ctx, db, `SELECT key, width, height FROM media WHERE key IN (%s)`, keys, func(r *sql.Rows) error {
-		var key string
-		var w, h int
-		err := r.Scan(&key, &w, &h)
-		found[key] = [2]int{w, h}
-		return err
-	})
+	sizes, err := media.Sizes(ctx, db, keys)
 	if err != nil {
 		return nil, fmt.Errorf("csvio: image sizes: %w", err)
+	}
+	found := make(map[string][2]int, len(sizes))
+	for k, sz := range sizes {
+		found[k] = [2]int{sz.Width, sz.Height}
 	}
 	return found, nil
 }

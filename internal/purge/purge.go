@@ -61,6 +61,43 @@ func AppendSeq(ctx context.Context, tx *sql.Tx, d store.Dialect, tags []string, 
 	return seq, nil
 }
 
+// AppendEntries appends one entry per tag list, in order, in one
+// transaction of its own, and returns the seq of the last: an operator's
+// purge too long for one entry (app's POST /_internal/purges). Every list
+// must hold a tag.
+func AppendEntries(ctx context.Context, db *store.DB, entries [][]string, soft bool, now time.Time) (int64, error) {
+	if len(entries) == 0 {
+		return 0, errors.New("purge: append: no entries")
+	}
+	var seq int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, tags := range entries {
+			n, err := AppendSeq(ctx, tx, db.Dialect, tags, soft, now)
+			if err != nil {
+				return err
+			}
+			seq = n
+		}
+		return nil
+	})
+	return seq, err
+}
+
+// Trim deletes the entries created before before, except the newest keep
+// (at least one stays, so the head's seq survives and seqs never restart);
+// it returns how many went. An edge that has not read a trimmed entry
+// sees a gap (Read's Oldest) and drops its cache.
+func Trim(ctx context.Context, db *store.DB, before time.Time, keep int) (int64, error) {
+	// With keep or fewer entries the subquery is NULL and nothing goes.
+	res, err := db.Write.ExecContext(ctx, `DELETE FROM purge_log WHERE created_at < $1
+		AND seq < (SELECT seq FROM purge_log ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
+		before.UTC(), max(keep, 1)-1)
+	if err != nil {
+		return 0, fmt.Errorf("purge: trim: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // sinceQuery reads up to $2 entries after seq $1, in order.
 const sinceQuery = "SELECT seq, tags, soft, created_at FROM purge_log WHERE seq > $1 ORDER BY seq LIMIT $2"
 
