@@ -244,3 +244,33 @@ func TestFastHitDoesNotAllocate(t *testing.T) {
 		t.Errorf("a fast hit allocates %.1f times; want 0", allocs)
 	}
 }
+
+// TestRepeatedParameters: the app reads a parameter's first value, so
+// /search?q=sofa&q=boot and /search?q=boot&q=sofa are two pages, on the
+// ordinary path and the fast path alike (issue 9, item 7).
+func TestRepeatedParameters(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		io.WriteString(w, "results for "+r.URL.Query().Get("q"))
+	})
+	e, _ := newEdge(t, o.URL)
+	addr, fast := serveH1(t, e, true)
+	for range 2 { // a miss, then hits: fast ones on the second round
+		for _, tt := range []struct{ query, want string }{
+			{"q=sofa&q=boot", "results for sofa"},
+			{"q=boot&q=sofa", "results for boot"},
+			{"page=2&q=boot&q=sofa", "results for boot"},
+			{"q=sofa&page=2&q=boot", "results for sofa"},
+		} {
+			if got := body(t, do(e, "GET", "http://shop.test/search?"+tt.query, nil)); got != tt.want {
+				t.Errorf("%s: %q, want %q", tt.query, got, tt.want)
+			}
+			if _, got := rawGet(t, addr, "GET /search?"+tt.query+" HTTP/1.1\r\nHost: shop.test\r\n\r\n"); string(got) != tt.want {
+				t.Errorf("%s, fast path: %q, want %q", tt.query, got, tt.want)
+			}
+		}
+	}
+	if fast.Load() == 0 {
+		t.Error("the fast path answered none of them")
+	}
+}
