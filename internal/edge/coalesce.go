@@ -76,7 +76,7 @@ func (e *Edge) coalesce(r *http.Request, stale *cache.Entry) (res *fetched, coll
 		// The origin is unreachable: asking again at once would not help.
 		return f.res, true
 	case f.res.shareable() && cache.Key(r, f.res.entry.Vary) == f.res.entry.Key:
-		return f.res, true
+		return f.res.forWaiter(), true
 	}
 	return e.fetch(r, stale), false
 }
@@ -150,4 +150,13 @@ func (e *Edge) rememberUncacheable(key string) {
 		}
 	}
 	e.uncacheable[key] = now.Add(e.UncacheableTTL)
+}
+
+// forWaiter is res as a coalesced waiter gets it: without the fields the
+// origin wrote for the leader's request only.
+func (res *fetched) forWaiter() *fetched {
+	w := *res
+	w.header = res.header.Clone()
+	removePerRequest(w.header)
+	return &w
 }

@@ -37,6 +37,18 @@ func (res *fetched) shareable() bool { return res.err == nil && res.entry != nil
 // hopByHop are the fields a proxy must not forward (RFC 9110 §7.6.1).
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authenticate", "Proxy-Authorization"}
 
+// perRequest are response fields an origin writes for one request (the
+// app echoes its X-Request-Id): stored, they would be replayed to every
+// hit, so only the response to that request carries them (issue 9).
+var perRequest = []string{"X-Request-Id", "Server-Timing"}
+
+// removePerRequest removes the perRequest fields from h.
+func removePerRequest(h http.Header) {
+	for _, f := range perRequest {
+		h.Del(f)
+	}
+}
+
 func removeHopByHop(h http.Header) {
 	for _, v := range h.Values("Connection") {
 		for _, f := range strings.Split(v, ",") {
@@ -165,6 +177,7 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 	h.Del("Surrogate-Key")
 	h.Del("Age") // recomputed on every hit (RFC 9111 §5.1)
 	h.Del("Set-Cookie")
+	removePerRequest(h)
 	addDate(h, respTime)
 	vary := keyVary(origHeader)
 	date, _ := http.ParseTime(origHeader.Get("Date"))

@@ -67,6 +67,7 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 	respTime := e.Now()
 	h.Del("Surrogate-Key")
 	h.Del("Age")
+	removePerRequest(h)
 	addDate(h, respTime)
 	date, _ := http.ParseTime(h.Get("Date"))
 	ent := &cache.Entry{
