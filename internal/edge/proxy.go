@@ -66,10 +66,10 @@ type Edge struct {
 	rr       atomic.Uint64
 	bg       sync.WaitGroup // background refreshes
 
-	mu          sync.Mutex
-	flights     map[string]*flight
-	uncacheable map[string]time.Time
-	refreshing  map[string]bool
+	mu          sync.Mutex           // protects flights (and each flight's waiters), uncacheable, refreshing
+	flights     map[string]*flight   // primary key → the fetch its misses wait on (coalesce.go)
+	uncacheable map[string]time.Time // primary key → until when it is fetched without coalescing
+	refreshing  map[string]bool      // keys with a background refresh under way (stale.go)
 
 	hits, misses, coalesced, staleServed atomic.Uint64
 

@@ -165,3 +165,28 @@ func TestPurgeDuringFetch(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeDuringFlight: a request that joins a flight after a hard purge
+// of its page is not handed the page fetched before the purge.
+func TestPurgeDuringFlight(t *testing.T) {
+	o := newDataOrigin(t, "public, max-age=300", nil)
+	e, _ := newEdge(t, o.URL)
+	joins := watchJoins(e)
+	read, release := o.hold()
+	defer release()
+	leader := make(chan *http.Response, 1)
+	go func() { leader <- do(e, "GET", "http://shop.test/p", nil) }()
+	old := <-read
+	o.set("v9")
+	e.ApplyPurge(purgelog.Entry{Tags: []string{"home"}})
+	waiter := make(chan *http.Response, 1)
+	go func() { waiter <- do(e, "GET", "http://shop.test/p", nil) }()
+	waitJoined(joins, 1)
+	release()
+	if got := version(t, <-leader); got != old {
+		t.Errorf("leader got %q, want %q", got, old)
+	}
+	if got := version(t, <-waiter); got != "v9" {
+		t.Errorf("the request that came after the purge got %q, want v9", got)
+	}
+}
