@@ -81,6 +81,7 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 	for range e.Backends {
 		out := r.Clone(ctx)
 		out.RequestURI, out.Body, out.ContentLength = "", nil, 0
+		out.URL.RawQuery = cache.WithoutTracking(out.URL.RawQuery) // the key leaves them out
 		removeHopByHop(out.Header)
 		// Ask for the identity coding: the edge compresses stored objects
 		// itself (compress.go), so one object serves every client. Setting

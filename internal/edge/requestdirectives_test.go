@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,6 +75,41 @@ func TestRequestCannotEvict(t *testing.T) {
 			}
 			if got := body(t, next); got != bigPage {
 				t.Errorf("next GET: %d bytes", len(got))
+			}
+		})
+	}
+}
+
+// TestUnkeyedInputsNotForwarded: the origin renders a stored page from
+// exactly what its key holds, so no request can store under one key a page
+// made from inputs the key leaves out: fields its Connection header names
+// (a proxy removes them, RFC 9110 §7.6.1) and tracking parameters (left out
+// of the key so campaign links share a page).
+func TestUnkeyedInputsNotForwarded(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		w.Header().Set("Vary", "Accept-Language")
+		io.WriteString(w, "lang="+r.Header.Get("Accept-Language")+" query="+r.URL.RawQuery)
+	})
+	tests := []struct {
+		name     string
+		attack   string
+		attackH  http.Header
+		victim   string
+		victimH  http.Header
+		wantBody string
+	}{
+		{"field named by Connection", "/p", http.Header{"Accept-Language": {"fr"}, "Connection": {"Accept-Language"}},
+			"/p", http.Header{"Accept-Language": {"fr"}}, "lang=fr query="},
+		{"tracking parameter", "/p?a=1&utm_source=<script>", nil,
+			"/p?a=1", nil, "lang= query=a=1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _ := newEdge(t, o.URL)
+			body(t, do(e, "GET", "http://shop.test"+tt.attack, tt.attackH))
+			if got := body(t, do(e, "GET", "http://shop.test"+tt.victim, tt.victimH)); got != tt.wantBody {
+				t.Errorf("the next visitor got %q, want %q", got, tt.wantBody)
 			}
 		})
 	}

@@ -113,6 +113,28 @@ func normalizeQuery(raw string) string {
 	return strings.Join(kept, "&")
 }
 
+// WithoutTracking returns rawQuery without its tracking parameters, the
+// rest as they were. The edge asks the origin for that, so the page stored
+// under a key is made from exactly the parameters the key holds, and a
+// parameter left out of the key cannot put into a shared page what the
+// request that fetched it chose.
+func WithoutTracking(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	parts := strings.Split(rawQuery, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !tracking(paramName(p)) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == len(parts) {
+		return rawQuery
+	}
+	return strings.Join(kept, "&")
+}
+
 // paramName is the name of one name=value part of a query, unescaped as
 // the app reads it (url.ParseQuery), or as it is when it cannot be.
 func paramName(part string) string {

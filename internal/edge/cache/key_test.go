@@ -143,3 +143,18 @@ func FuzzKey(f *testing.F) {
 		}
 	})
 }
+
+func TestWithoutTracking(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                    "",
+		"q=sofa&q=boot":                       "q=sofa&q=boot",
+		"utm_source=x&q=sofa&gclid=1&q=boot":  "q=sofa&q=boot",
+		"UTM_Medium=y&%75tm_campaign=z&b=2&a": "b=2&a",
+		"fbclid=1":                            "",
+	} {
+		if got := WithoutTracking(in); got != want {
+			t.Errorf("WithoutTracking(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
