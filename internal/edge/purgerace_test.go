@@ -157,6 +157,9 @@ func TestPurgeDuringFetch(t *testing.T) {
 				case p.soft && got == old && !strings.Contains(cs, "detail=stale-while-revalidate"):
 					t.Errorf("after a soft purge got %q with %q, want it stale-while-revalidate", got, cs)
 				}
+				if e.Status().PurgedInFlight == 0 {
+					t.Error("purged_in_flight 0: the operator does not see the race")
+				}
 				e.Wait() // a soft purge's refresh brings the new page
 				if last := do(e, "GET", "http://shop.test/p", nil); version(t, last) != "v9" || !isHit(last) {
 					t.Errorf("then %q %q, want a hit of v9", version(t, last), last.Header.Get("Cache-Status"))

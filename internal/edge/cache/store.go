@@ -140,6 +140,9 @@ type Stats struct {
 	MaxBytes uint64 // the bound, Config.MaxBytes
 	Hits     uint64
 	Misses   uint64
+	// PurgedInFlight counts the responses PutFetched kept out or stored
+	// stale because a purge applied during their fetch covered them.
+	PurgedInFlight uint64
 }
 
 // Store is a byte-bounded response store with a tag index. It is safe for
@@ -159,7 +162,7 @@ type Store struct {
 	idxMu sync.Mutex                   // protects tags; never held while calling into c
 	tags  map[string]map[string]*Entry // tag → key → entry stored under that key
 
-	hits, misses atomic.Uint64
+	hits, misses, purgedInFlight atomic.Uint64
 }
 
 // NewStore returns an empty store.
@@ -247,8 +250,10 @@ func (s *Store) PutFetched(e *Entry, since Gen) error {
 	defer s.putMu.Unlock()
 	switch s.hist.judge(e, since) {
 	case hardPurged:
+		s.purgedInFlight.Add(1)
 		return ErrPurged
 	case softPurged:
+		s.purgedInFlight.Add(1)
 		e.soft.Store(true) // made by weigh
 	}
 	s.set(e)
@@ -351,6 +356,8 @@ func (s *Store) Stats() Stats {
 		MaxBytes: s.maxBytes,
 		Hits:     s.hits.Load(),
 		Misses:   s.misses.Load(),
+
+		PurgedInFlight: s.purgedInFlight.Load(),
 	}
 }
 
