@@ -31,10 +31,13 @@ type Status struct {
 	// Revalidated counts 304s from the origin that freshened a stored
 	// response; Compressions counts bodies compressed (one per coding per
 	// stored object).
-	Revalidated  uint64   `json:"revalidated"`
-	Compressions uint64   `json:"compressions"`
-	PurgeSeq     *int64   `json:"purge_seq,omitempty"`
-	Backends     []string `json:"backends"`
+	Revalidated  uint64 `json:"revalidated"`
+	Compressions uint64 `json:"compressions"`
+	// PurgedInFlight counts origin responses that a purge applied during
+	// their fetch kept out of the cache (or let in only stale).
+	PurgedInFlight uint64   `json:"purged_in_flight"`
+	PurgeSeq       *int64   `json:"purge_seq,omitempty"`
+	Backends       []string `json:"backends"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -85,7 +88,8 @@ func (e *Edge) Status() Status {
 		Hits: e.hits.Load(), Misses: e.misses.Load(),
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
 		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),
-		Backends: []string{},
+		PurgedInFlight: st.PurgedInFlight,
+		Backends:       []string{},
 	}
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRatio = float64(s.Hits) / float64(n)

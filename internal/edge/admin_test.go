@@ -367,6 +367,7 @@ func TestAdminMetrics(t *testing.T) {
 		`agora_edge_stale_served_total`:           0,
 		`agora_edge_revalidations_total`:          0,
 		`agora_edge_compressions_total`:           float64(st.Compressions),
+		`agora_edge_purged_in_flight_total`:       0,
 		`agora_edge_cache_entries`:                3,
 		`agora_edge_cache_bytes`:                  float64(st.Bytes),
 		`agora_edge_cache_max_bytes`:              64 << 20, // newEdge's store

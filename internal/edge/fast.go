@@ -48,6 +48,10 @@ func (e *Edge) ServeFast(req *h1.Request, rep *h1.Reply) bool {
 				return false // several fields: let the ordinary path join them
 			}
 			ae = req.Fields[i].Value
+		case classConnection:
+			if !connectionOptionsOnly(req.Fields[i].Value) {
+				return false // it names fields: withoutConnectionFields
+			}
 		}
 	}
 	req.Scratch = cache.AppendKey(req.Scratch[:0], http.MethodGet, str(req.Host), false, str(req.Path), str(req.Query))
@@ -142,6 +146,8 @@ const (
 	// §5.2.1 directives, Authorization, conditionals), so the ordinary
 	// path decides.
 	classBypass
+	// classConnection: the ordinary path decides when it names fields.
+	classConnection
 )
 
 func fieldClass(name []byte) class {
@@ -150,10 +156,31 @@ func fieldClass(name []byte) class {
 		return classBypass // If-None-Match, If-Modified-Since, If-Range…
 	case h1.EqualFold(name, "Accept-Encoding"):
 		return classAcceptEncoding
+	case h1.EqualFold(name, "Connection"):
+		return classConnection
 	case h1.EqualFold(name, "Cache-Control"), h1.EqualFold(name, "Pragma"), h1.EqualFold(name, "Authorization"):
 		return classBypass
 	}
 	return classOther
+}
+
+// connectionOptionsOnly reports whether a Connection value holds only the
+// options close and keep-alive, naming no field the ordinary path would
+// remove before reading the request (withoutConnectionFields).
+func connectionOptionsOnly(v []byte) bool {
+	for len(v) > 0 {
+		var t []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			t, v = v[:i], v[i+1:]
+		} else {
+			t, v = v, nil
+		}
+		t = bytes.TrimSpace(t)
+		if len(t) > 0 && !h1.EqualFold(t, "close") && !h1.EqualFold(t, "keep-alive") {
+			return false
+		}
+	}
+	return true
 }
 
 // prepareHeads serializes ent's head for each coding it can be served in,

@@ -126,12 +126,14 @@ func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
 		{"origin sent no Date", "GET /nodate HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
 		{"HTTP/1.0", "GET /p/shoe HTTP/1.0\r\nHost: shop.test\r\n\r\n", true},
 		{"cookies are not part of the key", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCookie: s=abc\r\n\r\n", true},
+		{"Connection: keep-alive", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n", true},
 
 		{"first coded hit compresses", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", false},
 		{"then is fast", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
 		{"If-None-Match", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nIf-None-Match: \"v1\"\r\n\r\n", false},
 		{"no-cache", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCache-Control: no-cache\r\n\r\n", false},
 		{"Pragma", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nPragma: no-cache\r\n\r\n", false},
+		{"Connection names a field", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\nConnection: keep-alive, Accept-Encoding\r\n\r\n", false},
 		{"Authorization", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAuthorization: Bearer x\r\n\r\n", false},
 		{"Vary on another field", "GET /lang HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n", false},
 		{"path needing escapes", "GET /p/%7Bx%7D\"q HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
@@ -242,5 +244,35 @@ func TestFastHitDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("a fast hit allocates %.1f times; want 0", allocs)
+	}
+}
+
+// TestRepeatedParameters: the app reads a parameter's first value, so
+// /search?q=sofa&q=boot and /search?q=boot&q=sofa are two pages, on the
+// ordinary path and the fast path alike (issue 9, item 7).
+func TestRepeatedParameters(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		io.WriteString(w, "results for "+r.URL.Query().Get("q"))
+	})
+	e, _ := newEdge(t, o.URL)
+	addr, fast := serveH1(t, e, true)
+	for range 2 { // a miss, then hits: fast ones on the second round
+		for _, tt := range []struct{ query, want string }{
+			{"q=sofa&q=boot", "results for sofa"},
+			{"q=boot&q=sofa", "results for boot"},
+			{"page=2&q=boot&q=sofa", "results for boot"},
+			{"q=sofa&page=2&q=boot", "results for sofa"},
+		} {
+			if got := body(t, do(e, "GET", "http://shop.test/search?"+tt.query, nil)); got != tt.want {
+				t.Errorf("%s: %q, want %q", tt.query, got, tt.want)
+			}
+			if _, got := rawGet(t, addr, "GET /search?"+tt.query+" HTTP/1.1\r\nHost: shop.test\r\n\r\n"); string(got) != tt.want {
+				t.Errorf("%s, fast path: %q, want %q", tt.query, got, tt.want)
+			}
+		}
+	}
+	if fast.Load() == 0 {
+		t.Error("the fast path answered none of them")
 	}
 }

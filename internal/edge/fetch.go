@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httputil"
@@ -36,6 +37,18 @@ func (res *fetched) shareable() bool { return res.err == nil && res.entry != nil
 // hopByHop are the fields a proxy must not forward (RFC 9110 §7.6.1).
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authenticate", "Proxy-Authorization"}
 
+// perRequest are response fields an origin writes for one request (the
+// app echoes its X-Request-Id): stored, they would be replayed to every
+// hit, so only the response to that request carries them (issue 9).
+var perRequest = []string{"X-Request-Id", "Server-Timing"}
+
+// removePerRequest removes the perRequest fields from h.
+func removePerRequest(h http.Header) {
+	for _, f := range perRequest {
+		h.Del(f)
+	}
+}
+
 func removeHopByHop(h http.Header) {
 	for _, v := range h.Values("Connection") {
 		for _, f := range strings.Split(v, ",") {
@@ -60,10 +73,15 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 	var resp *http.Response
 	var err error
 	var conditional bool
+	// Before the origin is asked: a purge applied from now on may cover
+	// what it answers (cache/history.go).
+	since := e.Store.BeginFetch()
+	defer e.Store.EndFetch(since)
 	reqTime := e.Now()
 	for range e.Backends {
 		out := r.Clone(ctx)
 		out.RequestURI, out.Body, out.ContentLength = "", nil, 0
+		out.URL.RawQuery = cache.WithoutTracking(out.URL.RawQuery) // the key leaves them out
 		removeHopByHop(out.Header)
 		// Ask for the identity coding: the edge compresses stored objects
 		// itself (compress.go), so one object serves every client. Setting
@@ -90,7 +108,7 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 		resp.Body.Close()
 		cancel()
 		removeHopByHop(resp.Header)
-		return e.revalidated(r, stale, resp.Header, reqTime)
+		return e.revalidated(r, stale, resp.Header, reqTime, since)
 	}
 	buf, err := io.ReadAll(io.LimitReader(resp.Body, e.MaxBuffer+1))
 	if err != nil {
@@ -116,7 +134,7 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 		buf = bytes.Clone(buf)
 	}
 	res.body = buf
-	res.entry, res.reason = e.store(r, res, stored, tags, reqTime)
+	res.entry, res.reason = e.store(r, res, stored, tags, reqTime, since)
 	return res
 }
 
@@ -135,7 +153,7 @@ func (s *streamBody) Close() error {
 // store puts res in the store when RFC 9111 §3 and the policy allow, and
 // returns the entry, or why there is none. origHeader still has the tag
 // fields, which the cache itself reads (RFC 9213 targeted fields).
-func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags []string, reqTime time.Time) (*cache.Entry, string) {
+func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags []string, reqTime time.Time, since cache.Gen) (*cache.Entry, string) {
 	if r.Method != http.MethodGet {
 		return nil, cache.ReasonMethod
 	}
@@ -160,6 +178,7 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 	h.Del("Surrogate-Key")
 	h.Del("Age") // recomputed on every hit (RFC 9111 §5.1)
 	h.Del("Set-Cookie")
+	removePerRequest(h)
 	addDate(h, respTime)
 	vary := keyVary(origHeader)
 	date, _ := http.ParseTime(origHeader.Get("Date"))
@@ -170,17 +189,25 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 		ETag: etag, LastModified: lastMod, Vary: vary,
 	}
 	prepareHeads(ent)
-	if err := e.Store.Put(ent); err != nil {
-		return nil, "too-large"
+	if err := e.Store.PutFetched(ent, since); err != nil {
+		return nil, putReason(err)
 	}
 	if len(vary) > 0 {
 		marker := &cache.Entry{Key: cache.Key(r, nil), Vary: vary, Tags: tags, StoredAt: respTime, Freshness: fr}
-		if err := e.Store.Put(marker); err != nil {
+		if err := e.Store.PutFetched(marker, since); err != nil {
 			e.Store.PurgeKey(ent.Key)
-			return nil, "too-large"
+			return nil, putReason(err)
 		}
 	}
 	return ent, ""
+}
+
+// putReason is the Cache-Status detail for a response the store refused.
+func putReason(err error) string {
+	if errors.Is(err, cache.ErrPurged) {
+		return cache.ReasonPurged
+	}
+	return "too-large"
 }
 
 // addDate gives a response that came without Date the time it was

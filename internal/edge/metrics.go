@@ -31,6 +31,10 @@ func (e *Edge) metricsHandler() http.Handler {
 		counter("agora_edge_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", &e.staleServed, nil),
 		counter("agora_edge_revalidations_total", "304 answers from the app tier that freshened a stored response.", &e.revalidations, nil),
 		counter("agora_edge_compressions_total", "Bodies compressed, one per coding per stored response.", &e.compressions, nil),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "agora_edge_purged_in_flight_total",
+			Help: "Origin responses kept out of the cache, or stored already stale, because a purge applied during their fetch covered them.",
+		}, func() float64 { return float64(e.Store.Stats().PurgedInFlight) }),
 		gauge("agora_edge_cache_entries", "Responses held in the cache (an estimate).", func() float64 { return float64(e.Store.Stats().Entries) }),
 		gauge("agora_edge_cache_bytes", "Bytes held in the cache, as weighed for the --cache-size bound.", func() float64 { return float64(e.Store.Stats().Bytes) }),
 		gauge("agora_edge_cache_max_bytes", "The cache's bound (--cache-size).", func() float64 { return float64(e.Store.Stats().MaxBytes) }),

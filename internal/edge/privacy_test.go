@@ -132,3 +132,56 @@ func TestPrivacy(t *testing.T) {
 		}
 	}
 }
+
+// TestPerRequestFieldsNotReplayed: the fields an origin writes for one
+// request (its X-Request-Id, as the app echoes it, and its Server-Timing)
+// reach that request only: a hit, a coalesced waiter or a revalidated page
+// never carries another request's (issue 9, item 12).
+func TestPerRequestFieldsNotReplayed(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var hold sync.Once
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Request-Id") == "leader" {
+			hold.Do(func() { close(entered); <-release })
+		}
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("X-Request-Id", r.Header.Get("X-Request-Id"))
+		w.Header().Set("Server-Timing", "app;dur=3;desc="+r.Header.Get("X-Request-Id"))
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "page")
+	})
+	e, clk := newEdge(t, o.URL)
+	addr, _ := serveH1(t, e, true)
+	joins := watchJoins(e)
+	id := func(v string) http.Header { return http.Header{"X-Request-Id": {v}} }
+
+	leader := make(chan *http.Response, 1)
+	go func() { leader <- do(e, "GET", "http://shop.test/p", id("leader")) }()
+	<-entered
+	waiter := make(chan *http.Response, 1)
+	go func() { waiter <- do(e, "GET", "http://shop.test/p", id("waiter")) }()
+	waitJoined(joins, 1)
+	close(release)
+	check := func(name string, resp *http.Response, own string) {
+		t.Helper()
+		for _, f := range []string{"X-Request-Id", "Server-Timing"} {
+			if v := resp.Header.Get(f); v != "" && !strings.Contains(v, own) {
+				t.Errorf("%s: %s %q, another request's", name, f, v)
+			}
+		}
+	}
+	check("leader", <-leader, "leader")
+	check("coalesced waiter", <-waiter, "waiter")
+	check("hit", do(e, "GET", "http://shop.test/p", id("hit")), "hit")
+	resp, _ := rawGet(t, addr, "GET /p HTTP/1.1\r\nHost: shop.test\r\nX-Request-Id: fast\r\n\r\n")
+	check("fast hit", resp, "fast")
+	clk.Advance(time.Minute)
+	check("revalidation", do(e, "GET", "http://shop.test/p", id("revalidator")), "revalidator")
+	check("hit after revalidation", do(e, "GET", "http://shop.test/p", id("after")), "after")
+	resp, _ = rawGet(t, addr, "GET /p HTTP/1.1\r\nHost: shop.test\r\nX-Request-Id: fast2\r\n\r\n")
+	check("fast hit after revalidation", resp, "fast2")
+}

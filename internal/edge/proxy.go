@@ -66,10 +66,10 @@ type Edge struct {
 	rr       atomic.Uint64
 	bg       sync.WaitGroup // background refreshes
 
-	mu          sync.Mutex
-	flights     map[string]*flight
-	uncacheable map[string]time.Time
-	refreshing  map[string]bool
+	mu          sync.Mutex           // protects flights (and each flight's waiters), uncacheable, refreshing
+	flights     map[string]*flight   // primary key → the fetch its misses wait on (coalesce.go)
+	uncacheable map[string]time.Time // primary key → until when it is fetched without coalescing
+	refreshing  map[string]bool      // keys with a background refresh under way (stale.go)
 
 	hits, misses, coalesced, staleServed atomic.Uint64
 
@@ -164,10 +164,33 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		e.serveCacheable(w, r)
+		e.serveCacheable(w, withoutConnectionFields(r))
 	default:
 		e.passThrough(w, r)
 	}
+}
+
+// withoutConnectionFields returns r without the fields its Connection
+// header names, which a proxy does not forward (RFC 9110 §7.6.1): the key,
+// the Vary selection and the request's directives are then read from what
+// the origin sees, so a request cannot have a page made without a field
+// (say Accept-Language) stored under the key of a request with it. Most
+// requests name none and are returned as they are.
+func withoutConnectionFields(r *http.Request) *http.Request {
+	named := false
+	for _, v := range r.Header.Values("Connection") {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" && r.Header.Get(f) != "" {
+				named = true
+			}
+		}
+	}
+	if !named {
+		return r
+	}
+	g := r.Clone(r.Context())
+	removeHopByHop(g.Header)
+	return g
 }
 
 // serveCacheable answers a GET or HEAD from the store when it may, else from

@@ -16,7 +16,7 @@ import (
 func (e *Edge) fetchAndServe(w http.ResponseWriter, r *http.Request, stale *cache.Entry, fwd string) {
 	var res *fetched
 	collapsed := false
-	if r.Method == http.MethodGet && !e.isUncacheable(cache.Key(r, nil)) {
+	if coalescable(r) && !e.isUncacheable(cache.Key(r, nil)) {
 		res, collapsed = e.coalesce(r, stale)
 		if res == nil { // past the waiting bounds
 			if usableOnError(stale, e.Now()) {

@@ -37,7 +37,7 @@ var notUpdated = map[string]bool{"Content-Length": true, "Content-Encoding": tru
 // 304's fields replace the stored ones, freshness is computed anew, and the
 // stored body (and its coded variants) are kept. h304 has hop-by-hop fields
 // removed but still carries the tag fields.
-func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header, reqTime time.Time) *fetched {
+func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header, reqTime time.Time, since cache.Gen) *fetched {
 	e.revalidations.Add(1)
 	h := stale.Header.Clone()
 	for k, v := range h304 {
@@ -53,15 +53,21 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 	stripTags(res.header)
 	res.header.Del("Surrogate-Control")
 	if ok, reason := cache.Storable(r, stale.Status, h); !ok {
-		// The origin no longer lets this be stored: the body still answers
-		// this request, but nobody else's.
-		e.Store.PurgeKey(stale.Key)
+		// The body still answers this request, but the store is updated
+		// only for the origin's own say, never for this request's: a HEAD
+		// or a no-store request leaves the stored response as it is
+		// (RFC 9111 §5.2.1.5), and so does a cookie set for this visitor.
+		// Only when the origin no longer lets the page be stored does it go.
+		if req, _ := cache.StorableRequest(r); req && reason != cache.ReasonSetCookie {
+			e.Store.PurgeKey(stale.Key)
+		}
 		res.reason = reason
 		return res
 	}
 	respTime := e.Now()
 	h.Del("Surrogate-Key")
 	h.Del("Age")
+	removePerRequest(h)
 	addDate(h, respTime)
 	date, _ := http.ParseTime(h.Get("Date"))
 	ent := &cache.Entry{
@@ -72,8 +78,10 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 		ETag:      h.Get("ETag"), LastModified: h.Get("Last-Modified"), Vary: stale.Vary,
 	}
 	prepareHeads(ent)
-	if err := e.Store.Put(ent); err != nil {
-		res.reason = "too-large"
+	if err := e.Store.PutFetched(ent, since); err != nil {
+		// Purged meanwhile: the 304 said the page was unchanged before
+		// the purge, which says it changed since.
+		res.reason = putReason(err)
 		return res
 	}
 	res.entry = ent

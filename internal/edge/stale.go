@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"agora/internal/edge/cache"
@@ -38,23 +39,47 @@ func (e *Edge) refresh(r *http.Request, ent *cache.Entry) {
 	}
 	e.refreshing[ent.Key] = true
 	e.mu.Unlock()
-	g := r.Clone(context.WithoutCancel(r.Context()))
-	g.Method = http.MethodGet
+	g := refreshRequest(r)
 	e.bg.Add(1)
 	go func() {
 		defer e.bg.Done()
+		defer func() {
+			// A refresh has no request to fail: a panic is logged with its
+			// stack and the key freed, so the next stale hit tries again
+			// instead of no refresh ever starting for it, and one bad page
+			// does not take the edge down.
+			if p := recover(); p != nil {
+				e.Log.Error("edge: background refresh panicked", "path", g.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			}
+			e.mu.Lock()
+			delete(e.refreshing, ent.Key)
+			e.mu.Unlock()
+		}()
 		res := e.fetch(g, ent)
 		if res.stream != nil {
 			res.stream.Close()
 		}
-		if res.err == nil && res.status < 500 && res.entry == nil {
-			// The origin no longer lets this be stored.
+		if uncacheable(res) && res.reason != cache.ReasonSetCookie {
+			// The origin no longer lets this be stored. A cookie set for
+			// the visitor whose request is the refresh's model is not the
+			// page's fault: the stale page stays until it expires.
 			e.invalidate(g)
 		}
-		e.mu.Lock()
-		delete(e.refreshing, ent.Key)
-		e.mu.Unlock()
 	}()
+}
+
+// refreshRequest is the edge's own GET for a refresh, modeled on the
+// request that found the entry stale: its header fields still select the
+// variant, but the fields that speak for that request's answer only (a
+// range, its conditionals, its cache directives) are dropped, so the
+// refresh asks for the page everyone gets.
+func refreshRequest(r *http.Request) *http.Request {
+	g := r.Clone(context.WithoutCancel(r.Context()))
+	g.Method = http.MethodGet
+	for _, f := range []string{"Range", "If-Range", "If-Match", "If-Unmodified-Since", "Cache-Control", "Pragma"} {
+		g.Header.Del(f)
+	}
+	return g
 }
 
 // usableOnError reports whether ent may stand in for a failed origin.

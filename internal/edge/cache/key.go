@@ -92,8 +92,11 @@ func appendHost(dst []byte, host string, tls bool) []byte {
 	return dst
 }
 
-// normalizeQuery drops tracking parameters and sorts the rest by name then
-// value, keeping the original escaping so distinct URLs stay distinct.
+// normalizeQuery drops tracking parameters and sorts the rest by name,
+// keeping the original escaping so distinct URLs stay distinct. The sort is
+// stable and by the unescaped name: the app reads a parameter's first value,
+// so the order of one name's values (however its name is escaped) is part
+// of the page, and /search?q=sofa&q=boot is not /search?q=boot&q=sofa.
 func normalizeQuery(raw string) string {
 	if raw == "" {
 		return ""
@@ -101,21 +104,52 @@ func normalizeQuery(raw string) string {
 	parts := strings.Split(raw, "&")
 	kept := parts[:0]
 	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		name, _, _ := strings.Cut(p, "=")
-		if n, err := url.QueryUnescape(name); err == nil {
-			name = n
-		}
-		name = strings.ToLower(name)
-		if trackingParams[name] || strings.HasPrefix(name, "utm_") {
+		if p == "" || tracking(paramName(p)) {
 			continue
 		}
 		kept = append(kept, p)
 	}
-	slices.Sort(kept)
+	slices.SortStableFunc(kept, func(a, b string) int { return strings.Compare(paramName(a), paramName(b)) })
 	return strings.Join(kept, "&")
+}
+
+// WithoutTracking returns rawQuery without its tracking parameters, the
+// rest as they were. The edge asks the origin for that, so the page stored
+// under a key is made from exactly the parameters the key holds, and a
+// parameter left out of the key cannot put into a shared page what the
+// request that fetched it chose.
+func WithoutTracking(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	parts := strings.Split(rawQuery, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !tracking(paramName(p)) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == len(parts) {
+		return rawQuery
+	}
+	return strings.Join(kept, "&")
+}
+
+// paramName is the name of one name=value part of a query, unescaped as
+// the app reads it (url.ParseQuery), or as it is when it cannot be.
+func paramName(part string) string {
+	name, _, _ := strings.Cut(part, "=")
+	if n, err := url.QueryUnescape(name); err == nil {
+		return n
+	}
+	return name
+}
+
+// tracking reports whether the parameter name is a tracking parameter,
+// whatever its case.
+func tracking(name string) bool {
+	name = strings.ToLower(name)
+	return trackingParams[name] || strings.HasPrefix(name, "utm_")
 }
 
 // varyValue is the request's value of a Vary header, normalized for

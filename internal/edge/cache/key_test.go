@@ -31,6 +31,11 @@ func TestKey(t *testing.T) {
 		{"other port apart", req("GET", "http://shop.example:8080/p", nil), req("GET", "http://shop.example/p", nil), nil, false},
 		{"query sorted", req("GET", "http://h/p?b=2&a=1", nil), req("GET", "http://h/p?a=1&b=2", nil), nil, true},
 		{"tracking removed", req("GET", "http://h/p?utm_source=x&a=1&gclid=1&fbclid=2&msclkid=3&mc_cid=4&mc_eid=5&UTM_Medium=y", nil), req("GET", "http://h/p?a=1", nil), nil, true},
+		// The app reads a parameter's first value: the order of a name's
+		// values is part of the page (issue 9, item 7).
+		{"repeated name keeps its order", req("GET", "http://h/search?q=sofa&q=boot", nil), req("GET", "http://h/search?q=boot&q=sofa", nil), nil, false},
+		{"names sorted around repeated values", req("GET", "http://h/search?b=2&q=sofa&a=1&q=boot", nil), req("GET", "http://h/search?a=1&q=sofa&b=2&q=boot", nil), nil, true},
+		{"escaped name is the same name", req("GET", "http://h/search?%71=boot&q=sofa", nil), req("GET", "http://h/search?q=sofa&%71=boot", nil), nil, false},
 		{"values matter", req("GET", "http://h/p?a=1", nil), req("GET", "http://h/p?a=2", nil), nil, false},
 		{"path matters", req("GET", "http://h/p", nil), req("GET", "http://h/q", nil), nil, false},
 		{"no query vs empty", req("GET", "http://h/p?", nil), req("GET", "http://h/p", nil), nil, true},
@@ -102,17 +107,32 @@ func TestParseVary(t *testing.T) {
 func FuzzKey(f *testing.F) {
 	f.Add("Shop.example:80", "/p/%2F", "b=2&a=1&utm_x=3", "gzip, br;q=0")
 	f.Add("", "", "&&=&%zz", "*;q=nan")
+	f.Add("h", "/search", "q=sofa&q=boot&%71=x", "")
 	f.Fuzz(func(t *testing.T, host, path, query, ae string) {
 		r := &http.Request{Method: "GET", Host: host, Header: http.Header{"Accept-Encoding": {ae}}}
 		r.URL = &url.URL{Path: path, RawQuery: query}
 		k := Key(r, []string{"Accept-Encoding"})
+		// Reordering the names, each keeping its values' order, keeps the key.
 		parts := strings.Split(query, "&")
-		slices.Reverse(parts)
+		slices.SortStableFunc(parts, func(a, b string) int { return strings.Compare(paramName(b), paramName(a)) })
 		r.URL.RawQuery = strings.Join(parts, "&")
 		if k2 := Key(r, []string{"Accept-Encoding"}); k2 != k {
-			t.Fatalf("query order changed key: %q vs %q", k, k2)
+			t.Fatalf("reordering names changed the key: %q vs %q", k, k2)
+		}
+		// Any order that keeps the key gives the app the same parameters.
+		slices.Reverse(parts)
+		r.URL.RawQuery = strings.Join(parts, "&")
+		if k2 := Key(r, []string{"Accept-Encoding"}); k2 == k {
+			a, _ := url.ParseQuery(query)
+			b, _ := url.ParseQuery(r.URL.RawQuery)
+			for name, vs := range a {
+				if !slices.Equal(vs, b[name]) && !tracking(name) {
+					t.Fatalf("%q and %q share a key but give %s %q and %q", query, r.URL.RawQuery, name, vs, b[name])
+				}
+			}
 		}
 		r.Method = "HEAD"
+		r.URL.RawQuery = query
 		if k2 := Key(r, []string{"Accept-Encoding"}); k2 != k {
 			t.Fatalf("GET key %q != HEAD key %q", k, k2)
 		}
@@ -122,4 +142,19 @@ func FuzzKey(f *testing.F) {
 			t.Fatalf("NormalizeAcceptEncoding(%q) out of set", ae)
 		}
 	})
+}
+
+func TestWithoutTracking(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                    "",
+		"q=sofa&q=boot":                       "q=sofa&q=boot",
+		"utm_source=x&q=sofa&gclid=1&q=boot":  "q=sofa&q=boot",
+		"UTM_Medium=y&%75tm_campaign=z&b=2&a": "b=2&a",
+		"fbclid=1":                            "",
+	} {
+		if got := WithoutTracking(in); got != want {
+			t.Errorf("WithoutTracking(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -30,6 +30,7 @@ const (
 	ReasonAuthorization = "authorization"
 	ReasonSetCookie     = "set-cookie"
 	ReasonVaryStar      = "vary-star"
+	ReasonPurged        = "purged" // a purge applied during the fetch covers it
 )
 
 // cacheableByDefault are the status codes heuristically cacheable (RFC 9110
@@ -44,12 +45,11 @@ var cacheableByDefault = map[int]bool{
 // and, when not, why. Only responses to GET are stored: HEAD shares GET's
 // key (see Key) but its response has no body to serve a later GET with.
 func Storable(req *http.Request, status int, h http.Header) (ok bool, reason string) {
+	if ok, reason := StorableRequest(req); !ok {
+		return false, reason
+	}
 	d, targeted := ResponseDirectives(h)
 	switch {
-	case req.Method != http.MethodGet:
-		return false, ReasonMethod
-	case RequestDirectives(req.Header).NoStore:
-		return false, ReasonRequestNoStor
 	case status == http.StatusPartialContent || status == http.StatusNotModified || status < 200:
 		return false, ReasonStatus
 	case !cacheableByDefault[status] && !explicitFreshness(h, d, targeted):
@@ -68,6 +68,20 @@ func Storable(req *http.Request, status int, h http.Header) (ok bool, reason str
 	}
 	if _, star := ParseVary(h); star {
 		return false, ReasonVaryStar
+	}
+	return true, ""
+}
+
+// StorableRequest reports whether req itself lets its response be stored,
+// whatever the response: only a GET without a no-store directive does. A
+// request that does not must leave what is stored as it is (RFC 9111
+// §5.2.1.5), since it speaks for its own response only.
+func StorableRequest(req *http.Request) (ok bool, reason string) {
+	switch {
+	case req.Method != http.MethodGet:
+		return false, ReasonMethod
+	case RequestDirectives(req.Header).NoStore:
+		return false, ReasonRequestNoStor
 	}
 	return true, ""
 }

@@ -140,6 +140,9 @@ type Stats struct {
 	MaxBytes uint64 // the bound, Config.MaxBytes
 	Hits     uint64
 	Misses   uint64
+	// PurgedInFlight counts the responses PutFetched kept out or stored
+	// stale because a purge applied during their fetch covered them.
+	PurgedInFlight uint64
 }
 
 // Store is a byte-bounded response store with a tag index. It is safe for
@@ -149,12 +152,17 @@ type Store struct {
 	maxBytes  uint64
 	maxObject uint64
 
-	putMu sync.Mutex // serializes Put and PurgeAll, so index updates and cache writes happen in one order
+	// putMu protects hist and serializes Put, Replace and PurgeAll, so
+	// index updates and cache writes happen in one order, and a purge is
+	// either recorded before a PutFetched checks hist or finds the entry
+	// in the index and the cache.
+	putMu sync.Mutex
+	hist  history
 
 	idxMu sync.Mutex                   // protects tags; never held while calling into c
 	tags  map[string]map[string]*Entry // tag → key → entry stored under that key
 
-	hits, misses atomic.Uint64
+	hits, misses, purgedInFlight atomic.Uint64
 }
 
 // NewStore returns an empty store.
@@ -163,6 +171,7 @@ func NewStore(cfg Config) (*Store, error) {
 		return nil, errors.New("cache: MaxBytes must be positive")
 	}
 	s := &Store{maxBytes: cfg.MaxBytes, maxObject: cfg.MaxObjectBytes, tags: map[string]map[string]*Entry{}}
+	s.hist.init()
 	if s.maxObject == 0 {
 		s.maxObject = max(cfg.MaxBytes/16, 1)
 	}
@@ -194,22 +203,80 @@ func (s *Store) Get(key string) (*Entry, bool) {
 	return e, ok
 }
 
-// Put stores e under e.Key, replacing any previous entry. The caller must
-// not modify e afterwards.
+// Put stores e under e.Key, replacing any previous entry, whatever was
+// purged before. The caller must not modify e afterwards. A response from
+// an origin is stored with PutFetched instead.
 func (s *Store) Put(e *Entry) error {
+	if err := s.weigh(e); err != nil {
+		return err
+	}
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	s.set(e)
+	return nil
+}
+
+// BeginFetch returns the point in the purge history a fetch begins after;
+// call it before asking the origin, give it to PutFetched with the
+// response, and to EndFetch once the fetch is over, so the history can
+// forget what no fetch in flight needs.
+func (s *Store) BeginFetch() Gen {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	g := s.hist.gen
+	s.hist.live[g]++
+	return g
+}
+
+// EndFetch ends a fetch begun with BeginFetch.
+func (s *Store) EndFetch(since Gen) {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	if s.hist.live[since]--; s.hist.live[since] <= 0 {
+		delete(s.hist.live, since)
+	}
+}
+
+// PutFetched stores e, a response whose fetch began after since
+// (BeginFetch), unless a purge applied since then covers it: after a hard
+// purge (of its key or URL, a tag of it, or everything) it returns
+// ErrPurged and stores nothing; after a soft purge of a tag of it, e is
+// stored already soft-purged, as the purge would have left it.
+func (s *Store) PutFetched(e *Entry, since Gen) error {
+	if err := s.weigh(e); err != nil {
+		return err
+	}
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	switch s.hist.judge(e, since) {
+	case hardPurged:
+		s.purgedInFlight.Add(1)
+		return ErrPurged
+	case softPurged:
+		s.purgedInFlight.Add(1)
+		e.soft.Store(true) // made by weigh
+	}
+	s.set(e)
+	return nil
+}
+
+// weigh checks e's size and readies it for storing.
+func (s *Store) weigh(e *Entry) error {
 	size := e.size()
 	if size > s.maxObject {
 		return ErrTooLarge
 	}
 	e.weight = uint32(size)
 	e.mark()
-	s.putMu.Lock()
-	defer s.putMu.Unlock()
+	return nil
+}
+
+// set stores e; s.putMu is held.
+func (s *Store) set(e *Entry) {
 	// Index first: if the entry is evicted the moment it is set, the
 	// deletion listener finds it in the index and removes it.
 	s.index(e)
 	s.c.Set(e.Key, e)
-	return nil
 }
 
 // Replace stores nw in old's place only if old is still what is stored
@@ -218,12 +285,9 @@ func (s *Store) Put(e *Entry) error {
 // share old's soft-purge mark (WithEncoded), so a soft purge racing with
 // the replacement is not lost either.
 func (s *Store) Replace(old, nw *Entry) (bool, error) {
-	size := nw.size()
-	if size > s.maxObject {
-		return false, ErrTooLarge
+	if err := s.weigh(nw); err != nil {
+		return false, err
 	}
-	nw.weight = uint32(size)
-	nw.mark()
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
 	replaced := false
@@ -242,7 +306,12 @@ func (s *Store) Replace(old, nw *Entry) (bool, error) {
 }
 
 // PurgeKey removes the entry under key and reports whether there was one.
+// A purge of a primary key (Key with no Vary) covers all its variants in
+// fetches in flight (PutFetched), though it removes only what is under key.
 func (s *Store) PurgeKey(key string) bool {
+	s.putMu.Lock()
+	s.hist.recordKey(key)
+	s.putMu.Unlock()
 	_, ok := s.c.Invalidate(key)
 	return ok
 }
@@ -250,6 +319,11 @@ func (s *Store) PurgeKey(key string) bool {
 // PurgeTag purges every entry tagged tag and returns how many. A hard purge
 // removes them; a soft one marks them stale (see Entry.State).
 func (s *Store) PurgeTag(tag string, soft bool) int {
+	// Recorded before the index is read: an entry PutFetched after this
+	// sees the purge, one stored before it is in the index.
+	s.putMu.Lock()
+	s.hist.recordTag(tag, soft)
+	s.putMu.Unlock()
 	s.idxMu.Lock()
 	entries := make([]*Entry, 0, len(s.tags[tag]))
 	for _, e := range s.tags[tag] {
@@ -270,6 +344,7 @@ func (s *Store) PurgeTag(tag string, soft bool) int {
 func (s *Store) PurgeAll() {
 	s.putMu.Lock()
 	defer s.putMu.Unlock()
+	s.hist.recordAll()
 	s.c.InvalidateAll()
 }
 
@@ -281,6 +356,8 @@ func (s *Store) Stats() Stats {
 		MaxBytes: s.maxBytes,
 		Hits:     s.hits.Load(),
 		Misses:   s.misses.Load(),
+
+		PurgedInFlight: s.purgedInFlight.Load(),
 	}
 }
 
