@@ -169,13 +169,18 @@ func TestShopperJourneyWithRealMail(t *testing.T) {
 	if code := sh.call("POST", "/api/v1/customers", map[string]any{"email": "ria@example.com", "name": "Ria Shopper", "password": "correct horse battery"}, nil, nil); code >= 300 {
 		t.Fatalf("register: %d", code)
 	}
+	// Registering logs nobody in (issue 9: it must not tell who has an
+	// account); logging in brings the guest cart along.
+	if code := sh.call("POST", "/api/v1/session", map[string]any{"email": "ria@example.com", "password": "correct horse battery"}, nil, nil); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
 	var sess struct {
 		Customer *struct{ Name string } `json:"customer"`
 		Count    int                    `json:"cart_count"`
 	}
 	sh.call("GET", "/api/v1/session", nil, nil, &sess)
 	if sess.Customer == nil || sess.Customer.Name != "Ria Shopper" || sess.Count != 2 {
-		t.Fatalf("after registering, session = %+v (the guest cart should have followed)", sess)
+		t.Fatalf("after registering and logging in, session = %+v (the guest cart should have followed)", sess)
 	}
 
 	order := map[string]any{"email": "ria@example.com", "shipping_address": map[string]string{

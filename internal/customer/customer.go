@@ -47,6 +47,9 @@ type Service struct {
 	ClientMaxFailures int
 	// FailureWindow is the throttling window; if zero, 15 minutes.
 	FailureWindow time.Duration
+	// MaxSignUps is how many sign-ups one client address may send within
+	// FailureWindow; if zero, DefaultMaxSignUps.
+	MaxSignUps int
 	// PublicURL is the store's origin, such as "https://shop.example",
 	// and the only base of links in the mails this service sends: a link
 	// built from a request's Host would go wherever the requester chose

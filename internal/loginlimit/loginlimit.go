@@ -116,23 +116,14 @@ func (l *Limiter) Take(ctx context.Context, now time.Time, limits ...Limit) (cou
 	}
 	// A fixed lock order, so concurrent attempts cannot deadlock.
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(limits[a].Key, limits[b].Key) })
-	cutoff := now.Add(-l.window())
 	counts = make([]int, len(limits))
 	err = l.DB.InTx(ctx, func(tx *sql.Tx) error {
 		for _, i := range order {
-			err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2)
-				ON CONFLICT (key) DO UPDATE SET
-					failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END,
-					window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END
-				WHERE login_failures.window_start <= $3 OR login_failures.failures < $4
-				RETURNING failures`,
-				limits[i].Key, now, cutoff, limits[i].Max).Scan(&counts[i])
-			if errors.Is(err, sql.ErrNoRows) {
-				return errFull // the conditional update matched nothing: full
-			}
+			n, err := l.take(ctx, tx, now, limits[i])
 			if err != nil {
 				return err
 			}
+			counts[i] = n
 		}
 		return nil
 	})
@@ -143,6 +134,38 @@ func (l *Limiter) Take(ctx context.Context, now time.Time, limits ...Limit) (cou
 		return nil, false, fmt.Errorf("loginlimit: count attempt: %w", err)
 	}
 	return counts, false, nil
+}
+
+// TakeTx is Take of one limit inside the caller's transaction, which the
+// counter's row stays locked in until it ends. full reports that the
+// counter was at its Max (nothing was counted).
+func (l *Limiter) TakeTx(ctx context.Context, tx *sql.Tx, now time.Time, lim Limit) (full bool, err error) {
+	_, err = l.take(ctx, tx, now, lim)
+	if errors.Is(err, errFull) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("loginlimit: count attempt: %w", err)
+	}
+	return false, nil
+}
+
+// take raises lim's counter by one unless it is full (errFull), and
+// returns the new count: one conditional upsert, atomic on SQLite and
+// PostgreSQL alike (the row is locked, or the database has one writer).
+func (l *Limiter) take(ctx context.Context, tx *sql.Tx, now time.Time, lim Limit) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END,
+			window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END
+		WHERE login_failures.window_start <= $3 OR login_failures.failures < $4
+		RETURNING failures`,
+		lim.Key, now, now.Add(-l.window()), lim.Max).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errFull // the conditional update matched nothing: full
+	}
+	return n, err
 }
 
 // Forgive settles a successful attempt that Take counted: the counters in
