@@ -13,6 +13,7 @@ import (
 	"agora/internal/cart"
 	"agora/internal/catalog"
 	"agora/internal/checkout"
+	"agora/internal/clientaddr"
 	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/media"
@@ -29,18 +30,20 @@ type serveFlags struct {
 	clusterSecret                    string
 	smtp                             string        // mail.ParseSender URL; holds a password, never logged whole
 	sessionTTL                       time.Duration // how long a shopper's session lives without use
+	trustedProxies                   string        // clientaddr.Parse list: whose forwarding headers are believed
 }
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
 	fs.StringVar(&sf.listen, "listen", listen, "public address to serve the store on (host:port; port 0 picks a free one)")
 	fs.StringVar(&sf.metricsListen, metricsName, metrics, "internal address for Prometheus /metrics; keep it off the public network (empty disables)")
-	fs.StringVar(&sf.publicURL, "public-url", "", "canonical origin of the store, such as https://shop.example (empty: taken from each request's Host)")
+	fs.StringVar(&sf.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
 	fs.DurationVar(&sf.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long /readyz reports 503 while requests are still served, so load balancers stop sending")
 	fs.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 20*time.Second, "then, how long in-flight requests get to finish")
 	fs.BoolVar(&sf.accessLog, "access-log", true, "log one line per request")
 	fs.StringVar(&sf.clusterSecret, "cluster-secret", "", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
 	fs.StringVar(&sf.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 	fs.DurationVar(&sf.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
+	fs.StringVar(&sf.trustedProxies, "trusted-proxies", "loopback", "proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed (client address for rate limits, https for Secure cookies): addresses, CIDR prefixes, loopback, private or none, comma-separated")
 }
 
 func appCommand() *command {
@@ -81,8 +84,15 @@ get --shutdown-timeout to finish.`,
 
 // serve runs the app tier until ctx is cancelled, then drains.
 func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *media.Store) error {
+	trusted, err := clientaddr.Parse(sf.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
+	}
 	deps, err := shopDeps(env, sf, d)
 	if err != nil {
+		return err
+	}
+	if sf.publicURL, sf.listen, err = settlePublicURL(env, sf.publicURL, sf.listen, deps.Mail); err != nil {
 		return err
 	}
 	deps.Catalog, deps.Media, deps.Log = catalog.New(d), m, env.log
@@ -94,12 +104,13 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		ShutdownTimeout: sf.shutdownTimeout,
 		AccessLog:       sf.accessLog,
 		ClusterSecret:   sf.clusterSecret,
+		TrustedProxies:  trusted,
 	}, deps)
 	if err != nil {
 		return err
 	}
 	err = srv.Run(ctx, func(public, metrics net.Addr) {
-		attrs := []any{"url", "http://" + hostPort(public), "db", d.Location}
+		attrs := []any{"url", "http://" + hostPort(public), "public_url", sf.publicURL, "db", d.Location}
 		if metrics != nil {
 			attrs = append(attrs, "metrics", "http://"+metrics.String()+"/metrics")
 		}
@@ -113,7 +124,8 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 }
 
 // shopDeps builds the shopping services over d, and the mail sender from
-// --smtp, which is logged with its password redacted.
+// --smtp, which is logged with its password redacted. app.New points the
+// services' links and cookies at the public URL.
 func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 	if sf.sessionTTL <= 0 {
 		return app.Deps{}, fmt.Errorf("%w: --session-ttl must be positive (got %s)", errUsage, sf.sessionTTL)
@@ -128,10 +140,54 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 		Sessions:  &session.Manager{DB: d, TTL: sf.sessionTTL},
 		Customers: &customer.Service{DB: d},
 		Carts:     &cart.Service{DB: d},
-		Checkout:  &checkout.Service{DB: d, BaseURL: sf.publicURL},
+		Checkout:  &checkout.Service{DB: d},
 		Mail:      sender,
 		Staff:     &staff.Service{DB: d, Log: env.log},
 	}, nil
+}
+
+// settlePublicURL decides the public URL every link in an e-mail is built
+// on (issue 9: never a request's Host, which the requester chooses). A
+// configured one must be an http(s) origin. Without one, mail that leaves
+// this machine is refused, since a reset link naming the wrong host hands
+// the token to whoever owns it; mail that is only logged gets
+// http://LISTEN, the address a person on this machine opens. A listen
+// port of 0 is picked now so the URL can name it; listen is returned with
+// that port.
+func settlePublicURL(env *cmdEnv, publicURL, listen string, sender mail.Sender) (string, string, error) {
+	if publicURL != "" {
+		u, err := url.Parse(publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return "", "", fmt.Errorf("%w: --public-url %q is not an origin: use scheme://host[:port], such as https://shop.example", errUsage, publicURL)
+		}
+		return strings.TrimSuffix(publicURL, "/"), listen, nil
+	}
+	if _, local := sender.(*mail.LogSender); !local {
+		return "", "", fmt.Errorf("%w: --smtp sends mail off this machine, so --public-url must say where the store is (such as https://shop.example): "+
+			"links in e-mails are never taken from a request's Host", errUsage)
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: --listen %q: %v", errUsage, listen, err)
+	}
+	if port == "0" {
+		// Bound and released at once: the port is free for the server
+		// that binds it a moment later.
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return "", "", err
+		}
+		_, port, _ = net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+		listen = net.JoinHostPort(host, port)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	publicURL = "http://" + net.JoinHostPort(host, port)
+	env.log.Info("no --public-url: links in e-mails name the listen address, as mail stays on this machine", "public_url", publicURL)
+	return publicURL, listen, nil
 }
 
 // redactURL hides the password of a URL (and anything unparsable whole).

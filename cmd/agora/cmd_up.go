@@ -65,7 +65,7 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.StringVar(&f.db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
-			fs.StringVar(&f.publicURL, "public-url", "", "canonical origin of the store, such as https://shop.example (empty: taken from each request's Host)")
+			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
 			fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
 			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
@@ -87,8 +87,13 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if f.sessionTTL <= 0 {
 		return fmt.Errorf("%w: --session-ttl must be positive (got %s)", errUsage, f.sessionTTL)
 	}
-	if _, err := mail.ParseSender(f.smtp, env.log); err != nil {
+	sender, err := mail.ParseSender(f.smtp, env.log)
+	if err != nil {
 		return fmt.Errorf("%w: --smtp: %v", errUsage, err)
+	}
+	// The app links to the edge's address, not its own loopback port.
+	if f.publicURL, f.listen, err = settlePublicURL(env, f.publicURL, f.listen, sender); err != nil {
+		return err
 	}
 	if err := prepareStore(ctx, env, &f); err != nil {
 		return err
@@ -195,6 +200,8 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 		"--metrics-listen", "",
 		"--log-format", "json", "--log-level", level,
 		"--public-url", f.publicURL,
+		// Only the edge on this machine talks to the app.
+		"--trusted-proxies", "loopback",
 		"--drain-delay", f.drainDelay.String(),
 		"--shutdown-timeout", f.shutdownTimeout.String(),
 		"--session-ttl", f.sessionTTL.String(),

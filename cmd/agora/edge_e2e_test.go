@@ -379,8 +379,12 @@ func TestEdgeE2ETwoShoppers(t *testing.T) {
 	for _, sh := range shoppers {
 		sh.shopper = newShopper(t, base)
 		account := map[string]string{"email": sh.email, "name": sh.name, "password": "correct horse battery"}
-		if code := sh.call("POST", "/api/v1/customers", account, nil, nil); code != 201 {
+		if code := sh.call("POST", "/api/v1/customers", account, nil, nil); code != 202 {
 			t.Fatalf("register %s: %d", sh.name, code)
+		}
+		login := map[string]string{"email": sh.email, "password": "correct horse battery"}
+		if code := sh.call("POST", "/api/v1/session", login, nil, nil); code != 200 {
+			t.Fatalf("login %s: %d", sh.name, code)
 		}
 		u, _ := url.Parse(base)
 		for _, c := range sh.c.Jar.Cookies(u) {

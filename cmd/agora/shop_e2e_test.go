@@ -26,7 +26,8 @@ func TestHeadlessCheckout(t *testing.T) {
 		t.Fatalf("seed: %d %s %s", code, out, errOut)
 	}
 	s := start(t, "up", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s",
-		"--smtp", "smtp://shop:hunter2@127.0.0.1:1?from=shop@example.com&tls=none", "--session-ttl", "1h")
+		"--smtp", "smtp://shop:hunter2@127.0.0.1:1?from=shop@example.com&tls=none", "--session-ttl", "1h",
+		"--public-url", "https://shop.example")
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	call := func(method, path, body string, hdr ...string) (int, map[string]any) {
@@ -69,8 +70,9 @@ func TestHeadlessCheckout(t *testing.T) {
 	}
 }
 
-// TestShopFlagsRefuseMistakes: a bad --smtp or --session-ttl is a command
-// line mistake (exit 2) named in one line, without the password.
+// TestShopFlagsRefuseMistakes: a bad --smtp, --session-ttl or --public-url,
+// or mail leaving the machine without a --public-url, is a command line
+// mistake (exit 2) named in one line, without the password.
 func TestShopFlagsRefuseMistakes(t *testing.T) {
 	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
@@ -82,6 +84,10 @@ func TestShopFlagsRefuseMistakes(t *testing.T) {
 		{"unknown mail scheme", []string{"--smtp", "ftp://u:hunter2@host"}, "--smtp"},
 		{"smtp without a host", []string{"--smtp", "smtp://u:hunter2@?from=a@b.c"}, "--smtp"},
 		{"session ttl zero", []string{"--session-ttl", "0s"}, "--session-ttl"},
+		// Issue 9: without a public URL a reset link could only come from
+		// the request, whose Host an attacker chooses.
+		{"real mail without a public URL", []string{"--smtp", "smtp://u:hunter2@127.0.0.1:1?from=a@b.c"}, "--public-url"},
+		{"public URL with a path", []string{"--public-url", "https://shop.example/shop"}, "--public-url"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := append([]string{"up", "--db", db, "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"}, c.args...)

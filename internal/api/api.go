@@ -59,11 +59,6 @@ type Handler struct {
 	Customers *customer.Service
 	Carts     *cart.Service
 	Checkout  *checkout.Service
-	// PublicURL is the canonical origin for links sent by email (password
-	// reset), such as "https://shop.example". If "", the request's scheme
-	// and Host are used: fine on a developer machine, but production must
-	// set it, or a forged Host header could point reset links elsewhere.
-	PublicURL string
 
 	// The admin API (admin.go), registered only when Staff is set: it
 	// authenticates every request by API key. Media and DB serve uploads

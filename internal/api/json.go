@@ -86,7 +86,7 @@ func logFailure(r *http.Request, log *slog.Logger, status int, err error) {
 	}
 	level := slog.LevelError
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		level = slog.LevelInfo // the client went away mid-query: not our failure
+		level = slog.LevelDebug // the client went away mid-query: not our failure
 	}
 	log.Log(r.Context(), level, "api: request failed",
 		"method", r.Method, "path", r.URL.Path, "status", status, "err", err)

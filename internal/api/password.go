@@ -1,12 +1,6 @@
 package api
 
-import (
-	"net/http"
-	"strings"
-)
-
-// resetPath is the storefront page a reset link opens; the token follows.
-const resetPath = "/account/reset/"
+import "net/http"
 
 type resetRequest struct {
 	Email string `json:"email"`
@@ -18,14 +12,15 @@ type acceptedJSON struct {
 
 // requestReset serves POST /api/v1/password-reset. The answer is the same
 // 202 whether or not the address has an account (no enumeration); only a
-// malformed address is refused.
+// malformed address is refused. The link in the mail names the configured
+// public URL (customer.Service.PublicURL), never the request's Host.
 func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
 	var in resetRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.Customers.RequestPasswordReset(r.Context(), in.Email, h.origin(r)+resetPath); err != nil {
+	if err := h.Customers.RequestPasswordReset(r.Context(), in.Email); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -51,19 +46,4 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.startSession(w, r, http.StatusOK, c)
-}
-
-// origin is the scheme and host links in emails point to: PublicURL, else
-// the request's own (see Handler.PublicURL for why production sets it).
-// X-Forwarded-Host is not followed: a link in an email must not be steered
-// by a header.
-func (h *Handler) origin(r *http.Request) string {
-	if h.PublicURL != "" {
-		return strings.TrimSuffix(h.PublicURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }

@@ -57,7 +57,7 @@ func newShop(t *testing.T, db *store.DB) *shop {
 	}
 	s.h = &api.Handler{Catalog: cat, Log: slog.New(slog.DiscardHandler),
 		Sessions:  &session.Manager{DB: db},
-		Customers: &customer.Service{DB: db},
+		Customers: &customer.Service{DB: db, PublicURL: "https://shop.example"},
 		Carts:     &cart.Service{DB: db},
 		Checkout:  &checkout.Service{DB: db},
 	}

@@ -15,7 +15,7 @@ import (
 //	GET    /api/v1/session                        {customer:{id,email,name}|null, cart_count}
 //	POST   /api/v1/session                        {email,password}: log in (new session id; the guest cart merges)
 //	DELETE /api/v1/session                        log out
-//	POST   /api/v1/customers                      {email,name,password}: register and log in (201)
+//	POST   /api/v1/customers                      {email,name,password}: register (202, the same for a known address; then log in)
 //	GET    /api/v1/cart                           the cart (empty without a session; none is created)
 //	POST   /api/v1/cart/items                     {variant_id,quantity}: add (creates the session)
 //	PATCH  /api/v1/cart/items/{variant_id}        {quantity}: change (0 removes)

@@ -23,11 +23,13 @@ func loggedPath(r *http.Request, route string) string {
 // logRequest writes the access-log line of a request: at info level when
 // Config.AccessLog is set; server errors (5xx) at error level always, so an
 // outage shows in the log even with access logging off. The handler that
-// failed logs the cause, with the same request_id.
-func (s *Server) logRequest(r *http.Request, route string, rw *responseWriter, d time.Duration) {
-	status := rw.statusCode()
+// failed logs the cause, with the same request_id. A client that went away
+// (StatusClientClosed) is logged at debug: it is nobody's failure.
+func (s *Server) logRequest(r *http.Request, route string, status int, bytes int64, d time.Duration) {
 	level := slog.LevelInfo
 	switch {
+	case status == StatusClientClosed:
+		level = slog.LevelDebug
 	case status >= 500:
 		level = slog.LevelError
 	case !s.cfg.AccessLog:
@@ -38,7 +40,7 @@ func (s *Server) logRequest(r *http.Request, route string, rw *responseWriter, d
 		slog.String("path", loggedPath(r, route)),
 		slog.String("route", route),
 		slog.Int("status", status),
-		slog.Int64("bytes", rw.bytes),
+		slog.Int64("bytes", bytes),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 	)
 }

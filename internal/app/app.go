@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"agora/internal/cart"
 	"agora/internal/catalog"
 	"agora/internal/checkout"
+	"agora/internal/clientaddr"
 	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/media"
@@ -38,8 +40,11 @@ type Config struct {
 	// disables it. Keep it off the public network.
 	MetricsListen string
 	// PublicURL is the canonical origin for links, such as
-	// "https://shop.example". If "", it is derived from each request. It is
-	// also trusted as an Origin for cross-origin protection.
+	// "https://shop.example". Links in e-mails (password resets, order
+	// confirmations) are only ever built on it: without it no reset mail
+	// can be sent. Pages derive their canonical links from each request's
+	// Host when it is "". It is also trusted as an Origin for
+	// cross-origin protection, and when it is https every cookie is Secure.
 	PublicURL string
 	// DrainDelay is how long, after Run's context ends, /readyz answers 503
 	// while requests are still served, so load balancers stop sending new
@@ -62,6 +67,11 @@ type Config struct {
 	// as a bearer token to follow the purge log at /_internal/purges. If "",
 	// that endpoint answers 404 (no edge follows this app).
 	ClusterSecret string
+	// TrustedProxies are the peers whose forwarding headers are believed
+	// (X-Forwarded-For for the client's address, X-Forwarded-Proto for
+	// its scheme): the edge or load balancer in front. From anyone else
+	// those headers are removed before a handler runs. nil trusts no one.
+	TrustedProxies *clientaddr.Trusted
 }
 
 // Defaults for zero Config fields.
@@ -138,6 +148,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxAdminBodyBytes <= 0 {
 		cfg.MaxAdminBodyBytes = DefaultMaxAdminBodyBytes
 	}
+	linkServices(cfg.PublicURL, deps)
 	base := deps.Log
 	if base == nil {
 		base = slog.Default()
@@ -169,7 +180,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.storefront = sf
 	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log,
 		Sessions: deps.Sessions, Customers: deps.Customers, Carts: deps.Carts, Checkout: deps.Checkout,
-		PublicURL: cfg.PublicURL, Staff: deps.Staff, Media: deps.Media, DB: deps.DB}, deps.Media)
+		Staff: deps.Staff, Media: deps.Media, DB: deps.DB}, deps.Media)
 
 	if deps.Staff != nil && deps.Checkout != nil && deps.Customers != nil {
 		// The admin pages (issue 4) need the shop's services and staff
@@ -186,6 +197,26 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.handler = s.middleware(s.purges.nudgeAfterWrites(cop.Handler(s.mux)))
 	return s, nil
+}
+
+// linkServices hands the public URL to the services that put links in
+// e-mails or set cookies, so every one of them names the same origin and
+// none builds a link from a request (issue 9): a Host header is the
+// client's to choose. An https public URL makes every cookie Secure.
+func linkServices(publicURL string, deps Deps) {
+	secure := strings.HasPrefix(strings.ToLower(publicURL), "https://")
+	if deps.Customers != nil {
+		deps.Customers.PublicURL = publicURL
+	}
+	if deps.Checkout != nil && deps.Checkout.BaseURL == "" {
+		deps.Checkout.BaseURL = publicURL
+	}
+	if deps.Sessions != nil {
+		deps.Sessions.Secure = deps.Sessions.Secure || secure
+	}
+	if deps.Staff != nil {
+		deps.Staff.SecureCookies = deps.Staff.SecureCookies || secure
+	}
 }
 
 // Handler returns the full public handler: routes and middleware.

@@ -3,7 +3,8 @@ package app
 import "net/http"
 
 // middleware wraps next in what every public request goes through,
-// outermost first: observe (request id, response defaults, metrics, access
+// outermost first: the trusted-proxies judgement (so nothing after it reads
+// a forwarding header an untrusted client wrote), observe (request id, response defaults, metrics, access
 // log), recovery from panics, then request limits. observe is outermost so it
 // counts and logs every answer, including the ones the others give.
 //
@@ -11,5 +12,5 @@ import "net/http"
 // it, so the pattern ServeMux records on it (r.Pattern) is visible to
 // observe after the handler returns: that is the metrics' route label.
 func (s *Server) middleware(next http.Handler) http.Handler {
-	return s.observe(s.recoverPanics(s.limit(next)))
+	return s.cfg.TrustedProxies.Middleware(s.observe(s.recoverPanics(s.limit(next))))
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -35,11 +36,29 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.metrics.inFlight.Dec()
 			route := routeLabel(r.Pattern)
 			d := time.Since(start)
-			s.metrics.observe(route, r.Method, rw.statusCode(), d)
-			s.logRequest(r, route, rw, d)
+			status := answered(r, rw)
+			s.metrics.observe(route, r.Method, status, d)
+			s.logRequest(r, route, status, rw.bytes, d)
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// StatusClientClosed is what a request whose client went away is counted
+// and logged as (nginx's 499): not the 500 its handler may have written when
+// the database call was cancelled under it, nor the empty 200 of a handler
+// that gave up; either way nobody read the answer, and no server failed.
+const StatusClientClosed = 499
+
+// answered is the status r is counted and logged with.
+func answered(r *http.Request, rw *responseWriter) int {
+	status := rw.statusCode()
+	// net/http cancels the context when the connection closes; it cancels
+	// it on return too, but observe runs before that.
+	if errors.Is(r.Context().Err(), context.Canceled) && (status >= 500 || !rw.wroteHeader) {
+		return StatusClientClosed
+	}
+	return status
 }
 
 // routeLabel bounds the metrics' cardinality: the registered pattern, never

@@ -47,6 +47,14 @@ type Service struct {
 	ClientMaxFailures int
 	// FailureWindow is the throttling window; if zero, 15 minutes.
 	FailureWindow time.Duration
+	// MaxSignUps is how many sign-ups one client address may send within
+	// FailureWindow; if zero, DefaultMaxSignUps.
+	MaxSignUps int
+	// PublicURL is the store's origin, such as "https://shop.example",
+	// and the only base of links in the mails this service sends: a link
+	// built from a request's Host would go wherever the requester chose
+	// (issue 9). Without it, no reset mail is sent.
+	PublicURL string
 }
 
 func (s *Service) now() time.Time {
@@ -54,6 +62,11 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// link is the absolute URL of path under PublicURL.
+func (s *Service) link(path string) string {
+	return strings.TrimSuffix(s.PublicURL, "/") + path
 }
 
 // normEmail is the form stored in customers.email: one account per address

@@ -16,7 +16,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newService(db *store.DB) (*customer.Service, *clocktest.Clock) {
 	clk := clocktest.New(t0)
-	return &customer.Service{DB: db, Now: clk.Now}, clk
+	return &customer.Service{DB: db, Now: clk.Now, PublicURL: "https://shop.example"}, clk
 }
 
 const goodPassword = "correct horse battery"

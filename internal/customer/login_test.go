@@ -3,6 +3,7 @@ package customer_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,4 +146,37 @@ func TestLoginThrottling(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestParallelWrongPasswords (issue 9, item 4): 15 parallel wrong passwords
+// against one account with a limit of 5 get 5 "wrong" answers and 10
+// "too many": the attempt is counted before the password is verified.
+func TestParallelWrongPasswords(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, _ := newService(db)
+		register(t, s, "ada@example.com")
+		codes := parallelCodes(15, func(i int) error {
+			_, err := s.Authenticate(context.Background(), "ada@example.com", "wrong password", fmt.Sprintf("192.0.2.%d", i))
+			return err
+		})
+		if codes[fault.Unauthorized] != 5 || codes[fault.RateLimited] != 10 {
+			t.Errorf("answers %v; want 5 unauthorized (verified) and 10 rate_limited", codes)
+		}
+	})
+}
+
+// parallelCodes runs n calls of f at once and counts their fault codes.
+func parallelCodes(n int, f func(i int) error) map[fault.Code]int {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	codes := map[fault.Code]int{}
+	for _, err := range errs {
+		codes[fault.CodeOf(err)]++
+	}
+	return codes
 }

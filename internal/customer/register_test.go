@@ -97,3 +97,63 @@ func TestDuplicateMessageIsNeutral(t *testing.T) {
 		t.Errorf("duplicate message %q should not echo or confirm the address", msg)
 	}
 }
+
+// TestSignUpTellsNobody (issue 9, item 12): signing up with a known address
+// answers exactly as with a new one; the owner of the address learns of it
+// by mail, and the account is left as it was.
+func TestSignUpTellsNobody(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newService(db)
+		ada := register(t, s, "ada@example.com")
+		errNew := s.SignUp(ctx, "kim@example.com", "Kim", goodPassword, "192.0.2.1")
+		errKnown := s.SignUp(ctx, "ADA@example.com", "Eve", "another long password", "192.0.2.1")
+		if errNew != nil || errKnown != nil {
+			t.Fatalf("SignUp: new %v, known %v; want nil for both", errNew, errKnown)
+		}
+		if _, err := s.Authenticate(ctx, "kim@example.com", goodPassword, ""); err != nil {
+			t.Errorf("the new account cannot log in: %v", err)
+		}
+		if c, err := s.Authenticate(ctx, "ada@example.com", goodPassword, ""); err != nil || c.Name != ada.Name {
+			t.Errorf("the known account changed: %+v, %v", c, err)
+		}
+		to, _, bodies := outbox(t, db)
+		mails := map[string]string{}
+		for i := range to {
+			mails[to[i]] += bodies[i]
+		}
+		if len(mails) != 2 ||
+			!strings.Contains(mails["kim@example.com"], "https://shop.example/account/login") ||
+			!strings.Contains(mails["ada@example.com"], "already has one") ||
+			!strings.Contains(mails["ada@example.com"], "https://shop.example/account/reset") {
+			t.Errorf("mails %q; want a welcome to kim and a notice with links to ada", mails)
+		}
+	})
+}
+
+// TestSignUpThrottled: sign-ups are limited per client address, and the
+// notices one account gets are capped without changing the answer.
+func TestSignUpThrottled(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	s, _ := newService(db)
+	s.MaxSignUps = 5
+	register(t, s, "ada@example.com")
+	for i := range 5 {
+		if err := s.SignUp(ctx, "ada@example.com", "Eve", goodPassword, "192.0.2.1"); err != nil {
+			t.Fatalf("sign-up %d: %v", i+1, err)
+		}
+	}
+	if err := s.SignUp(ctx, "new@example.com", "Eve", goodPassword, "192.0.2.1"); fault.CodeOf(err) != fault.RateLimited {
+		t.Errorf("sixth sign-up from one address: %v, want rate_limited", err)
+	}
+	if err := s.SignUp(ctx, "new@example.com", "Eve", goodPassword, "192.0.2.2"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM email_outbox WHERE recipient = 'ada@example.com'`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("%d notices to the known address (%v), want 3", n, err)
+	}
+}

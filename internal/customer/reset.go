@@ -28,19 +28,29 @@ func (s *Service) resetTTL() time.Duration {
 	return DefaultResetTTL
 }
 
-// RequestPasswordReset mails a single-use link (resetURL + token) to the
-// account of email, if there is one. An unknown email returns nil and sends
-// nothing, so the answer does not tell who has an account; so does a
-// fourth request within an hour. The token row and the mail are written in
-// one transaction (the outbox): both or neither.
-func (s *Service) RequestPasswordReset(ctx context.Context, email, resetURL string) error {
+// ResetPath is the storefront page a reset link opens; the token follows.
+const ResetPath = "/account/reset/"
+
+// errNoPublicURL refuses to mail a link the store cannot name: the
+// operator must configure the public URL, never the request supply it.
+var errNoPublicURL = fault.New(fault.Unavailable,
+	"Password reset by e-mail is not available: the store has no public URL configured (set --public-url).")
+
+// RequestPasswordReset mails a single-use link (PublicURL + ResetPath +
+// token) to the account of email, if there is one. An unknown email returns
+// nil and sends nothing, so the answer does not tell who has an account; so
+// does a fourth request within an hour. The token row and the mail are
+// written in one transaction (the outbox): both or neither. Without
+// PublicURL it answers fault.Unavailable and sends nothing.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	email = normEmail(email)
 	if err := checkEmail(email); err != nil {
 		return err
 	}
-	if resetURL == "" {
-		return errors.New("customer: RequestPasswordReset needs a reset URL")
+	if s.PublicURL == "" {
+		return errNoPublicURL
 	}
+	resetURL := s.link(ResetPath)
 	now := s.now()
 	plain, hash := token.New() // base64url in the link, its SHA-256 in password_resets
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {

@@ -80,17 +80,17 @@ func TestPasswordResetFlow(t *testing.T) {
 		bobs := loginCookie(t, sessions, bob.ID)
 
 		// Unknown and malformed addresses.
-		if err := s.RequestPasswordReset(ctx, "nobody@example.com", resetURL); err != nil {
+		if err := s.RequestPasswordReset(ctx, "nobody@example.com"); err != nil {
 			t.Fatalf("unknown email: %v", err)
 		}
-		if err := s.RequestPasswordReset(ctx, "not an email", resetURL); fault.FieldOf(err) != "email" {
+		if err := s.RequestPasswordReset(ctx, "not an email"); fault.FieldOf(err) != "email" {
 			t.Fatalf("malformed email: %v", err)
 		}
 		if to, _, _ := outbox(t, db); len(to) != 0 {
 			t.Fatalf("mail queued for an unknown address: %v", to)
 		}
 
-		if err := s.RequestPasswordReset(ctx, " ADA@example.com ", resetURL); err != nil {
+		if err := s.RequestPasswordReset(ctx, " ADA@example.com "); err != nil {
 			t.Fatal(err)
 		}
 		to, subjects, bodies := outbox(t, db)
@@ -132,7 +132,7 @@ func TestPasswordResetFlow(t *testing.T) {
 		}
 
 		// Expiry: a token one second past its hour is refused.
-		if err := s.RequestPasswordReset(ctx, "bob@example.com", resetURL); err != nil {
+		if err := s.RequestPasswordReset(ctx, "bob@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		expired := lastToken(t, db)
@@ -161,7 +161,7 @@ func TestResetOtherTokensDieAndRequestsAreCapped(t *testing.T) {
 		register(t, s, "ada@example.com")
 		var tokens []string
 		for range 5 {
-			if err := s.RequestPasswordReset(ctx, "ada@example.com", resetURL); err != nil {
+			if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
 				t.Fatal(err)
 			}
 			tokens = append(tokens, lastToken(t, db))
@@ -177,11 +177,30 @@ func TestResetOtherTokensDieAndRequestsAreCapped(t *testing.T) {
 			t.Errorf("an older token still works after a reset: %v", err)
 		}
 		clk.Advance(time.Hour)
-		if err := s.RequestPasswordReset(ctx, "ada@example.com", resetURL); err != nil {
+		if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		if to, _, _ := outbox(t, db); len(to) != 4 {
 			t.Errorf("no mail an hour later (%d queued)", len(to))
 		}
 	})
+}
+
+// TestResetNeedsPublicURL (issue 9): without a configured public URL no
+// reset mail goes out, since its link could only come from a request.
+func TestResetNeedsPublicURL(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	s, _ := newService(db)
+	register(t, s, "ada@example.com")
+	s.PublicURL = ""
+	err := s.RequestPasswordReset(ctx, "ada@example.com")
+	if fault.CodeOf(err) != fault.Unavailable || !strings.Contains(fault.MessageOf(err), "--public-url") {
+		t.Errorf("err = %v; want unavailable, naming --public-url", err)
+	}
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM password_resets`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d reset tokens stored (%v)", n, err)
+	}
 }

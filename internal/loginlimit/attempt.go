@@ -38,15 +38,17 @@ const (
 	Blocked          // too many recent failures: verify was not called
 )
 
-// Attempt checks the limits, looks the account's password hash up (lookup
-// answers fault.NotFound for an unknown account), verifies pw against it —
-// against a dummy hash for unknown accounts, so both cost the same and
-// timing tells nothing — counts a failure against the account and the
-// client, and on success clears the account's counter (not the client's, or
-// one valid account would reset an attacker's budget).
+// Attempt counts the attempt against the account and the client first
+// (Limiter.Take: blocked at the limit before any password work, however many
+// attempts run in parallel), then looks the account's password hash up
+// (lookup answers fault.NotFound for an unknown account) and verifies pw
+// against it — against a dummy hash for unknown accounts, so both cost the
+// same and timing tells nothing. A failure stays counted. A success clears
+// the account's counter and gives the client's attempt back (not more: one
+// valid account must not reset an attacker's budget).
 func (g Guard) Attempt(ctx context.Context, now time.Time, email, client, pw string, lookup func() (hash string, err error)) (Outcome, error) {
 	limits := g.limits(email, client)
-	counts, blocked, err := g.Limiter.Check(ctx, now, limits...)
+	_, blocked, err := g.Limiter.Take(ctx, now, limits...)
 	if err != nil {
 		return Refused, err
 	}
@@ -58,16 +60,13 @@ func (g Guard) Attempt(ctx context.Context, now time.Time, email, client, pw str
 		return Refused, err
 	}
 	if !ok {
-		keys := make([]string, len(limits))
-		for i, l := range limits {
-			keys[i] = l.Key
-		}
-		return Refused, g.Limiter.Fail(ctx, now, keys...)
+		return Refused, nil
 	}
-	if counts[0] > 0 {
-		return Accepted, g.Limiter.Clear(ctx, limits[0].Key)
+	var refund []string
+	for _, l := range limits[1:] {
+		refund = append(refund, l.Key)
 	}
-	return Accepted, nil
+	return Accepted, g.Limiter.Forgive(ctx, []string{limits[0].Key}, refund)
 }
 
 func verify(pw string, lookup func() (string, error)) (bool, error) {

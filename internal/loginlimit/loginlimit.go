@@ -5,9 +5,9 @@
 // (internal/customer) and staff (internal/staff) both use it, with keys of
 // their own. It owns login_failures and knows nothing of accounts.
 //
-// Checks and increments are not one atomic step, so a burst of parallel
-// guesses may overshoot a limit by the burst's size; that is still bounded,
-// and the next window starts from the overshoot.
+// An attempt is counted before its password is verified, in one atomic
+// step with the check (Take), so no burst of parallel guesses overshoots a
+// limit; a success then gives its attempt back (Forgive).
 package loginlimit
 
 import (
@@ -97,30 +97,106 @@ func (l *Limiter) count(ctx context.Context, key string, now time.Time) (int, er
 	return n, nil
 }
 
-// Fail counts one failure at now for each key, starting a new window where
-// the old one has passed, in one transaction.
-func (l *Limiter) Fail(ctx context.Context, now time.Time, keys ...string) error {
-	keys = slices.Clone(keys)
-	slices.Sort(keys) // a fixed lock order, so concurrent failures cannot deadlock
-	keys = slices.Compact(keys)
-	cutoff := now.Add(-l.window())
-	err := l.DB.InTx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
-			_, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2)
-				ON CONFLICT (key) DO UPDATE SET
-					failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END,
-					window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END`,
-				k, now, cutoff)
+// errFull rolls Take's transaction back when a counter is at its Max.
+var errFull = errors.New("loginlimit: limit reached")
+
+// Take counts one attempt at now against every limit, before the password
+// is verified (issue 9: checking, then verifying, then counting let 15
+// parallel guesses through a limit of 5). Each counter is raised only while
+// it is below its Max, by one conditional upsert that SQLite and PostgreSQL
+// both run atomically, and all of them in one transaction, so parallel
+// attempts on any number of instances cannot pass together: once a counter
+// is full, Take counts nothing and reports blocked. A window that has passed
+// starts afresh. counts are the counts after this attempt, in the order
+// given. Max must be positive.
+func (l *Limiter) Take(ctx context.Context, now time.Time, limits ...Limit) (counts []int, blocked bool, err error) {
+	order := make([]int, len(limits))
+	for i := range order {
+		order[i] = i
+	}
+	// A fixed lock order, so concurrent attempts cannot deadlock.
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(limits[a].Key, limits[b].Key) })
+	counts = make([]int, len(limits))
+	err = l.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, i := range order {
+			n, err := l.take(ctx, tx, now, limits[i])
 			if err != nil {
 				return err
+			}
+			counts[i] = n
+		}
+		return nil
+	})
+	if errors.Is(err, errFull) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("loginlimit: count attempt: %w", err)
+	}
+	return counts, false, nil
+}
+
+// TakeTx is Take of one limit inside the caller's transaction, which the
+// counter's row stays locked in until it ends. full reports that the
+// counter was at its Max (nothing was counted).
+func (l *Limiter) TakeTx(ctx context.Context, tx *sql.Tx, now time.Time, lim Limit) (full bool, err error) {
+	_, err = l.take(ctx, tx, now, lim)
+	if errors.Is(err, errFull) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("loginlimit: count attempt: %w", err)
+	}
+	return false, nil
+}
+
+// take raises lim's counter by one unless it is full (errFull), and
+// returns the new count: one conditional upsert, atomic on SQLite and
+// PostgreSQL alike (the row is locked, or the database has one writer).
+func (l *Limiter) take(ctx context.Context, tx *sql.Tx, now time.Time, lim Limit) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END,
+			window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END
+		WHERE login_failures.window_start <= $3 OR login_failures.failures < $4
+		RETURNING failures`,
+		lim.Key, now, now.Add(-l.window()), lim.Max).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errFull // the conditional update matched nothing: full
+	}
+	return n, err
+}
+
+// Forgive settles a successful attempt that Take counted: the counters in
+// clear are deleted (a successful login clears its account's failures), and
+// those in refund give back the one attempt Take added (a client's address:
+// clearing it would let one valid account reset an attacker's budget).
+func (l *Limiter) Forgive(ctx context.Context, clear []string, refund []string) error {
+	clear, refund = sortedKeys(clear), sortedKeys(refund)
+	err := l.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range clear {
+			if err := ClearTx(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		for _, k := range refund {
+			if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0`, k); err != nil {
+				return fmt.Errorf("loginlimit: refund attempt: %w", err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("loginlimit: record failure: %w", err)
+		return fmt.Errorf("loginlimit: %w", err)
 	}
 	return nil
+}
+
+func sortedKeys(keys []string) []string {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // Clear forgets key's failures (a successful login clears its account).

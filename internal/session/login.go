@@ -38,7 +38,7 @@ func (m *Manager) Login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return nil, err
 	}
-	setCookie(w, r, value, m.ttl())
+	m.setCookie(w, r, value, m.ttl())
 	return s, nil
 }
 
@@ -50,7 +50,7 @@ func (m *Manager) Logout(ctx context.Context, w http.ResponseWriter, r *http.Req
 			return err
 		}
 	}
-	setCookie(w, r, "", -1)
+	m.setCookie(w, r, "", -1)
 	return nil
 }
 

@@ -61,7 +61,7 @@ func (m *Manager) Ensure(w http.ResponseWriter, r *http.Request) (*Session, erro
 	if err != nil {
 		return nil, err
 	}
-	setCookie(w, r, value, m.ttl())
+	m.setCookie(w, r, value, m.ttl())
 	return s, nil
 }
 
@@ -79,7 +79,7 @@ func (m *Manager) extend(w http.ResponseWriter, r *http.Request, s *Session) (*S
 		return nil, fmt.Errorf("session: extend: %w", err)
 	}
 	c, _ := r.Cookie(CookieName) // Lookup found it
-	setCookie(w, r, c.Value, m.ttl())
+	m.setCookie(w, r, c.Value, m.ttl())
 	s.ExpiresAt = exp
 	return s, nil
 }

@@ -7,9 +7,9 @@ package session
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
+	"agora/internal/clientaddr"
 	"agora/internal/store"
 	"agora/internal/token"
 )
@@ -32,6 +32,10 @@ type Manager struct {
 	DB  *store.DB
 	TTL time.Duration    // if zero, DefaultTTL (30 days)
 	Now func() time.Time // if nil, time.Now
+	// Secure marks the cookie Secure on every response, as when the
+	// public URL is https: a shopper who once came over plain HTTP must
+	// not get a cookie that would then also travel unencrypted.
+	Secure bool
 }
 
 func (m *Manager) ttl() time.Duration {
@@ -68,21 +72,17 @@ func cookieHash(r *http.Request) string {
 	return Hash(c.Value)
 }
 
-// secure reports whether the shopper reached us over TLS, directly or
-// through the edge (which sets X-Forwarded-Proto).
-func secure(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
-
-// setCookie sends the session cookie; maxAge < 0 deletes it.
-func setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge time.Duration) {
+// setCookie sends the session cookie; maxAge < 0 deletes it. It is Secure
+// when the store's public URL is https (Manager.Secure) or the shopper
+// reached us over TLS, directly or through a trusted proxy (clientaddr).
+func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge time.Duration) {
 	c := &http.Cookie{
 		Name:     CookieName,
 		Value:    value,
 		Path:     "/",
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
-		Secure:   secure(r),
+		Secure:   m.Secure || clientaddr.HTTPS(r),
 		MaxAge:   int(maxAge / time.Second),
 	}
 	if maxAge < 0 {

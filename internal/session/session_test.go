@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"agora/internal/clientaddr"
 	"agora/internal/clocktest"
 	"agora/internal/fault"
 	"agora/internal/session"
@@ -32,6 +33,13 @@ func request(value string) *http.Request {
 		r.AddCookie(&http.Cookie{Name: session.CookieName, Value: value})
 	}
 	return r
+}
+
+// judged returns r as a handler behind t's clientaddr.Middleware sees it.
+func judged(t *clientaddr.Trusted, r *http.Request) *http.Request {
+	var out *http.Request
+	t.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { out = r })).ServeHTTP(httptest.NewRecorder(), r)
+	return out
 }
 
 // sessionCookie returns the session cookie a response set, or nil.
@@ -130,10 +138,14 @@ func TestEnsureCookieAttributes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m, _ := newManager(db)
+		// httptest requests come from 192.0.2.1: the trusted proxy here.
+		edge := clientaddr.MustParse("192.0.2.1")
 		tests := []struct {
 			name       string
 			tls        bool
 			proto      string
+			peer       string // RemoteAddr if not the trusted proxy
+			public     bool   // Manager.Secure: the public URL is https
 			wantSecure bool
 		}{
 			{name: "plain http", wantSecure: false},
@@ -141,18 +153,26 @@ func TestEnsureCookieAttributes(t *testing.T) {
 			{name: "behind the edge with TLS", proto: "https", wantSecure: true},
 			{name: "forwarded proto in capitals", proto: "HTTPS", wantSecure: true},
 			{name: "behind the edge without TLS", proto: "http", wantSecure: false},
+			{name: "forwarded proto from an untrusted peer", proto: "https", peer: "203.0.113.5:4000", wantSecure: false},
+			{name: "https public URL over plain http", public: true, wantSecure: true},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
+				m := *m
+				m.Secure = tc.public
 				r := request("")
+				if tc.peer != "" {
+					r.RemoteAddr = tc.peer
+				}
 				if tc.tls {
 					r.TLS = &tls.ConnectionState{}
 				}
 				if tc.proto != "" {
 					r.Header.Set("X-Forwarded-Proto", tc.proto)
 				}
+				r = judged(edge, r)
 				w := httptest.NewRecorder()
-				s, err := m.Ensure(w, r)
+				s, err := (&m).Ensure(w, r)
 				if err != nil {
 					t.Fatal(err)
 				}

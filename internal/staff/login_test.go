@@ -3,6 +3,7 @@ package staff_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,5 +94,30 @@ func TestAuthenticate(t *testing.T) {
 				t.Fatalf("staff login after shopper failures: %q", c)
 			}
 		})
+	})
+}
+
+// TestParallelWrongPasswords (issue 9, item 4): 15 parallel wrong passwords
+// against one staff account with a limit of 5: only 5 are verified.
+func TestParallelWrongPasswords(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, _ := newService(db)
+		mustCreate(t, s, "owner@example.com", staff.Owner)
+		var wg sync.WaitGroup
+		errs := make([]error, 15)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = s.Authenticate(context.Background(), "owner@example.com", "wrong password", fmt.Sprintf("192.0.2.%d", i))
+			})
+		}
+		wg.Wait()
+		codes := map[fault.Code]int{}
+		for _, err := range errs {
+			codes[fault.CodeOf(err)]++
+		}
+		if codes[fault.Unauthorized] != 5 || codes[fault.RateLimited] != 10 {
+			t.Errorf("answers %v; want 5 unauthorized (verified) and 10 rate_limited", codes)
+		}
 	})
 }

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
+	"agora/internal/clientaddr"
 	"agora/internal/fault"
 	"agora/internal/token"
 )
@@ -57,7 +57,7 @@ func (s *Service) Login(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return fmt.Errorf("staff: login: %w", err)
 	}
-	setCookie(w, r, value, s.sessionTTL())
+	s.setCookie(w, r, value, s.sessionTTL())
 	return nil
 }
 
@@ -68,7 +68,7 @@ func (s *Service) Logout(ctx context.Context, w http.ResponseWriter, r *http.Req
 			return fmt.Errorf("staff: logout: %w", err)
 		}
 	}
-	setCookie(w, r, "", -1)
+	s.setCookie(w, r, "", -1)
 	return nil
 }
 
@@ -132,15 +132,16 @@ func cookieHash(r *http.Request) string {
 }
 
 // setCookie sends the admin cookie; maxAge < 0 deletes it. Secure when the
-// request came over TLS, directly or through the edge (X-Forwarded-Proto).
-func setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge time.Duration) {
+// public URL is https (Service.SecureCookies) or the request came over TLS,
+// directly or through a trusted proxy (clientaddr).
+func (s *Service) setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge time.Duration) {
 	c := &http.Cookie{
 		Name:     CookieName,
 		Value:    value,
 		Path:     "/admin",
 		HttpOnly: true,
 		SameSite: http.SameSiteStrictMode,
-		Secure:   r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
+		Secure:   s.SecureCookies || clientaddr.HTTPS(r),
 		MaxAge:   int(maxAge / time.Second),
 	}
 	if maxAge < 0 {

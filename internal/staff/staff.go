@@ -68,6 +68,9 @@ type Service struct {
 	// permission (the staff member is in the request's context); it must
 	// write status 403 itself. If nil, a plain page.
 	Forbidden http.Handler
+	// SecureCookies marks the admin cookie Secure on every response, as
+	// when the public URL is https.
+	SecureCookies bool
 }
 
 func (s *Service) now() time.Time {

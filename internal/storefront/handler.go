@@ -18,6 +18,7 @@ import (
 	"agora/internal/cart"
 	"agora/internal/catalog"
 	"agora/internal/checkout"
+	"agora/internal/clientaddr"
 	"agora/internal/customer"
 	"agora/internal/session"
 	"agora/web"
@@ -38,9 +39,9 @@ type Handler struct {
 	MediaURL func(key string) string
 	// PublicURL is the canonical origin, such as "https://shop.example",
 	// used in canonical links, sitemaps and structured data. If "", it is
-	// derived from each request (X-Forwarded-Proto/Host, else r.Host):
-	// production should set it, since a forwarded host is only as
-	// trustworthy as the proxy in front.
+	// derived from each request (Host, and the scheme a trusted proxy
+	// reported): production should set it, since Host is the client's to
+	// choose. Links in e-mails never use this fallback (customer.Service).
 	PublicURL string
 	// StoreName is shown in the header and titles. If "", "Agora".
 	StoreName string
@@ -131,22 +132,18 @@ func (h *Handler) media(key string) string {
 }
 
 // origin returns the scheme and host pages are served under, without a
-// trailing slash.
+// trailing slash: PublicURL, else the request's Host with the scheme the
+// client used (told by a trusted proxy; see clientaddr). X-Forwarded-Host
+// is never followed: a link must not be steered by a header (issue 9).
 func (h *Handler) origin(r *http.Request) string {
 	if h.PublicURL != "" {
 		return strings.TrimSuffix(h.PublicURL, "/")
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if clientaddr.HTTPS(r) {
 		scheme = "https"
 	}
-	if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
-		scheme = p
-	}
 	host := r.Host
-	if fh := firstValue(r.Header.Get("X-Forwarded-Host")); fh != "" && validHost(fh) {
-		host = fh
-	}
 	if !validHost(host) {
 		host = "localhost"
 	}
@@ -159,12 +156,6 @@ func (h *Handler) absolute(r *http.Request, u string) string {
 		return h.origin(r) + u
 	}
 	return u
-}
-
-// firstValue returns the first of a comma-separated header's values.
-func firstValue(v string) string {
-	v, _, _ = strings.Cut(v, ",")
-	return strings.ToLower(strings.TrimSpace(v))
 }
 
 // validHost accepts host[:port] made of the characters a DNS name, an IPv4

@@ -1,9 +1,10 @@
 package storefront
 
 import (
-	"cmp"
 	"net/http"
+	"net/url"
 
+	"agora/internal/clientaddr"
 	"agora/internal/fault"
 	"agora/internal/page"
 )
@@ -17,29 +18,32 @@ func registerFields(f form) []input {
 	})
 }
 
-// registerPage serves GET /account/register.
+// registerPage serves GET /account/register: the form, or, after it was
+// sent (?sent=1), the one message every valid registration gets.
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
 	f := form{Values: map[string]string{}}
 	data := authPage{layout: h.shopLayout(r, "Create an account"), Form: f, Fields: registerFields(f),
 		Next: page.LocalPath(r.URL.Query().Get("next"), "/")}
+	if r.URL.Query().Get("sent") != "" {
+		data.Notice = "Thank you. We have sent a message to your e-mail address. " +
+			"If it is new here, your account is ready: log in with the password you chose."
+	}
 	h.renderPrivate(w, r, http.StatusOK, "register", data)
 }
 
-// registerPost serves POST /account/register: creates the account and logs
-// it in, taking the guest cart along.
+// registerPost serves POST /account/register. A known address gets the same
+// answer as a new one (customer.SignUp mails its owner instead), and
+// neither is logged in, so the page tells nobody who has an account; the
+// shopper logs in next, and the guest cart comes along then.
 func (h *Handler) registerPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parsePost(w, r) {
 		return
 	}
-	ctx := r.Context()
 	f := page.NewForm(r, "name", "email", "next")
 	next := page.LocalPath(f.Value("next"), "/")
-	c, err := h.Customers.Register(ctx, f.Value("email"), f.Value("name"), r.PostFormValue("password"))
-	if err == nil {
-		err = h.login(ctx, w, r, c.ID)
-	}
+	err := h.Customers.SignUp(r.Context(), f.Value("email"), f.Value("name"), r.PostFormValue("password"), clientaddr.Of(r))
 	if err != nil {
-		if fault.CodeOf(err) == fault.Internal {
+		if c := fault.CodeOf(err); c == fault.Internal || c == fault.Unavailable {
 			h.ServerError(w, r, err)
 			return
 		}
@@ -48,5 +52,9 @@ func (h *Handler) registerPost(w http.ResponseWriter, r *http.Request) {
 		h.renderPrivate(w, r, page.FormStatus(err), "register", data)
 		return
 	}
-	page.SeeOther(w, r, cmp.Or(next, "/account"))
+	target := "/account/register?sent=1"
+	if next != "" {
+		target += "&next=" + url.QueryEscape(next)
+	}
+	page.SeeOther(w, r, target)
 }

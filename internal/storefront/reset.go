@@ -29,17 +29,19 @@ func (h *Handler) resetPage(w http.ResponseWriter, r *http.Request) {
 
 // resetPost serves POST /account/reset. Known or not, the address gets the
 // same answer (customer.RequestPasswordReset returns nil for both), so the
-// page tells nobody who has an account. The link is built on PublicURL when
-// set: a Host header is the client's to choose, and a reset link must not
-// point anywhere else.
+// page tells nobody who has an account. The link is built on the
+// configured public URL only (customer.Service.PublicURL): a Host header is
+// the client's to choose, and a reset link must not point anywhere else.
 func (h *Handler) resetPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parsePost(w, r) {
 		return
 	}
-	f := page.NewForm(r, "email")
-	err := h.Customers.RequestPasswordReset(r.Context(), f.Value("email"), h.origin(r)+"/account/reset/")
+f := page.NewForm(r, "email")
+	err := h.Customers.RequestPasswordReset(r.Context(), f.Value("email"))
 	if err != nil {
-		if fault.CodeOf(err) == fault.Internal {
+		// Unavailable: the store cannot send the link (no public URL);
+		// the operator learns it from the log, the shopper gets 500.
+		if c := fault.CodeOf(err); c == fault.Internal || c == fault.Unavailable {
 			h.ServerError(w, r, err)
 			return
 		}

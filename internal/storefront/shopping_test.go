@@ -36,7 +36,7 @@ func newShopping(t *testing.T, db *store.DB) *shopping {
 		PublicURL: "https://shop.example",
 		StoreName: "Test Shop",
 		Sessions:  &session.Manager{DB: db},
-		Customers: &customer.Service{DB: db},
+		Customers: &customer.Service{DB: db, PublicURL: "https://shop.example"},
 		Carts:     &cart.Service{DB: db},
 		Checkout:  &checkout.Service{DB: db},
 	}

@@ -2,11 +2,13 @@ package storefront_test
 
 import (
 	"encoding/xml"
-	"regexp"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	"agora/internal/clientaddr"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 )
@@ -94,20 +96,41 @@ func TestRobots(t *testing.T) {
 	})
 }
 
-// TestOriginFromRequest: without PublicURL, absolute URLs follow the proxy's
-// forwarded scheme and host, and a forged host cannot inject markup.
+// TestOriginFromRequest: without PublicURL, absolute URLs take their scheme
+// from a trusted proxy's X-Forwarded-Proto (clientaddr) and their host from
+// Host; X-Forwarded-Host is never followed (issue 9), and a forged Host
+// cannot inject markup.
 func TestOriginFromRequest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newShop(t, db)
 		s.h.PublicURL = ""
-		res := s.get(t, "/robots.txt", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "www.shop.test")
-		if !strings.Contains(res.body, "Sitemap: https://www.shop.test/sitemap.xml") {
-			t.Errorf("forwarded origin not used:\n%s", res.body)
+		mux := http.NewServeMux()
+		s.h.Register(mux)
+		h := clientaddr.MustParse("192.0.2.1").Middleware(mux)
+		get := func(peer, path, host string, hdr ...string) string {
+			r := httptest.NewRequest("GET", path, nil)
+			r.RemoteAddr, r.Host = peer+":4000", host
+			for i := 0; i+1 < len(hdr); i += 2 {
+				r.Header.Set(hdr[i], hdr[i+1])
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			return w.Body.String()
 		}
-		res = s.get(t, "/products/oxford-shirt", "X-Forwarded-Host", `evil"><script>x</script>`)
-		host := regexp.MustCompile(`<link rel="canonical" href="http://127\.0\.0\.1:\d+/products/oxford-shirt">`)
-		if !host.MatchString(res.body) {
-			t.Errorf("a forged X-Forwarded-Host was not ignored")
+		for _, c := range []struct {
+			name, peer, want string
+		}{
+			{"trusted proxy", "192.0.2.1", "Sitemap: https://www.shop.test/sitemap.xml"},
+			{"untrusted peer", "203.0.113.5", "Sitemap: http://www.shop.test/sitemap.xml"},
+		} {
+			body := get(c.peer, "/robots.txt", "www.shop.test", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.example")
+			if !strings.Contains(body, c.want) {
+				t.Errorf("%s: want %q in\n%s", c.name, c.want, body)
+			}
+		}
+		body := get("192.0.2.1", "/products/oxford-shirt", `evil"><script>x</script>`)
+		if !strings.Contains(body, `<link rel="canonical" href="http://localhost/products/oxford-shirt">`) {
+			t.Errorf("a forged Host was not ignored")
 		}
 	})
 }
