@@ -11,46 +11,10 @@ import (
 	"agora/internal/store"
 )
 
-// chunk bounds the IN lists of lookups: far under SQLite's and PostgreSQL's
-// limits on bound parameters, and large enough that 24,000 SKUs take 48
-// queries.
-const chunk = 500
-
-// inChunks runs query, whose "IN (%s)" gets the placeholders, over keys.
-// It uses the read pool without the statement cache, which would otherwise
-// keep one statement per list length.
-func inChunks(ctx context.Context, db *store.DB, query string, keys []string, scan func(*sql.Rows) error) error {
-	for start := 0; start < len(keys); start += chunk {
-		part := keys[start:min(start+chunk, len(keys))]
-		marks := make([]string, len(part))
-		args := make([]any, len(part))
-		for i, k := range part {
-			marks[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = k
-		}
-		rows, err := db.Read.QueryContext(ctx, fmt.Sprintf(query, strings.Join(marks, ",")), args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // existingHandles maps the handles already taken to their product's name.
 func existingHandles(ctx context.Context, db *store.DB, handles []string) (map[string]string, error) {
 	found := map[string]string{}
-	err := inChunks(ctx, db, `SELECT slug, name FROM products WHERE slug IN (%s)`, handles, func(r *sql.Rows) error {
+	err := db.InChunks(ctx, `SELECT slug, name FROM products WHERE slug IN (%s)`, handles, func(r *sql.Rows) error {
 		var slug, name string
 		err := r.Scan(&slug, &name)
 		found[slug] = name
@@ -65,7 +29,7 @@ func existingHandles(ctx context.Context, db *store.DB, handles []string) (map[s
 // existingSKUs maps the SKUs already taken to their product's handle.
 func existingSKUs(ctx context.Context, db *store.DB, skus []string) (map[string]string, error) {
 	found := map[string]string{}
-	err := inChunks(ctx, db, `SELECT v.sku, p.slug FROM variants v JOIN products p ON p.id = v.product_id WHERE v.sku IN (%s)`, skus, func(r *sql.Rows) error {
+	err := db.InChunks(ctx, `SELECT v.sku, p.slug FROM variants v JOIN products p ON p.id = v.product_id WHERE v.sku IN (%s)`, skus, func(r *sql.Rows) error {
 		var sku, slug string
 		err := r.Scan(&sku, &slug)
 		found[sku] = slug

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"agora/internal/store"
@@ -66,7 +65,7 @@ func SizeTx(ctx context.Context, tx *sql.Tx, key string) (sz Size, ok bool, err 
 // CSV import's images); keys without one are absent.
 func Sizes(ctx context.Context, db *store.DB, keys []string) (map[string]Size, error) {
 	out := map[string]Size{}
-	err := inChunks(ctx, db, `SELECT key, width, height FROM media WHERE key IN (%s)`, keys, func(rows *sql.Rows) error {
+	err := db.InChunks(ctx, `SELECT key, width, height FROM media WHERE key IN (%s)`, keys, func(rows *sql.Rows) error {
 		var key string
 		var sz Size
 		if err := rows.Scan(&key, &sz.Width, &sz.Height); err != nil {
@@ -86,7 +85,7 @@ func Sizes(ctx context.Context, db *store.DB, keys []string) (map[string]Size, e
 // catalog) are absent.
 func VariantsOf(ctx context.Context, db *store.DB, keys []string) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
-	err := inChunks(ctx, db, `SELECT key, variants FROM media WHERE key IN (%s)`, keys, func(rows *sql.Rows) error {
+	err := db.InChunks(ctx, `SELECT key, variants FROM media WHERE key IN (%s)`, keys, func(rows *sql.Rows) error {
 		var key, js string
 		if err := rows.Scan(&key, &js); err != nil {
 			return err
@@ -101,39 +100,4 @@ func VariantsOf(ctx context.Context, db *store.DB, keys []string) (map[string]ma
 		return nil, fmt.Errorf("media: variants: %w", err)
 	}
 	return out, nil
-}
-
-// lookupChunk bounds the IN list of one query: far under SQLite's and
-// PostgreSQL's limits on bound parameters.
-const lookupChunk = 500
-
-// inChunks runs query, whose "IN (%s)" gets the placeholders, over keys,
-// lookupChunk at a time. It uses the read pool without the statement
-// cache, which would otherwise keep one statement per list length.
-func inChunks(ctx context.Context, db *store.DB, query string, keys []string, scan func(*sql.Rows) error) error {
-	for start := 0; start < len(keys); start += lookupChunk {
-		part := keys[start:min(start+lookupChunk, len(keys))]
-		marks := make([]string, len(part))
-		args := make([]any, len(part))
-		for i, k := range part {
-			marks[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = k
-		}
-		rows, err := db.Read.QueryContext(ctx, fmt.Sprintf(query, strings.Join(marks, ", ")), args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

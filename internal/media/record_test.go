@@ -91,7 +91,7 @@ func TestRecordAndVariantsOf(t *testing.T) {
 		}
 		// More keys than one query binds: the lookup goes in chunks.
 		many := []string{b + ".jpg"}
-		for i := range 2 * lookupChunk {
+		for i := range 2 * store.InChunk {
 			many = append(many, fmt.Sprintf("%064x.png", i))
 		}
 		sizes, err := Sizes(ctx, db, many)

@@ -36,7 +36,7 @@ func (h *Handler) resetPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parsePost(w, r) {
 		return
 	}
-f := page.NewForm(r, "email")
+	f := page.NewForm(r, "email")
 	err := h.Customers.RequestPasswordReset(r.Context(), f.Value("email"))
 	if err != nil {
 		// Unavailable: the store cannot send the link (no public URL);

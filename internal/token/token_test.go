@@ -39,7 +39,7 @@ func TestValid(t *testing.T) {
 		{"", false},
 		{plain[:42], false},
 		{plain + "A", false},
-		{hash, false},                           // the hash is no token
+		{hash, false},                          // the hash is no token
 		{strings.Repeat("A", 42) + "B", false}, // 43 characters whose last has bits past 256
 		{strings.Repeat("A", 42) + "=", false},
 		{strings.Repeat("/", 43), false},
