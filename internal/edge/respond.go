@@ -49,6 +49,7 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 			return
 		}
 		if res.err != nil {
+			e.front.originFailures.Add(1)
 			e.Log.Warn("edge: no backend answered", "path", r.URL.Path, "err", res.err)
 			unavailable(w, r, cs)
 			return
@@ -88,6 +89,11 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		if r.Method != http.MethodHead {
 			_, _ = io.Copy(w, res.stream)
 		}
+		return
+	}
+	if r.Method == http.MethodHead {
+		headFields(h, r, res.status)
+		w.WriteHeader(res.status)
 		return
 	}
 	h.Set("Content-Length", strconv.Itoa(len(res.body)))

@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -91,6 +92,19 @@ func (c *conn) httpRequest(ctx context.Context) (*http.Request, *bodyReader, err
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		return nil, nil, badRequest("malformed request target")
+	}
+	if u.Scheme != "" || u.Host != "" {
+		// Absolute form (RFC 9112 §3.2.2): its authority replaces Host, so
+		// it must be a plain http one (this server has no TLS), naming a
+		// host and no userinfo (issue 9, item 8).
+		switch {
+		case !strings.EqualFold(u.Scheme, "http"):
+			return nil, nil, badRequest("only http targets are served here")
+		case u.User != nil:
+			return nil, nil, badRequest("userinfo in the request target")
+		case u.Host == "":
+			return nil, nil, badRequest("no host in the request target")
+		}
 	}
 	h := make(http.Header, len(q.Fields))
 	for _, f := range q.Fields {

@@ -537,6 +537,12 @@ func TestBadRequests(t *testing.T) {
 		{"CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405},
 		{"asterisk for GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
 		{"malformed target", "GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		// Issue 9, item 8: an absolute-form target names this server's
+		// scheme and a host, without userinfo (RFC 9112 §3.2.2).
+		{"absolute form, other scheme", "GET ftp://a/small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"absolute form, https", "GET https://a/small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"absolute form, userinfo", "GET http://u:p@a/small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"absolute form, no host", "GET http:///small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
