@@ -38,6 +38,10 @@ type upFlags struct {
 	drainDelay, shutdownTimeout    time.Duration
 	sessionTTL                     time.Duration
 	accessLog                      bool
+	// edgeTrustedProxies are the proxies in front of the edge; edge holds
+	// its connection caps.
+	edgeTrustedProxies string
+	edge               edgeServe
 }
 
 func upCommand() *command {
@@ -72,6 +76,8 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
 			fs.DurationVar(&f.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
+			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
+			edgeConnFlags(fs, &f.edge)
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
@@ -89,6 +95,13 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	if _, err := mail.ParseSender(f.smtp, env.log); err != nil {
 		return fmt.Errorf("%w: --smtp: %v", errUsage, err)
+	}
+	trusted, err := parseTrustedProxies(f.edgeTrustedProxies)
+	if err != nil {
+		return err
+	}
+	if err := checkConnFlags(f.edge); err != nil {
+		return err
 	}
 	if err := prepareStore(ctx, env, &f); err != nil {
 		return err
@@ -122,7 +135,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return d.DialContext(ctx, network, sup.Addr())
 	}
 	backend := &url.URL{Scheme: "http", Host: sup.Addr()}
-	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr}
+	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted}
 	e.Follower = &purgelog.Follower{
 		Origin: backend.String(), Secret: f.clusterSecret, Log: env.log,
 		Client: &http.Client{Transport: tr},
@@ -131,7 +144,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout,
-		ready:           "serving", attrs: []any{"app", backend.String()},
+		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
+		ready: "serving", attrs: []any{"app", backend.String()},
 	})
 	appErr := sup.Stop()
 	if appErr != nil {

@@ -10,6 +10,8 @@ import (
 
 	"agora/internal/clientaddr"
 	"agora/internal/edge/cache"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The front door (issue 9): what the edge believes of a request and whose
@@ -218,4 +220,33 @@ func headFields(h http.Header, r *http.Request, status int) {
 	if ok, _ := cache.Storable(&get, status, h); ok && compressibleSize(h, n) {
 		addVary(h, "Accept-Encoding")
 	}
+}
+
+var (
+	connsOpenDesc = prometheus.NewDesc("agora_edge_connections_open",
+		"Client connections open on the public listener.", nil, nil)
+	connsRefusedDesc = prometheus.NewDesc("agora_edge_connections_refused_total",
+		"Client connections refused with a 503 at accept, by the cap they were over (--max-conns, --max-conns-per-ip).", []string{"cap"}, nil)
+)
+
+// connCollector reports the public listener's connections, while the edge
+// serves from a limited one (Edge.Conns).
+type connCollector struct{ e *Edge }
+
+var _ prometheus.Collector = connCollector{}
+
+func (c connCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- connsOpenDesc
+	ch <- connsRefusedDesc
+}
+
+func (c connCollector) Collect(ch chan<- prometheus.Metric) {
+	l := c.e.Conns
+	if l == nil {
+		return
+	}
+	overall, perClient := l.Refused()
+	ch <- prometheus.MustNewConstMetric(connsOpenDesc, prometheus.GaugeValue, float64(l.Open()))
+	ch <- prometheus.MustNewConstMetric(connsRefusedDesc, prometheus.CounterValue, float64(overall), "max-conns")
+	ch <- prometheus.MustNewConstMetric(connsRefusedDesc, prometheus.CounterValue, float64(perClient), "max-conns-per-ip")
 }

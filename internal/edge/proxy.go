@@ -18,6 +18,7 @@ import (
 
 	"agora/internal/clientaddr"
 	"agora/internal/edge/cache"
+	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
 )
 
@@ -54,6 +55,9 @@ type Edge struct {
 	// they are replaced by what the edge saw (front.go). Nil trusts no
 	// one: the edge is the front door.
 	TrustedProxies *clientaddr.Trusted
+	// Conns, when set, is the limited public listener, whose connections
+	// the metrics report.
+	Conns *h1.Listener
 
 	// FetchTimeout bounds one origin fetch, headers and body.
 	FetchTimeout time.Duration
