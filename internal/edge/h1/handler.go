@@ -54,7 +54,13 @@ func (c *conn) serveHandler() bool {
 	// After a chunked body the connection closes (see drain); say so in
 	// the response, so a client does not send its next request into it.
 	w := &responseWriter{c: c, req: hr, body: body, header: http.Header{}, declared: -1, closeAfter: c.req.Chunked}
-	if !c.runHandler(w, hr) {
+	c.armWatch(cancel)
+	if c.req.ContentLength == 0 {
+		c.startWatch()
+	}
+	ok := c.runHandler(w, hr)
+	c.stopWatch()
+	if !ok {
 		return false
 	}
 	if !w.finish() {
@@ -174,12 +180,12 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	if b.chunked != nil {
 		n, err := b.chunked.Read(p)
 		if err == io.EOF {
-			b.done = true
+			b.finished()
 		}
 		return n, err
 	}
 	if b.remaining <= 0 {
-		b.done = true
+		b.finished()
 		return 0, io.EOF
 	}
 	if int64(len(p)) > b.remaining {
@@ -191,9 +197,16 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		err = errBodyTruncated
 	}
 	if b.remaining == 0 && err == nil {
-		b.done = true
+		b.finished()
 	}
 	return n, err
+}
+
+// finished marks the body read; from then on the connection is watched
+// for the client leaving (watch.go).
+func (b *bodyReader) finished() {
+	b.done = true
+	b.c.startWatch()
 }
 
 func (b *bodyReader) Close() error { return nil }

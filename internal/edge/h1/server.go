@@ -223,6 +223,7 @@ type conn struct {
 	rep   Reply
 	iov   net.Buffers
 	bw    *bufio.Writer // for the handler path, made on first use
+	watch watch         // for the client leaving during the handler path
 	idle  atomic.Bool   // waiting for a request, nothing buffered
 	state sync.Mutex    // protects the idle→busy switch from closeIfIdle: a connection that took a request is never closed as idle
 }
