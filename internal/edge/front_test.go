@@ -3,6 +3,7 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"agora/internal/clientaddr"
+	"agora/internal/edge/h1"
 )
 
 // echoOrigin answers every request with what it received of the fields
@@ -312,5 +314,46 @@ func TestHeadMiss(t *testing.T) {
 				t.Errorf("Vary %q", got)
 			}
 		})
+	}
+}
+
+// TestSlowBody (issue 9, item 10): a request body that does not arrive
+// within the server's ReadTimeout is the client's fault: 408, not the
+// origin failing; on either server.
+func TestSlowBody(t *testing.T) {
+	o := echoOrigin(t)
+	e, _ := newEdge(t, o.URL)
+	const timeout = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &h1.Server{Handler: e, ReadTimeout: timeout}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Shutdown(context.Background()) })
+	ns := httptest.NewUnstartedServer(e)
+	ns.Config.ReadTimeout = timeout
+	ns.Start()
+	t.Cleanup(ns.Close)
+	for name, addr := range map[string]string{"h1": ln.Addr().String(), "net/http": ns.Listener.Addr().String()} {
+		t.Run(name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "POST /cart HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 10\r\n\r\nabc")
+			resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "POST"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusRequestTimeout {
+				t.Errorf("status %d, want 408", resp.StatusCode)
+			}
+		})
+	}
+	if n := e.front.originFailures.Load(); n != 0 {
+		t.Errorf("origin failures counted %d, want 0", n)
 	}
 }

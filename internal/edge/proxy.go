@@ -129,6 +129,9 @@ func (e *Edge) init() {
 			Transport:      e.Transport,
 			ModifyResponse: e.modifyPassThrough,
 			ErrorHandler:   e.passThroughFailed,
+			// A backend's body failing mid-copy: the origin's fault, in the
+			// edge's log rather than the standard logger's.
+			ErrorLog: slog.NewLogLogger(e.Log.Handler(), slog.LevelWarn),
 		}
 	})
 }
