@@ -249,6 +249,22 @@ func TestClientBodyErrors(t *testing.T) {
 	if n := e.front.originFailures.Load(); n != 0 {
 		t.Errorf("origin failures counted %d, want 0", n)
 	}
+	e.Conns = h1.Limit(nil, h1.Limits{})
+	admin := httptest.NewServer(e.AdminHandler(""))
+	defer admin.Close()
+	m := scrape(t, admin)
+	for series, want := range map[string]float64{
+		`agora_edge_client_errors_total{kind="bad_request"}`:           8,
+		`agora_edge_client_errors_total{kind="gone"}`:                  0,
+		`agora_edge_origin_failures_total`:                             0,
+		`agora_edge_connections_open`:                                  0,
+		`agora_edge_connections_refused_total{cap="max-conns"}`:        0,
+		`agora_edge_connections_refused_total{cap="max-conns-per-ip"}`: 0,
+	} {
+		if got, ok := m[series]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
+		}
+	}
 }
 
 // TestClientGone (issue 9, item 10): a client that goes away while the
