@@ -126,6 +126,12 @@ func (g *bodyGuard) readErr() error {
 	return nil
 }
 
+// bodyFailed reports whether reading r's guarded body failed.
+func bodyFailed(r *http.Request) bool {
+	g, ok := r.Body.(*bodyGuard)
+	return ok && g.readErr() != nil
+}
+
 // guardBody makes r's body a bodyGuard, when it has one.
 func guardBody(r *http.Request) *bodyGuard {
 	if r.Body == nil || r.Body == http.NoBody {

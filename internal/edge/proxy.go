@@ -294,17 +294,20 @@ func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request) {
 type incomingKey struct{}
 
 func (e *Edge) modifyPassThrough(resp *http.Response) error {
-	if in, ok := resp.Request.Context().Value(incomingKey{}).(*http.Request); ok {
-		if _, _, fault := clientFault(in); fault {
-			// The backend answered a body cut short or malformed: its
-			// answer (often a 5xx) is about the client's mistake.
-			return errClientBody
-		}
-	}
 	stripTags(resp.Header)
 	resp.Header.Set("Cache-Status", "agora; fwd=method")
-	if in, ok := resp.Request.Context().Value(incomingKey{}).(*http.Request); ok && resp.StatusCode < 400 {
+	in, ok := resp.Request.Context().Value(incomingKey{}).(*http.Request)
+	if !ok {
+		return nil
+	}
+	if resp.StatusCode < 400 {
 		e.invalidate(in)
+	}
+	if bodyFailed(in) {
+		// The backend answered a body cut short or malformed: its answer
+		// (often a 5xx) is about the client's mistake, and says so
+		// (passThroughFailed).
+		return errClientBody
 	}
 	return nil
 }

@@ -98,9 +98,7 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 	}
 	h.Set("Content-Length", strconv.Itoa(len(res.body)))
 	w.WriteHeader(res.status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(res.body)
-	}
+	_, _ = w.Write(res.body)
 }
 
 // serveEntry writes a stored response with its current Age (RFC 9111 §5.1).
