@@ -17,7 +17,7 @@ import (
 )
 
 func edgeCommand() *command {
-	var backends, cacheSize, trusted string
+	var backends, cacheSize, trusted, hosts string
 	var o edgeServe
 	var policy cache.Policy
 	return &command{
@@ -44,6 +44,7 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			fs.DurationVar(&policy.MaxStaleWhileRevalidate, "max-stale-while-revalidate", 0, "cap on the stale-while-revalidate window the app asks for (0: as the app says)")
 			fs.DurationVar(&policy.MaxStaleIfError, "max-stale-if-error", 0, "cap on how long stale pages answer while the app tier fails (0: as the app says; the store's pages ask for 24h)")
 			fs.StringVar(&trusted, "trusted-proxies", "", "proxies in front of the edge (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host are passed on to the app, and which --max-conns-per-ip does not cap: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody, the edge is the front door")
+			fs.StringVar(&hosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &o)
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
@@ -71,7 +72,11 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			if err := checkConnFlags(o); err != nil {
 				return err
 			}
-			e := &edge.Edge{Backends: bs, Store: st, Log: env.log, Policy: policy, TrustedProxies: tp}
+			allowed, err := parseAllowedHosts(hosts)
+			if err != nil {
+				return err
+			}
+			e := &edge.Edge{Backends: bs, Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed}
 			return runEdge(ctx, env, e, o)
 		},
 	}
@@ -107,6 +112,24 @@ func checkConnFlags(o edgeServe) error {
 		return fmt.Errorf("%w: --max-conns and --max-conns-per-ip must not be negative (0: no cap)", errUsage)
 	}
 	return nil
+}
+
+const allowedHostsUsage = "host names the store answers for, comma separated (shop.example,www.shop.example); a request for another gets 421 and reaches neither the app nor the cache (empty: any host)"
+
+// parseAllowedHosts reads --allowed-hosts: bare host names, no port.
+func parseAllowedHosts(s string) ([]string, error) {
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Port() != "" {
+			return nil, fmt.Errorf("%w: --allowed-hosts: %q is not a host name (no scheme, port or path)", errUsage, h)
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 func parseTrustedProxies(s string) (*clientaddr.Trusted, error) {

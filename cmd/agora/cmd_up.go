@@ -41,6 +41,7 @@ type upFlags struct {
 	// edgeTrustedProxies are the proxies in front of the edge; edge holds
 	// its connection caps.
 	edgeTrustedProxies string
+	allowedHosts       string
 	edge               edgeServe
 }
 
@@ -77,6 +78,7 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.DurationVar(&f.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
+			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &f.edge)
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
@@ -101,6 +103,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return err
 	}
 	if err := checkConnFlags(f.edge); err != nil {
+		return err
+	}
+	allowed, err := parseAllowedHosts(f.allowedHosts)
+	if err != nil {
 		return err
 	}
 	if err := prepareStore(ctx, env, &f); err != nil {
@@ -135,7 +141,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return d.DialContext(ctx, network, sup.Addr())
 	}
 	backend := &url.URL{Scheme: "http", Host: sup.Addr()}
-	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted}
+	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted, AllowedHosts: allowed}
 	e.Follower = &purgelog.Follower{
 		Origin: backend.String(), Secret: f.clusterSecret, Log: env.log,
 		Client: &http.Client{Transport: tr},

@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,11 +56,29 @@ func targetProblem(r *http.Request) string {
 }
 
 // refuseTarget answers a request whose target the edge will not forward.
-func (e *Edge) refuseTarget(w http.ResponseWriter, r *http.Request, problem string) {
+func (e *Edge) refuseTarget(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	e.front.badRequests.Add(1)
-	e.Log.Debug("edge: bad request", "status", http.StatusBadRequest, "method", r.Method, "target", r.RequestURI, "reason", problem)
+	e.Log.Debug("edge: bad request", "status", status, "method", r.Method, "host", r.Host, "target", r.RequestURI, "reason", problem)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, problem, http.StatusBadRequest)
+	http.Error(w, problem, status)
+}
+
+// hostAllowed reports whether host (a Host field: name, optional port) is
+// one of AllowedHosts, or whether any host is.
+func (e *Edge) hostAllowed(host string) bool {
+	if len(e.AllowedHosts) == 0 {
+		return true
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(strings.TrimSuffix(host, "."), "[]") // an absolute name; an IPv6 literal
+	for _, a := range e.AllowedHosts {
+		if strings.EqualFold(host, strings.Trim(a, "[]")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Forwarding fields: set by the edge from what it saw, or passed on from

@@ -373,3 +373,41 @@ func TestSlowBody(t *testing.T) {
 		t.Errorf("origin failures counted %d, want 0", n)
 	}
 }
+
+// TestAllowedHosts (issue 9, item 8): with AllowedHosts set, a request for
+// another host is refused with 421 before it reaches the app or the cache,
+// so no page is built or stored for a name the store does not own.
+func TestAllowedHosts(t *testing.T) {
+	o := echoOrigin(t)
+	e, _ := newEdge(t, o.URL)
+	e.AllowedHosts = []string{"shop.example", "www.shop.example", "[2001:db8::1]"}
+	for _, tc := range []struct {
+		target string
+		host   string
+		status int
+	}{
+		{"http://shop.example/p", "", 200},
+		{"http://SHOP.example:8080/p", "", 200},
+		{"http://www.shop.example/p", "", 200},
+		{"http://evil.example/p", "", 421},
+		{"http://shop.example.evil.example/p", "", 421},
+		{"http://127.0.0.1/p", "", 421},
+		{"/p", "[::1]:80", 421},
+		{"/p", "[2001:db8::1]:80", 200},
+		{"/p", "[2001:db8::1]", 200},
+	} {
+		before := o.hits.Load()
+		r := httptest.NewRequest("GET", tc.target, nil)
+		if tc.host != "" {
+			r.Host = tc.host
+		}
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		if w.Code != tc.status {
+			t.Errorf("%s %s: status %d, want %d", tc.target, tc.host, w.Code, tc.status)
+		}
+		if tc.status != 200 && o.hits.Load() != before {
+			t.Errorf("%s: forwarded", tc.target)
+		}
+	}
+}

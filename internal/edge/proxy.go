@@ -55,6 +55,10 @@ type Edge struct {
 	// they are replaced by what the edge saw (front.go). Nil trusts no
 	// one: the edge is the front door.
 	TrustedProxies *clientaddr.Trusted
+	// AllowedHosts, when set, are the host names (without port, any case)
+	// the edge answers for; a request for another gets 421 and reaches
+	// neither the app nor the cache. Empty: any host.
+	AllowedHosts []string
 	// Conns, when set, is the limited public listener, whose connections
 	// the metrics report.
 	Conns *h1.Listener
@@ -176,7 +180,11 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if problem := targetProblem(r); problem != "" {
-		e.refuseTarget(w, r, problem)
+		e.refuseTarget(w, r, http.StatusBadRequest, problem)
+		return
+	}
+	if !e.hostAllowed(r.Host) {
+		e.refuseTarget(w, r, http.StatusMisdirectedRequest, "this server does not answer for that host")
 		return
 	}
 	switch r.Method {
