@@ -119,10 +119,13 @@ func publicServer(env *cmdEnv, e *edge.Edge, netHTTP bool) server {
 	}
 }
 
-// newEdgeServer is a net/http server with the same timeouts.
+// newEdgeServer is a net/http server with the same timeouts, and h1's
+// bound on a request head (net/http's default is 1 MiB, which a capped
+// crowd of slow connections could each hold).
 func newEdgeServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		MaxHeaderBytes:    h1.DefaultMaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
