@@ -428,6 +428,9 @@ func (c *conn) refuse(err error) {
 	if !errors.As(err, &pe) {
 		return // EOF, timeout, reset or shutdown: nobody to answer
 	}
+	// The client's mistake, not the server's: debug, for whoever wonders
+	// why a client got a 4xx.
+	c.srv.Log.Debug("h1: request refused", "status", pe.status, "reason", pe.msg, "peer", c.remote)
 	body := pe.msg + "\n"
 	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	b := make([]byte, 0, 160)
