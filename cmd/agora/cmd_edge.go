@@ -9,13 +9,15 @@ import (
 	"strings"
 	"time"
 
+	"agora/internal/clientaddr"
 	"agora/internal/edge"
 	"agora/internal/edge/cache"
+	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
 )
 
 func edgeCommand() *command {
-	var backends, cacheSize string
+	var backends, cacheSize, trusted, hosts string
 	var o edgeServe
 	var policy cache.Policy
 	return &command{
@@ -41,6 +43,9 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish")
 			fs.DurationVar(&policy.MaxStaleWhileRevalidate, "max-stale-while-revalidate", 0, "cap on the stale-while-revalidate window the app asks for (0: as the app says)")
 			fs.DurationVar(&policy.MaxStaleIfError, "max-stale-if-error", 0, "cap on how long stale pages answer while the app tier fails (0: as the app says; the store's pages ask for 24h)")
+			fs.StringVar(&trusted, "trusted-proxies", "", "proxies in front of the edge (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host are passed on to the app, and which --max-conns-per-ip does not cap: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody, the edge is the front door")
+			fs.StringVar(&hosts, "allowed-hosts", "", allowedHostsUsage)
+			edgeConnFlags(fs, &o)
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -60,7 +65,18 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			if policy.MaxStaleWhileRevalidate < 0 || policy.MaxStaleIfError < 0 {
 				return fmt.Errorf("%w: --max-stale-while-revalidate and --max-stale-if-error must not be negative", errUsage)
 			}
-			e := &edge.Edge{Backends: bs, Store: st, Log: env.log, Policy: policy}
+			tp, err := parseTrustedProxies(trusted)
+			if err != nil {
+				return err
+			}
+			if err := checkConnFlags(o); err != nil {
+				return err
+			}
+			allowed, err := parseAllowedHosts(hosts)
+			if err != nil {
+				return err
+			}
+			e := &edge.Edge{Backends: bs, Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed}
 			return runEdge(ctx, env, e, o)
 		},
 	}
@@ -82,6 +98,46 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 	}
 	env.log.Info("stopped cleanly")
 	return nil
+}
+
+// edgeConnFlags are the public listener's connection caps, for `agora
+// edge` and `agora up`.
+func edgeConnFlags(fs *flag.FlagSet, o *edgeServe) {
+	fs.IntVar(&o.maxConns, "max-conns", h1.DefaultMaxConns, "cap on open client connections; past it a new one gets 503 with Retry-After (0: no cap)")
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", h1.DefaultMaxConnsPerClient, "cap on one client address's open connections (an IPv6 /64 counts as one; --trusted-proxies are exempt; 0: no cap)")
+}
+
+func checkConnFlags(o edgeServe) error {
+	if o.maxConns < 0 || o.maxConnsPerIP < 0 {
+		return fmt.Errorf("%w: --max-conns and --max-conns-per-ip must not be negative (0: no cap)", errUsage)
+	}
+	return nil
+}
+
+const allowedHostsUsage = "host names the store answers for, comma separated (shop.example,www.shop.example); a request for another gets 421 and reaches neither the app nor the cache (empty: any host)"
+
+// parseAllowedHosts reads --allowed-hosts: bare host names, no port.
+func parseAllowedHosts(s string) ([]string, error) {
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Port() != "" {
+			return nil, fmt.Errorf("%w: --allowed-hosts: %q is not a host name (no scheme, port or path)", errUsage, h)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func parseTrustedProxies(s string) (*clientaddr.Trusted, error) {
+	t, err := clientaddr.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
+	}
+	return t, nil
 }
 
 func parseBackends(s string) ([]*url.URL, error) {

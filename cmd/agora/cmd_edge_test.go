@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -47,6 +48,27 @@ func TestParseBackends(t *testing.T) {
 		got, err := parseBackends(tt.in)
 		if len(got) != tt.n || (err == nil) != (tt.n > 0) {
 			t.Errorf("parseBackends(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestParseAllowedHosts(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{"", nil, true},
+		{" shop.example , www.shop.example ", []string{"shop.example", "www.shop.example"}, true},
+		{"[::1]", []string{"[::1]"}, true},
+		{"shop.example:8080", nil, false},
+		{"https://shop.example", nil, false},
+		{"shop.example/x", nil, false},
+		{"user@shop.example", nil, false},
+	} {
+		got, err := parseAllowedHosts(tc.in)
+		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%q: %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }

@@ -38,6 +38,11 @@ type upFlags struct {
 	drainDelay, shutdownTimeout    time.Duration
 	sessionTTL                     time.Duration
 	accessLog                      bool
+	// edgeTrustedProxies are the proxies in front of the edge; edge holds
+	// its connection caps.
+	edgeTrustedProxies string
+	allowedHosts       string
+	edge               edgeServe
 }
 
 func upCommand() *command {
@@ -72,6 +77,9 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
 			fs.DurationVar(&f.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
+			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
+			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
+			edgeConnFlags(fs, &f.edge)
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
@@ -93,6 +101,17 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	// The app links to the edge's address, not its own loopback port.
 	if f.publicURL, f.listen, err = settlePublicURL(env, f.publicURL, f.listen, sender); err != nil {
+		return err
+	}
+	trusted, err := parseTrustedProxies(f.edgeTrustedProxies)
+	if err != nil {
+		return err
+	}
+	if err := checkConnFlags(f.edge); err != nil {
+		return err
+	}
+	allowed, err := parseAllowedHosts(f.allowedHosts)
+	if err != nil {
 		return err
 	}
 	if err := prepareStore(ctx, env, &f); err != nil {
@@ -127,7 +146,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return d.DialContext(ctx, network, sup.Addr())
 	}
 	backend := &url.URL{Scheme: "http", Host: sup.Addr()}
-	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr}
+	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted, AllowedHosts: allowed}
 	e.Follower = &purgelog.Follower{
 		Origin: backend.String(), Secret: f.clusterSecret, Log: env.log,
 		Client: &http.Client{Transport: tr},
@@ -136,7 +155,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout,
-		ready:           "serving", attrs: []any{"app", backend.String()},
+		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
+		ready: "serving", attrs: []any{"app", backend.String()},
 	})
 	appErr := sup.Stop()
 	if appErr != nil {

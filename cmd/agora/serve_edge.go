@@ -20,6 +20,9 @@ type edgeServe struct {
 	// netHTTP serves the public listener with net/http instead of the
 	// edge's own HTTP/1.1 server (no fast hit path): for comparison.
 	netHTTP bool
+	// maxConns and maxConnsPerIP cap the public listener's connections
+	// (0: no cap); trusted proxies are exempt from the per-IP cap.
+	maxConns, maxConnsPerIP int
 	// ready is logged with the public URL once listening: "serving" for
 	// people, and for scripts waiting for the store to be up.
 	ready string
@@ -53,6 +56,12 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		}
 		lns = append(lns, ln)
 	}
+	// The public listener is capped, whichever server serves it; the admin
+	// listener is private and is not.
+	e.Conns = h1.Limit(lns[0], h1.Limits{
+		Max: o.maxConns, PerClient: o.maxConnsPerIP, Exempt: e.TrustedProxies.Contains, Log: env.log,
+	})
+	lns[0] = e.Conns
 	fctx, stopFollower := context.WithCancel(context.Background())
 	defer stopFollower()
 	var wg sync.WaitGroup
@@ -63,7 +72,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
 	}
-	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr())}, o.attrs...)
+	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
 	if len(lns) > 1 {
 		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/")
 	}
@@ -93,7 +102,8 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 
 // publicServer is the edge's own HTTP/1.1 server with the fast hit path
 // (internal/edge/h1), or net/http when asked. Both have explicit timeouts:
-// slow clients must not hold connections forever.
+// slow clients must not hold connections forever. Both give a new
+// connection ReadHeaderTimeout, not IdleTimeout, to send its first request.
 func publicServer(env *cmdEnv, e *edge.Edge, netHTTP bool) server {
 	if netHTTP {
 		return newEdgeServer(e)
@@ -109,10 +119,13 @@ func publicServer(env *cmdEnv, e *edge.Edge, netHTTP bool) server {
 	}
 }
 
-// newEdgeServer is a net/http server with the same timeouts.
+// newEdgeServer is a net/http server with the same timeouts, and h1's
+// bound on a request head (net/http's default is 1 MiB, which a capped
+// crowd of slow connections could each hold).
 func newEdgeServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		MaxHeaderBytes:    h1.DefaultMaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

@@ -43,7 +43,13 @@ var encoders = map[string]func([]byte) []byte{"gzip": gzipBody, "br": brotliBody
 // worth compressing: a listed type, not already content-coded, large enough,
 // and not marked no-transform (RFC 9110 §7.7, RFC 9111 §5.2.2.6).
 func compressible(h http.Header, body []byte) bool {
-	if len(body) < minCompress {
+	return compressibleSize(h, int64(len(body)))
+}
+
+// compressibleSize is compressible for a body of n bytes not at hand (the
+// answer to a HEAD).
+func compressibleSize(h http.Header, n int64) bool {
+	if n < minCompress {
 		return false
 	}
 	if ce := h.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {

@@ -35,7 +35,7 @@ func (e *Edge) ServeFast(req *h1.Request, rep *h1.Reply) bool {
 	default:
 		return false
 	}
-	if !plainPath(req.Path) || bytes.HasPrefix(req.Path, []byte("/_internal")) {
+	if len(req.Host) == 0 || !plainPath(req.Path) || bytes.HasPrefix(req.Path, []byte("/_internal")) {
 		return false
 	}
 	var ae []byte

@@ -40,6 +40,10 @@ func (e *Edge) metricsHandler() http.Handler {
 		gauge("agora_edge_cache_max_bytes", "The cache's bound (--cache-size).", func() float64 { return float64(e.Store.Stats().MaxBytes) }),
 		gauge("agora_edge_backends", "App-tier backends configured.", func() float64 { return float64(len(e.Backends)) }),
 		purgeSeqCollector{e},
+		connCollector{e},
+		counter("agora_edge_client_errors_total", "Requests failed through the client's fault, by kind: bad_request (400/408/413: no Host, an odd target, a malformed or cut-short body) or gone (logged as 499: it left before its answer). Not origin failures.", &e.front.badRequests, prometheus.Labels{"kind": "bad_request"}),
+		counter("agora_edge_client_errors_total", "Requests failed through the client's fault, by kind: bad_request (400/408/413: no Host, an odd target, a malformed or cut-short body) or gone (logged as 499: it left before its answer). Not origin failures.", &e.front.clientGone, prometheus.Labels{"kind": "gone"}),
+		counter("agora_edge_origin_failures_total", "Requests answered 503 because no backend answered (connection refused, timeout, reset).", &e.front.originFailures, nil),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

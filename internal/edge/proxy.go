@@ -16,7 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"agora/internal/clientaddr"
 	"agora/internal/edge/cache"
+	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
 )
 
@@ -48,6 +50,18 @@ type Edge struct {
 	Transport http.RoundTripper
 	// Follower, when set, is reported by the admin status.
 	Follower *purgelog.Follower
+	// TrustedProxies are the peers whose forwarding fields
+	// (X-Forwarded-For, -Proto, -Host) are passed on; from anyone else
+	// they are replaced by what the edge saw (front.go). Nil trusts no
+	// one: the edge is the front door.
+	TrustedProxies *clientaddr.Trusted
+	// AllowedHosts, when set, are the host names (without port, any case)
+	// the edge answers for; a request for another gets 421 and reaches
+	// neither the app nor the cache. Empty: any host.
+	AllowedHosts []string
+	// Conns, when set, is the limited public listener, whose connections
+	// the metrics report.
+	Conns *h1.Listener
 
 	// FetchTimeout bounds one origin fetch, headers and body.
 	FetchTimeout time.Duration
@@ -78,6 +92,7 @@ type Edge struct {
 	// production.
 	joined                      func()
 	revalidations, compressions atomic.Uint64
+	front                       frontCounters
 }
 
 func (e *Edge) init() {
@@ -117,10 +132,10 @@ func (e *Edge) init() {
 			Rewrite:        func(pr *httputil.ProxyRequest) { e.rewrite(pr, e.next()) },
 			Transport:      e.Transport,
 			ModifyResponse: e.modifyPassThrough,
-			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-				e.Log.Warn("edge: origin failed", "method", r.Method, "path", r.URL.Path, "err", err)
-				unavailable(w, r, "agora; fwd=method")
-			},
+			ErrorHandler:   e.passThroughFailed,
+			// A backend's body failing mid-copy: the origin's fault, in the
+			// edge's log rather than the standard logger's.
+			ErrorLog: slog.NewLogLogger(e.Log.Handler(), slog.LevelWarn),
 		}
 	})
 }
@@ -135,11 +150,13 @@ func (e *Edge) next() *url.URL {
 }
 
 // rewrite aims an outgoing request at backend. The Host is kept so the app
-// builds links for the public name; X-Forwarded-* tell it who asked.
+// builds links for the public name (ServeHTTP refused requests without
+// one: never the backend's own address); X-Forwarded-* tell it who asked,
+// as far as the edge can tell (setForwarded).
 func (e *Edge) rewrite(pr *httputil.ProxyRequest, backend *url.URL) {
 	pr.SetURL(backend)
 	pr.Out.Host = pr.In.Host
-	pr.SetXForwarded()
+	e.setForwarded(pr.In, pr.Out.Header)
 	if id := pr.In.Header.Get("X-Request-Id"); id != "" {
 		pr.Out.Header.Set("X-Request-Id", id)
 	} else {
@@ -160,6 +177,14 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// public: the edge does not even forward them.
 	if strings.HasPrefix(r.URL.Path, "/_internal/") || r.URL.Path == "/_internal" {
 		http.NotFound(w, r)
+		return
+	}
+	if problem := targetProblem(r); problem != "" {
+		e.refuseTarget(w, r, http.StatusBadRequest, problem)
+		return
+	}
+	if !e.hostAllowed(r.Host) {
+		e.refuseTarget(w, r, http.StatusMisdirectedRequest, "this server does not answer for that host")
 		return
 	}
 	switch r.Method {
@@ -289,9 +314,12 @@ func (e *Edge) lookup(r *http.Request) (*cache.Entry, string) {
 func isMarker(ent *cache.Entry) bool { return ent.Status == 0 }
 
 // passThrough forwards an unsafe method and, when it succeeds, invalidates
-// what is stored for its URL (RFC 9111 §4.4).
+// what is stored for its URL (RFC 9111 §4.4). Its body is guarded, so a
+// failure reading it is the client's (passThroughFailed), not the origin's.
 func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request) {
-	e.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), incomingKey{}, r)))
+	in := r.WithContext(r.Context()) // a copy whose body is guarded
+	guardBody(in)
+	e.proxy.ServeHTTP(w, in.WithContext(context.WithValue(in.Context(), incomingKey{}, in)))
 }
 
 type incomingKey struct{}
@@ -299,8 +327,18 @@ type incomingKey struct{}
 func (e *Edge) modifyPassThrough(resp *http.Response) error {
 	stripTags(resp.Header)
 	resp.Header.Set("Cache-Status", "agora; fwd=method")
-	if in, ok := resp.Request.Context().Value(incomingKey{}).(*http.Request); ok && resp.StatusCode < 400 {
+	in, ok := resp.Request.Context().Value(incomingKey{}).(*http.Request)
+	if !ok {
+		return nil
+	}
+	if resp.StatusCode < 400 {
 		e.invalidate(in)
+	}
+	if bodyFailed(in) {
+		// The backend answered a body cut short or malformed: its answer
+		// (often a 5xx) is about the client's mistake, and says so
+		// (passThroughFailed).
+		return errClientBody
 	}
 	return nil
 }

@@ -49,6 +49,7 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 			return
 		}
 		if res.err != nil {
+			e.front.originFailures.Add(1)
 			e.Log.Warn("edge: no backend answered", "path", r.URL.Path, "err", res.err)
 			unavailable(w, r, cs)
 			return
@@ -90,11 +91,14 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		}
 		return
 	}
+	if r.Method == http.MethodHead {
+		headFields(h, r, res.status)
+		w.WriteHeader(res.status)
+		return
+	}
 	h.Set("Content-Length", strconv.Itoa(len(res.body)))
 	w.WriteHeader(res.status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(res.body)
-	}
+	_, _ = w.Write(res.body)
 }
 
 // serveEntry writes a stored response with its current Age (RFC 9111 §5.1).

@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -53,7 +54,13 @@ func (c *conn) serveHandler() bool {
 	// After a chunked body the connection closes (see drain); say so in
 	// the response, so a client does not send its next request into it.
 	w := &responseWriter{c: c, req: hr, body: body, header: http.Header{}, declared: -1, closeAfter: c.req.Chunked}
-	if !c.runHandler(w, hr) {
+	c.armWatch(cancel)
+	if c.req.ContentLength == 0 {
+		c.startWatch()
+	}
+	ok := c.runHandler(w, hr)
+	c.stopWatch()
+	if !ok {
 		return false
 	}
 	if !w.finish() {
@@ -91,6 +98,19 @@ func (c *conn) httpRequest(ctx context.Context) (*http.Request, *bodyReader, err
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		return nil, nil, badRequest("malformed request target")
+	}
+	if u.Scheme != "" || u.Host != "" {
+		// Absolute form (RFC 9112 §3.2.2): its authority replaces Host, so
+		// it must be a plain http one (this server has no TLS), naming a
+		// host and no userinfo (issue 9, item 8).
+		switch {
+		case !strings.EqualFold(u.Scheme, "http"):
+			return nil, nil, badRequest("only http targets are served here")
+		case u.User != nil:
+			return nil, nil, badRequest("userinfo in the request target")
+		case u.Host == "":
+			return nil, nil, badRequest("no host in the request target")
+		}
 	}
 	h := make(http.Header, len(q.Fields))
 	for _, f := range q.Fields {
@@ -160,12 +180,12 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	if b.chunked != nil {
 		n, err := b.chunked.Read(p)
 		if err == io.EOF {
-			b.done = true
+			b.finished()
 		}
 		return n, err
 	}
 	if b.remaining <= 0 {
-		b.done = true
+		b.finished()
 		return 0, io.EOF
 	}
 	if int64(len(p)) > b.remaining {
@@ -177,9 +197,16 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		err = errBodyTruncated
 	}
 	if b.remaining == 0 && err == nil {
-		b.done = true
+		b.finished()
 	}
 	return n, err
+}
+
+// finished marks the body read; from then on the connection is watched
+// for the client leaving (watch.go).
+func (b *bodyReader) finished() {
+	b.done = true
+	b.c.startWatch()
 }
 
 func (b *bodyReader) Close() error { return nil }

@@ -59,10 +59,12 @@ type Server struct {
 	// Fast, if set, is tried first for requests without a body.
 	Fast FastHandler
 
-	// ReadHeaderTimeout bounds reading a request head once its first byte
-	// arrived; IdleTimeout, waiting for the next request on a kept-alive
-	// connection; ReadTimeout, reading a request body (0: no limit beyond
-	// the handler's); WriteTimeout, writing one response (0: none).
+	// ReadHeaderTimeout bounds reading the first request head from the
+	// accept, and a later one from its first byte; IdleTimeout, waiting
+	// for the next request on a kept-alive connection; ReadTimeout,
+	// reading a request body (0: no limit beyond the handler's);
+	// WriteTimeout, writing one response (0: none). Caps on connections
+	// are the listener's: see Limit.
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	ReadTimeout       time.Duration
@@ -74,12 +76,15 @@ type Server struct {
 	// Log records handler panics and accept errors; if nil, slog.Default().
 	Log *slog.Logger
 
-	initOnce  sync.Once
+	initOnce sync.Once
+	// mu protects listeners and conns, and orders closing's switch to true
+	// (Shutdown) with Serve and newConn registering a listener or a
+	// connection, so none is added that Shutdown would not see.
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	closing   atomic.Bool
-	active    sync.WaitGroup
+	active    sync.WaitGroup // one per conn in conns, for Shutdown to wait on
 }
 
 func (s *Server) init() {
@@ -184,7 +189,8 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	if s.closing.Load() {
 		return nil
 	}
-	c := &conn{srv: s, nc: nc, rbuf: make([]byte, 4096), remote: nc.RemoteAddr().String()}
+	raw, closer := unwrap(nc)
+	c := &conn{srv: s, nc: raw, closer: closer, rbuf: make([]byte, 4096), remote: nc.RemoteAddr().String()}
 	s.conns[c] = struct{}{}
 	s.active.Add(1)
 	return c
@@ -199,21 +205,27 @@ func (s *Server) forget(c *conn) {
 
 // conn is one client connection, served by one goroutine.
 type conn struct {
-	srv    *Server
-	nc     net.Conn
+	srv *Server
+	nc  net.Conn // read and written directly, closed by Shutdown
+	// closer closes nc at the end of serve; for a connection from a
+	// Listener it also releases the connection's place within the limits,
+	// before the client can see the close.
+	closer io.Closer
 	remote string
 
 	rbuf []byte // read buffer; rbuf[r:w] is unread
 	r, w int
 
 	rdl, wdl time.Time // the deadlines last set (readBy, writeBy)
+	kept     bool      // a request head was read: later ones wait IdleTimeout
 
 	req   Request
 	rep   Reply
 	iov   net.Buffers
 	bw    *bufio.Writer // for the handler path, made on first use
+	watch watch         // for the client leaving during the handler path
 	idle  atomic.Bool   // waiting for a request, nothing buffered
-	state sync.Mutex    // serializes closeIfIdle with the switch to busy
+	state sync.Mutex    // protects the idle→busy switch from closeIfIdle: a connection that took a request is never closed as idle
 }
 
 // closeIfIdle closes the connection if it is between requests.
@@ -236,7 +248,7 @@ func (c *conn) setIdle(idle bool) bool {
 
 func (c *conn) serve() {
 	defer c.srv.forget(c)
-	defer c.nc.Close()
+	defer c.closer.Close()
 	for {
 		n, err := c.readHead()
 		if err == nil && n > c.srv.MaxHeaderBytes {
@@ -272,21 +284,29 @@ func (c *conn) serve() {
 }
 
 // readHead reads until a whole request head is buffered at rbuf[r:] and
-// parses it into c.req, returning its length. Between requests the
-// connection may wait IdleTimeout; once a head has begun it must be whole
-// within ReadHeaderTimeout.
+// parses it into c.req, returning its length. The first head must be whole
+// within ReadHeaderTimeout of the accept: a client that connects and says
+// nothing is not owed the idle wait (issue 9, item 9). Between requests
+// the connection may wait IdleTimeout; once a head has begun it must be
+// whole within ReadHeaderTimeout.
 func (c *conn) readHead() (int, error) {
 	s := c.srv
+	timed := false // the deadline is ReadHeaderTimeout's
 	if c.r == c.w {
 		c.r, c.w = 0, 0
 		if !c.setIdle(true) {
 			return 0, errClosing
 		}
-		c.readBy(time.Now().Add(s.IdleTimeout))
+		if c.kept {
+			c.readBy(time.Now().Add(s.IdleTimeout))
+		} else {
+			c.readBy(time.Now().Add(s.ReadHeaderTimeout))
+			timed = true
+		}
 	} else if n, err := parseHead(c.rbuf[c.r:c.w], &c.req, s.MaxFields); err != errIncomplete {
 		return n, err // pipelined: already here
 	}
-	timed := false
+	c.kept = true
 	for {
 		if !timed && c.w > c.r {
 			c.readBy(time.Now().Add(s.ReadHeaderTimeout))
@@ -408,6 +428,9 @@ func (c *conn) refuse(err error) {
 	if !errors.As(err, &pe) {
 		return // EOF, timeout, reset or shutdown: nobody to answer
 	}
+	// The client's mistake, not the server's: debug, for whoever wonders
+	// why a client got a 4xx.
+	c.srv.Log.Debug("h1: request refused", "status", pe.status, "reason", pe.msg, "peer", c.remote)
 	body := pe.msg + "\n"
 	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	b := make([]byte, 0, 160)

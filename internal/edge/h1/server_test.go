@@ -133,15 +133,27 @@ type testServer struct {
 // if that does not end every connection.
 func serve(t *testing.T, s *Server) *testServer {
 	t.Helper()
+	return serveOn(t, s, listen(t))
+}
+
+// listen opens a loopback listener.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// serveOn is serve on a listener of the test's making.
+func serveOn(t *testing.T, s *Server, ln net.Listener) *testServer {
+	t.Helper()
 	if s.Handler == nil {
 		s.Handler = testHandler()
 	}
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
 	}
 	ts := &testServer{Server: s, addr: ln.Addr().String(), served: make(chan struct{})}
 	go func() {
@@ -537,6 +549,12 @@ func TestBadRequests(t *testing.T) {
 		{"CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405},
 		{"asterisk for GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
 		{"malformed target", "GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		// Issue 9, item 8: an absolute-form target names this server's
+		// scheme and a host, without userinfo (RFC 9112 §3.2.2).
+		{"absolute form, other scheme", "GET ftp://a/small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"absolute form, https", "GET https://a/small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"absolute form, userinfo", "GET http://u:p@a/small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+		{"absolute form, no host", "GET http:///small HTTP/1.1\r\nHost: a\r\n\r\n", 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -586,16 +604,23 @@ func TestHeadTooLarge(t *testing.T) {
 }
 
 // TestTimeouts: a client that sends half a head is cut off after
-// ReadHeaderTimeout, and one that sends nothing after IdleTimeout; no
-// response is owed to either.
+// ReadHeaderTimeout, and so is a new connection that sends nothing (issue
+// 9, item 9: it used to be kept for IdleTimeout, 120 s in production); a
+// kept-alive connection that sends nothing more is closed after
+// IdleTimeout. No response is owed to any. The other timeout is an hour,
+// past the client's own deadline, so the wrong one fails the test.
 func TestTimeouts(t *testing.T) {
 	t.Parallel()
-	const timeout = 200 * time.Millisecond
-	half := dial(t, serve(t, &Server{ReadHeaderTimeout: timeout}).addr)
+	const timeout, never = 200 * time.Millisecond, time.Hour
+	half := dial(t, serve(t, &Server{ReadHeaderTimeout: timeout, IdleTimeout: never}).addr)
 	half.send("GET /small HTTP/1.1\r\nHost: a\r\n")
 	half.closed()
 
-	idle := dial(t, serve(t, &Server{IdleTimeout: timeout}).addr)
+	silent := dial(t, serve(t, &Server{ReadHeaderTimeout: timeout, IdleTimeout: never}).addr)
+	silent.closed()
+
+	idle := dial(t, serve(t, &Server{ReadHeaderTimeout: never, IdleTimeout: timeout}).addr)
+	idle.open()
 	idle.closed()
 }
 
