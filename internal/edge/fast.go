@@ -158,7 +158,9 @@ func fieldClass(name []byte) class {
 		return classAcceptEncoding
 	case h1.EqualFold(name, "Connection"):
 		return classConnection
-	case h1.EqualFold(name, "Cache-Control"), h1.EqualFold(name, "Pragma"), h1.EqualFold(name, "Authorization"):
+	case h1.EqualFold(name, "Cache-Control"), h1.EqualFold(name, "Pragma"), h1.EqualFold(name, "Authorization"),
+		// A trusted proxy's https changes the key (Edge.withClientScheme).
+		h1.EqualFold(name, "X-Forwarded-Proto"):
 		return classBypass
 	}
 	return classOther

@@ -81,6 +81,33 @@ func (e *Edge) hostAllowed(host string) bool {
 	return false
 }
 
+// withClientScheme returns r with https as its target's scheme when a
+// trusted proxy (a TLS terminator, a CDN) says its client spoke https, so
+// the cache keeps the pages the app builds for https (links, canonical
+// URLs, Secure cookies' pages) apart from those for http. Anything else is
+// returned as it is.
+func (e *Edge) withClientScheme(r *http.Request) *http.Request {
+	if r.TLS != nil || r.URL.Scheme == "https" || !e.TrustedProxies.Contains(clientaddr.PeerAddr(r.RemoteAddr)) {
+		return r
+	}
+	v := r.Header.Values("X-Forwarded-Proto")
+	if len(v) == 0 {
+		return r
+	}
+	last := v[len(v)-1] // written by the proxy nearest us
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	if !strings.EqualFold(strings.TrimSpace(last), "https") {
+		return r
+	}
+	g := *r
+	u := *r.URL
+	u.Scheme = "https"
+	g.URL = &u
+	return &g
+}
+
 // Forwarding fields: set by the edge from what it saw, or passed on from
 // a trusted proxy.
 var forwardingFields = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded", "X-Real-Ip"}

@@ -411,3 +411,46 @@ func TestAllowedHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardedSchemeKeysTheCache: behind a TLS terminator the edge trusts,
+// a page the app built for https (its links, its canonical URL) is kept
+// apart from the page built for http, on both servers; the fast path
+// included. An untrusted client's claim of https changes nothing.
+func TestForwardedSchemeKeysTheCache(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		io.WriteString(w, "page for "+r.Header.Get("X-Forwarded-Proto"))
+	})
+	for _, trusted := range []string{"loopback", ""} {
+		e, _ := newEdge(t, o.URL)
+		e.TrustedProxies = clientaddr.MustParse(trusted)
+		for name, addr := range frontServers(t, e) {
+			t.Run(name+"/trusted="+trusted, func(t *testing.T) {
+				get := func(proto string) string {
+					req, _ := http.NewRequest("GET", "http://"+addr+"/p-"+name, nil)
+					req.Host = "shop.test"
+					if proto != "" {
+						req.Header.Set("X-Forwarded-Proto", proto)
+					}
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return body(t, resp)
+				}
+				wantTLS := "page for https"
+				if trusted == "" {
+					wantTLS = "page for http" // the claim is not believed
+				}
+				for range 2 { // a miss, then a hit
+					if got := get("https"); got != wantTLS {
+						t.Errorf("over https: %q, want %q", got, wantTLS)
+					}
+					if got := get(""); got != "page for http" {
+						t.Errorf("over http: %q, want the http page", got)
+					}
+				}
+			})
+		}
+	}
+}

@@ -189,7 +189,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		e.serveCacheable(w, withoutConnectionFields(r))
+		e.serveCacheable(w, e.withClientScheme(withoutConnectionFields(r)))
 	default:
 		e.passThrough(w, r)
 	}

@@ -25,7 +25,10 @@ var trackingParams = map[string]bool{
 // Parts are joined with '\n', which can appear in none of them (net/http
 // rejects it in header values, and paths and queries are escaped).
 func Key(r *http.Request, vary []string) string {
-	b := AppendKey(make([]byte, 0, 64), r.Method, r.Host, r.TLS != nil, r.URL.EscapedPath(), r.URL.RawQuery)
+	// The scheme is the one the client spoke: TLS here, or https in the
+	// target (the edge sets it for a trusted TLS terminator's requests).
+	https := r.TLS != nil || r.URL.Scheme == "https"
+	b := AppendKey(make([]byte, 0, 64), r.Method, r.Host, https, r.URL.EscapedPath(), r.URL.RawQuery)
 	for _, name := range vary {
 		b = AppendVary(b, name, varyValue(r.Header, name))
 	}
@@ -76,8 +79,13 @@ func ParseVary(h http.Header) (names []string, star bool) {
 }
 
 // appendHost appends host lower-cased, without its scheme's default port.
+//
+// A page the client asked for over https is keyed apart from the same URL
+// over http: the app builds absolute links and canonical URLs from the
+// scheme, so the two are different pages.
 func appendHost(dst []byte, host string, tls bool) []byte {
 	if tls {
+		dst = append(dst, "https:"...)
 		host = strings.TrimSuffix(host, ":443")
 	} else {
 		host = strings.TrimSuffix(host, ":80")

@@ -28,6 +28,9 @@ func TestKey(t *testing.T) {
 		{"GET and HEAD share", req("GET", "http://Shop.example/p?x=1", nil), req("HEAD", "http://shop.example/p?x=1", nil), nil, true},
 		{"POST apart", req("GET", "http://shop.example/p", nil), req("POST", "http://shop.example/p", nil), nil, false},
 		{"host case and default port", req("GET", "http://SHOP.example:80/p", nil), req("GET", "http://shop.example/p", nil), nil, true},
+		// httptest.NewRequest sets no TLS; an https target is what the
+		// edge makes of a trusted TLS terminator's request.
+		{"https apart from http", req("GET", "https://shop.example/p", nil), req("GET", "http://shop.example/p", nil), nil, false},
 		{"other port apart", req("GET", "http://shop.example:8080/p", nil), req("GET", "http://shop.example/p", nil), nil, false},
 		{"query sorted", req("GET", "http://h/p?b=2&a=1", nil), req("GET", "http://h/p?a=1&b=2", nil), nil, true},
 		{"tracking removed", req("GET", "http://h/p?utm_source=x&a=1&gclid=1&fbclid=2&msclkid=3&mc_cid=4&mc_eid=5&UTM_Medium=y", nil), req("GET", "http://h/p?a=1", nil), nil, true},
