@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/url"
-	"strings"
 	"time"
 
 	"agora/internal/app"
@@ -16,6 +14,7 @@ import (
 	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/media"
+	"agora/internal/redact"
 	"agora/internal/session"
 	"agora/internal/staff"
 	"agora/internal/store"
@@ -38,7 +37,7 @@ func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName str
 	fs.DurationVar(&sf.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long /readyz reports 503 while requests are still served, so load balancers stop sending")
 	fs.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 20*time.Second, "then, how long in-flight requests get to finish")
 	fs.BoolVar(&sf.accessLog, "access-log", true, "log one line per request")
-	fs.StringVar(&sf.clusterSecret, "cluster-secret", "", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
+	secretVar(fs, &sf.clusterSecret, "cluster-secret", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
 	fs.StringVar(&sf.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 	fs.DurationVar(&sf.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 }
@@ -122,7 +121,7 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 	if err != nil {
 		return app.Deps{}, fmt.Errorf("%w: --smtp: %v", errUsage, err)
 	}
-	env.log.Info("mail", "sender", redactURL(sf.smtp))
+	env.log.Info("mail", "sender", redact.URL(sf.smtp))
 	return app.Deps{
 		DB:        d,
 		Sessions:  &session.Manager{DB: d, TTL: sf.sessionTTL},
@@ -134,17 +133,6 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 	}, nil
 }
 
-// redactURL hides the password of a URL (and anything unparsable whole).
-func redactURL(raw string) string {
-	if !strings.Contains(raw, "://") {
-		return raw // "log", "log+body"
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
 
 // hostPort shows a wildcard listener as localhost, the address a person
 // on this machine would open.

@@ -66,7 +66,7 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
 			fs.StringVar(&f.publicURL, "public-url", "", "canonical origin of the store, such as https://shop.example (empty: taken from each request's Host)")
-			fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
+			secretVar(fs, &f.clusterSecret, "cluster-secret", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
 			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
 			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
