@@ -334,7 +334,7 @@ func (s *Server) appendPurge(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "app: operator purge not appended", "tags", len(req.Tags), "err", err)
+		s.log.ErrorContext(r.Context(), "operator purge not appended", "tags", len(req.Tags), "err", err)
 		purgesError(w, http.StatusInternalServerError, "the purge log cannot be written")
 		return
 	}

@@ -49,7 +49,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
-		s.log.WarnContext(r.Context(), "app: not ready: database unreachable", "err", err)
+		s.log.WarnContext(r.Context(), "not ready: database unreachable", "err", err)
 		plain(w, http.StatusServiceUnavailable, "database unreachable")
 		return
 	}

@@ -103,7 +103,7 @@ func (s *Server) drain(public *http.Server, errc <-chan error) error {
 	s.draining.Store(true)
 	s.purges.stop() // edges' long polls end now and reconnect elsewhere
 	public.SetKeepAlivesEnabled(false)
-	s.log.Info("app: draining", "delay", s.cfg.DrainDelay.String())
+	s.log.Info("draining", "delay", s.cfg.DrainDelay.String())
 	t := time.NewTimer(s.cfg.DrainDelay)
 	defer t.Stop()
 	select {
@@ -130,7 +130,7 @@ func (s *Server) shutdown(servers []*http.Server) error {
 		}
 	}
 	if len(errs) == 0 {
-		s.log.Info("app: stopped")
+		s.log.Info("stopped")
 	}
 	return errors.Join(errs...)
 }

@@ -52,16 +52,20 @@ type Supervisor struct {
 	// serves, including after restarts.
 	OnServing func(addr string)
 
-	mu      sync.Mutex // protects addr
-	addr    string     // host:port of the latest instance that served
-	stop    chan struct{}
-	stopped chan error // the loop's result: the last child's exit after SIGTERM
+	mu       sync.Mutex // protects addr and cur
+	addr     string     // host:port of the latest instance that served
+	cur      *child     // the instance running now, for Kill
+	stop     chan struct{}
+	stopped  chan error    // the loop's result: the last child's exit after SIGTERM
+	killed   chan struct{} // closed by Kill: no drain, no restart
+	killOnce sync.Once
 }
 
 // Start runs the first instance and returns once it serves. If it exits
 // before that, or ctx ends first, Start fails and nothing keeps running.
 func (s *Supervisor) Start(ctx context.Context) error {
 	s.defaults()
+	s.killed = make(chan struct{})
 	c, err := s.spawn()
 	if err != nil {
 		return err
@@ -92,6 +96,25 @@ func (s *Supervisor) Addr() string {
 func (s *Supervisor) Stop() error {
 	close(s.stop)
 	return <-s.stopped
+}
+
+// Kill ends the instance at once with SIGKILL, without a drain, and returns
+// once it is gone; nothing is restarted after it. It is for the operator's
+// second Ctrl-C (or SIGTERM): a Stop already waiting for a drain returns
+// then too. Safe to call at any time, from any goroutine, more than once.
+func (s *Supervisor) Kill() {
+	s.killOnce.Do(func() {
+		if s.killed != nil {
+			close(s.killed)
+		}
+	})
+	s.mu.Lock()
+	c := s.cur
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
 }
 
 func (s *Supervisor) defaults() {
@@ -130,6 +153,11 @@ func (s *Supervisor) loop(c *child) error {
 			return c.terminate(s.StopTimeout)
 		case <-c.exited:
 		}
+		select {
+		case <-s.killed:
+			return errKilled
+		default:
+		}
 		if time.Since(c.started) >= s.StableAfter {
 			crashes = 0
 		}
@@ -145,11 +173,21 @@ func (s *Supervisor) loop(c *child) error {
 			case <-s.stop:
 				t.Stop()
 				return nil
+			case <-s.killed:
+				t.Stop()
+				return errKilled
 			case <-t.C:
 			}
 			next, err := s.spawn()
 			if err == nil {
 				c = next
+				select {
+				case <-s.killed: // Kill ran while it started: it saw the old one
+					_ = c.cmd.Process.Kill()
+					<-c.exited
+					return errKilled
+				default:
+				}
 				break
 			}
 			crashes++
@@ -167,6 +205,9 @@ func (s *Supervisor) backoff(crashes int) time.Duration {
 	}
 	return min(d, s.MaxBackoff)
 }
+
+// errKilled is how an instance ended by Kill is reported.
+var errKilled = errors.New("scale: the app was killed without a drain")
 
 // terminate asks the child to drain, and kills it after timeout.
 func (c *child) terminate(timeout time.Duration) error {
