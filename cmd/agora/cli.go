@@ -92,6 +92,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		fmt.Fprintf(stderr, "agora %s: %v\n", cmd.name, err)
 		return 2
 	}
+	useLogger(ctx, log)
 	warnSecretsInArgs(log, fs, args[1:])
 	env := &cmdEnv{stdout: stdout, stderr: stderr, getenv: getenv, log: log, args: fs.Args()}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

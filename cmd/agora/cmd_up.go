@@ -104,6 +104,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		Path: self, Args: appArgs(env.log, f), Env: appEnv(f), Log: env.log,
 		StopTimeout: f.drainDelay + f.shutdownTimeout + 10*time.Second,
 	}
+	// A second signal must not leave the app draining behind us.
+	defer onHardStop(ctx, sup.Kill)()
 	if err := sup.Start(ctx); err != nil {
 		return fmt.Errorf("up: %w", err)
 	}

@@ -79,6 +79,51 @@ type server struct {
 	done  chan error
 	mu    sync.Mutex
 	logs  strings.Builder // protected by mu
+	grew  chan struct{}   // protected by mu; closed and replaced when logs grows
+	ended bool            // protected by mu; the process exited
+	out   syncBuilder     // standard output
+}
+
+// syncBuilder is a strings.Builder safe for a process's writes and the
+// test's reads at once.
+type syncBuilder struct {
+	mu sync.Mutex // protects b
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitLog waits until the server's log holds want, and fails the test if
+// the process exits first.
+func (s *server) waitLog(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(3 * time.Minute) // a failsafe, not a synchronization
+	for {
+		s.mu.Lock()
+		found, grew, ended := strings.Contains(s.logs.String(), want), s.grew, s.ended
+		s.mu.Unlock()
+		if found {
+			return
+		}
+		if ended {
+			t.Fatalf("the process exited before logging %q:\n%s", want, s.log())
+		}
+		select {
+		case <-grew:
+		case <-timeout:
+			t.Fatalf("%q not logged within 3 minutes:\n%s", want, s.log())
+		}
+	}
 }
 
 func (s *server) log() string {
@@ -98,10 +143,11 @@ func start(t *testing.T, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &server{cmd: cmd, done: make(chan error, 1), grew: make(chan struct{})}
+	cmd.Stdout = &s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
 	urls := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -110,6 +156,8 @@ func start(t *testing.T, args ...string) *server {
 			line := sc.Text()
 			s.mu.Lock()
 			s.logs.WriteString(line + "\n")
+			close(s.grew)
+			s.grew = make(chan struct{})
 			s.mu.Unlock()
 			if m := servingLine.FindStringSubmatch(line); m != nil {
 				select {
@@ -120,6 +168,10 @@ func start(t *testing.T, args ...string) *server {
 		}
 		io.Copy(io.Discard, stderr) // after an overlong line: never let a full pipe block the server
 		s.done <- cmd.Wait()
+		s.mu.Lock()
+		close(s.grew) // wake waitLog: nothing more will come
+		s.grew, s.ended = make(chan struct{}), true
+		s.mu.Unlock()
 		close(urls)
 	}()
 	t.Cleanup(func() {

@@ -57,6 +57,7 @@ type Supervisor struct {
 	cur      *child     // the instance running now, for Kill
 	stop     chan struct{}
 	stopped  chan error    // the loop's result: the last child's exit after SIGTERM
+	initOnce sync.Once
 	killed   chan struct{} // closed by Kill: no drain, no restart
 	killOnce sync.Once
 }
@@ -65,13 +66,16 @@ type Supervisor struct {
 // before that, or ctx ends first, Start fails and nothing keeps running.
 func (s *Supervisor) Start(ctx context.Context) error {
 	s.defaults()
-	s.killed = make(chan struct{})
 	c, err := s.spawn()
 	if err != nil {
 		return err
 	}
 	select {
 	case <-c.serving:
+	case <-s.killedChan():
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		return errKilled
 	case <-c.exited:
 		return fmt.Errorf("scale: the app exited before serving: %w", c.exitErr())
 	case <-ctx.Done():
@@ -103,11 +107,7 @@ func (s *Supervisor) Stop() error {
 // second Ctrl-C (or SIGTERM): a Stop already waiting for a drain returns
 // then too. Safe to call at any time, from any goroutine, more than once.
 func (s *Supervisor) Kill() {
-	s.killOnce.Do(func() {
-		if s.killed != nil {
-			close(s.killed)
-		}
-	})
+	s.killOnce.Do(func() { close(s.killedChan()) })
 	s.mu.Lock()
 	c := s.cur
 	s.mu.Unlock()
@@ -115,6 +115,13 @@ func (s *Supervisor) Kill() {
 		_ = c.cmd.Process.Kill()
 		<-c.exited
 	}
+}
+
+// killedChan is the channel Kill closes, made on first use: Kill may come
+// before Start (a second signal while the first instance starts).
+func (s *Supervisor) killedChan() chan struct{} {
+	s.initOnce.Do(func() { s.killed = make(chan struct{}) })
+	return s.killed
 }
 
 func (s *Supervisor) defaults() {
@@ -154,7 +161,7 @@ func (s *Supervisor) loop(c *child) error {
 		case <-c.exited:
 		}
 		select {
-		case <-s.killed:
+		case <-s.killedChan():
 			return errKilled
 		default:
 		}
@@ -173,7 +180,7 @@ func (s *Supervisor) loop(c *child) error {
 			case <-s.stop:
 				t.Stop()
 				return nil
-			case <-s.killed:
+			case <-s.killedChan():
 				t.Stop()
 				return errKilled
 			case <-t.C:
@@ -182,7 +189,7 @@ func (s *Supervisor) loop(c *child) error {
 			if err == nil {
 				c = next
 				select {
-				case <-s.killed: // Kill ran while it started: it saw the old one
+				case <-s.killedChan(): // Kill ran while it started: it saw the old one
 					_ = c.cmd.Process.Kill()
 					<-c.exited
 					return errKilled
