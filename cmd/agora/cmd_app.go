@@ -133,7 +133,6 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 	}, nil
 }
 
-
 // hostPort shows a wildcard listener as localhost, the address a person
 // on this machine would open.
 func hostPort(a net.Addr) string {

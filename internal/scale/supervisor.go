@@ -56,7 +56,7 @@ type Supervisor struct {
 	addr     string     // host:port of the latest instance that served
 	cur      *child     // the instance running now, for Kill
 	stop     chan struct{}
-	stopped  chan error    // the loop's result: the last child's exit after SIGTERM
+	stopped  chan error // the loop's result: the last child's exit after SIGTERM
 	initOnce sync.Once
 	killed   chan struct{} // closed by Kill: no drain, no restart
 	killOnce sync.Once
