@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"agora/internal/app"
@@ -32,7 +33,7 @@ type serveFlags struct {
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
 	fs.StringVar(&sf.listen, "listen", listen, "public address to serve the store on (host:port; port 0 picks a free one)")
-	fs.StringVar(&sf.metricsListen, metricsName, metrics, "internal address for Prometheus /metrics; keep it off the public network (empty disables)")
+	fs.StringVar(&sf.metricsListen, metricsName, metrics, "internal address for Prometheus /metrics and pprof; keep it off the public network (empty disables; auto: 127.0.0.1 at the --listen port + 1000, so :8080 gives 127.0.0.1:9080 and apps side by side never collide)")
 	fs.StringVar(&sf.publicURL, "public-url", "", "canonical origin of the store, such as https://shop.example (empty: taken from each request's Host)")
 	fs.DurationVar(&sf.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long /readyz reports 503 while requests are still served, so load balancers stop sending")
 	fs.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 20*time.Second, "then, how long in-flight requests get to finish")
@@ -55,7 +56,7 @@ behind; run 'agora migrate' first. On SIGTERM it drains: /readyz turns 503
 for --drain-delay while requests are still served, then in-flight requests
 get --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
-			sf.declare(fs, ":8080", "127.0.0.1:9090", "metrics-listen")
+			sf.declare(fs, ":8080", metricsAuto, "metrics-listen")
 			fs.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 			fs.StringVar(&mediaURL, "media", "", "media storage: file:///ABS/DIR, a directory path, or s3://BUCKET?endpoint=…&region=… (default ./agora-data/media)")
 		},
@@ -85,9 +86,13 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		return err
 	}
 	deps.Catalog, deps.Media, deps.Log = catalog.New(d), m, env.log
+	metricsListen, err := metricsAddr(sf.listen, sf.metricsListen)
+	if err != nil {
+		return err
+	}
 	srv, err := app.New(app.Config{
 		Listen:          sf.listen,
-		MetricsListen:   sf.metricsListen,
+		MetricsListen:   metricsListen,
 		PublicURL:       sf.publicURL,
 		DrainDelay:      sf.drainDelay,
 		ShutdownTimeout: sf.shutdownTimeout,
@@ -131,6 +136,36 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 		Mail:      sender,
 		Staff:     &staff.Service{DB: d, Log: env.log},
 	}, nil
+}
+
+// metricsAuto is the default of --metrics-listen: see metricsAddr.
+const metricsAuto = "auto"
+
+// metricsAddr resolves --metrics-listen. "auto" is 127.0.0.1 at the public
+// port + 1000: loopback only, as metrics and pprof are for the operator; a
+// port of its own per instance, so that two apps on one host differing only
+// in --listen both start (a fixed default let only the first one bind, and
+// 9090 is Prometheus's own port); and a port an operator can tell from
+// --listen when writing a scrape config. Port 0 stays 0 (a free port, logged).
+func metricsAddr(listen, metrics string) (string, error) {
+	if metrics != metricsAuto {
+		return metrics, nil
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("%w: --listen %q: %v", errUsage, listen, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("%w: --listen %q: the port must be a number for --metrics-listen auto; set --metrics-listen", errUsage, listen)
+	}
+	if p == 0 {
+		return "127.0.0.1:0", nil
+	}
+	if p+1000 > 65535 {
+		return "", fmt.Errorf("%w: --metrics-listen auto would be port %d (--listen port + 1000), beyond 65535: set --metrics-listen", errUsage, p+1000)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p+1000)), nil
 }
 
 // hostPort shows a wildcard listener as localhost, the address a person

@@ -37,7 +37,7 @@ func (s *Server) Run(ctx context.Context, ready func(public, metrics net.Addr)) 
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.MetricsHandler())
 		// Profiles for the operator on call, on the internal listener only:
-		// "go tool pprof http://127.0.0.1:9090/debug/pprof/profile?seconds=10".
+		// "go tool pprof http://127.0.0.1:9080/debug/pprof/profile?seconds=10" (agora app --listen :8080).
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
