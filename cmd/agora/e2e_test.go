@@ -81,47 +81,59 @@ type server struct {
 	logs  strings.Builder // protected by mu
 	grew  chan struct{}   // protected by mu; closed and replaced when logs grows
 	ended bool            // protected by mu; the process exited
-	out   syncBuilder     // standard output
+	stdout strings.Builder // protected by mu
 }
 
-// syncBuilder is a strings.Builder safe for a process's writes and the
-// test's reads at once.
-type syncBuilder struct {
-	mu sync.Mutex // protects b
-	b  strings.Builder
+// stdoutWriter appends the process's standard output to s.stdout.
+type stdoutWriter struct{ s *server }
+
+func (w stdoutWriter) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	w.s.stdout.Write(p)
+	close(w.s.grew)
+	w.s.grew = make(chan struct{})
+	return len(p), nil
 }
 
-func (s *syncBuilder) Write(p []byte) (int, error) {
+// out is what the process wrote to standard output so far.
+func (s *server) out() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return s.stdout.String()
 }
 
 // waitLog waits until the server's log holds want, and fails the test if
 // the process exits first.
 func (s *server) waitLog(t *testing.T, want string) {
 	t.Helper()
+	s.waitFor(t, want, func() string { return s.logs.String() })
+}
+
+// waitOut is waitLog for standard output.
+func (s *server) waitOut(t *testing.T, want string) {
+	t.Helper()
+	s.waitFor(t, want, func() string { return s.stdout.String() })
+}
+
+// waitFor waits until text(), called with mu held, holds want.
+func (s *server) waitFor(t *testing.T, want string, text func() string) {
+	t.Helper()
 	timeout := time.After(3 * time.Minute) // a failsafe, not a synchronization
 	for {
 		s.mu.Lock()
-		found, grew, ended := strings.Contains(s.logs.String(), want), s.grew, s.ended
+		found, grew, ended := strings.Contains(text(), want), s.grew, s.ended
 		s.mu.Unlock()
 		if found {
 			return
 		}
 		if ended {
-			t.Fatalf("the process exited before logging %q:\n%s", want, s.log())
+			t.Fatalf("the process exited before writing %q:\n%s", want, s.log())
 		}
 		select {
 		case <-grew:
 		case <-timeout:
-			t.Fatalf("%q not logged within 3 minutes:\n%s", want, s.log())
+			t.Fatalf("%q not written within 3 minutes:\n%s", want, s.log())
 		}
 	}
 }
@@ -144,7 +156,7 @@ func start(t *testing.T, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{cmd: cmd, done: make(chan error, 1), grew: make(chan struct{})}
-	cmd.Stdout = &s.out
+	cmd.Stdout = stdoutWriter{s}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +291,10 @@ func TestUpDemoServesTheStore(t *testing.T) {
 			s := start(t, args...)
 			walkStore(t, s.url, true)
 			s.stop(t)
+			// One prefix on the app's lines (they read "app: app: draining").
+			if !strings.Contains(s.log(), `msg="app: draining"`) || strings.Contains(s.log(), "app: app:") {
+				t.Errorf("want the app's lines named once:\n%s", s.log())
+			}
 
 			// A second start on the existing data serves at once, without
 			// seeding again.

@@ -24,6 +24,9 @@ type edgeServe struct {
 	// people, and for scripts waiting for the store to be up.
 	ready string
 	attrs []any
+	// onServing, if set, is called with the public URL just before ready
+	// is logged (agora up --demo prints the way into the admin).
+	onServing func(publicURL string)
 }
 
 // server is what both HTTP servers offer.
@@ -62,6 +65,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
+	}
+	if o.onServing != nil {
+		o.onServing("http://" + hostPort(lns[0].Addr()))
 	}
 	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr())}, o.attrs...)
 	if len(lns) > 1 {
