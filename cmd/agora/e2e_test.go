@@ -75,12 +75,12 @@ type server struct {
 	cmd *exec.Cmd
 	url string
 	// ready is the line it logged when it began serving.
-	ready string
-	done  chan error
-	mu    sync.Mutex
-	logs  strings.Builder // protected by mu
-	grew  chan struct{}   // protected by mu; closed and replaced when logs grows
-	ended bool            // protected by mu; the process exited
+	ready  string
+	done   chan error
+	mu     sync.Mutex
+	logs   strings.Builder // protected by mu
+	grew   chan struct{}   // protected by mu; closed and replaced when logs grows
+	ended  bool            // protected by mu; the process exited
 	stdout strings.Builder // protected by mu
 }
 
