@@ -22,23 +22,77 @@ import (
 	"agora/internal/store/storetest"
 )
 
+// binary is agora built with the race detector: the processes of the
+// end-to-end tests run with it, as the rest of the tests do, and a race it
+// reports fails the test that ran the process (see raceReported).
 var binary string
+
+// binDir holds the binaries built for this run.
+var binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "agora-e2e")
 	if err != nil {
 		panic(err)
 	}
+	binDir = dir
 	binary = filepath.Join(dir, "agora")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building agora:", err)
+	if err := buildAgora(binary, "-race"); err != nil {
+		fmt.Fprintln(os.Stderr, "building agora -race:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+func buildAgora(out string, flags ...string) error {
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, ".")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	return build.Run()
+}
+
+var (
+	plainOnce sync.Once
+	plainBin  string
+	plainErr  error
+)
+
+// plainBinary is agora built without the race detector, built on first use.
+// Only for processes under sustained load whose throughput or memory the
+// test measures: a race build serves about 8 times fewer requests and uses
+// several times the memory. Each test that uses it says so.
+func plainBinary(t *testing.T) string {
+	t.Helper()
+	plainOnce.Do(func() {
+		plainBin = filepath.Join(binDir, "agora-plain")
+		plainErr = buildAgora(plainBin)
+	})
+	if plainErr != nil {
+		t.Fatalf("building agora without -race: %v", plainErr)
+	}
+	return plainBin
+}
+
+// withoutArgvWarning drops the warning about a secret given on the command
+// line (cmd/agora/secrets.go) from a process's standard error, for tests
+// that count the lines of an error message.
+func withoutArgvWarning(stderr string) string {
+	var keep []string
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if !strings.Contains(l, "a secret was given on the command line") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "")
+}
+
+// raceReported fails t when a process's output holds a race report.
+func raceReported(t *testing.T, output string) {
+	t.Helper()
+	if i := strings.Index(output, "WARNING: DATA RACE"); i >= 0 {
+		t.Errorf("the race detector reported a race in an agora process:\n%s", output[i:])
+	}
 }
 
 // run runs agora to completion and returns its exit code and output.
@@ -51,6 +105,7 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	raceReported(t, errb.String())
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode(), out.String(), errb.String()
 	} else if err != nil {
@@ -149,7 +204,13 @@ var servingLine = regexp.MustCompile(`msg=serving url=(http://\S+)`)
 // start runs agora until it logs that it serves, and returns its address.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startBinary(t, binary, args...)
+}
+
+// startBinary is start with another build of agora (plainBinary).
+func startBinary(t *testing.T, bin string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -191,6 +252,7 @@ func start(t *testing.T, args ...string) *server {
 			_ = cmd.Process.Kill()
 			<-s.done
 		}
+		raceReported(t, s.log())
 	})
 	select {
 	case u, ok := <-urls:
@@ -364,6 +426,7 @@ func TestBadSetupFailsWithOneClearLine(t *testing.T) {
 			} else {
 				code, _, errOut = run(t, args...)
 			}
+			errOut = withoutArgvWarning(errOut) // a password in --db is warned about; the error is what is checked
 			if code != c.code || !strings.Contains(errOut, c.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, c.code, c.want)
 			}

@@ -18,9 +18,7 @@ func TestUpServesFromTheEdgeAndPurgesByItself(t *testing.T) {
 	data := t.TempDir()
 	db := "sqlite:" + filepath.Join(data, "agora.db")
 	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s")
-	if code, out, errOut := run(t, "user", "create", "--db", db, "--email", "owner@example.com", "--name", "Olivia", "--role", "owner"); code != 0 {
-		t.Fatalf("user create: %d %s %s", code, out, errOut)
-	}
+	// --demo made the first owner, owner@example.com.
 	code, keyOut, errOut := run(t, "apikey", "create", "--db", db, "--email", "owner@example.com", "--name", "edge test")
 	if code != 0 {
 		t.Fatalf("apikey create: %d %s", code, errOut)
