@@ -110,7 +110,7 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		env.log.Info("serving", attrs...)
 	})
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return err // "agora app: listen on …": the command names itself once
 	}
 	env.log.Info("stopped cleanly")
 	return nil

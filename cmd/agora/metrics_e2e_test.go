@@ -42,8 +42,12 @@ func TestTwoAppsOnOneHost(t *testing.T) {
 	if code, _, errOut := run(t, "migrate", "--db", db); code != 0 {
 		t.Fatalf("migrate: %d %s", code, errOut)
 	}
+	var first int
 	for range 2 {
 		p := freePortPair(t)
+		if first == 0 {
+			first = p
+		}
 		s := start(t, "app", "--db", db, "--media", filepath.Join(data, "media"), "--listen", "127.0.0.1:"+strconv.Itoa(p), "--drain-delay", "0s")
 		metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", p+1000)
 		if !strings.Contains(s.ready, "metrics="+metrics) {
@@ -52,5 +56,13 @@ func TestTwoAppsOnOneHost(t *testing.T) {
 		if resp, body := get(t, metrics); resp.StatusCode != 200 || !strings.Contains(body, "agora_") {
 			t.Errorf("GET %s: %d %.200s", metrics, resp.StatusCode, body)
 		}
+	}
+
+	// A third on the first one's port: one clear line, the command named
+	// once ("agora app: serve: app: listen on …" before).
+	code, _, errOut := run(t, "app", "--db", db, "--media", filepath.Join(data, "media"), "--listen", "127.0.0.1:"+strconv.Itoa(first), "--metrics-listen", "")
+	want := "agora app: listen on 127.0.0.1:" + strconv.Itoa(first) + ": "
+	if code != 1 || !strings.Contains(errOut, want) || strings.Contains(errOut, "app: app:") || strings.Contains(errOut, "serve: ") {
+		t.Errorf("an app on a taken port: exit %d, %q; want 1 and %q", code, errOut, want)
 	}
 }
