@@ -100,7 +100,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("up: finding this binary to run the app tier: %w", err)
+		return fmt.Errorf("finding this binary to run the app tier: %w", err)
 	}
 	sup := &scale.Supervisor{
 		Path: self, Args: appArgs(env.log, f), Env: appEnv(f), Log: env.log,
@@ -109,7 +109,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	// A second signal must not leave the app draining behind us.
 	defer onHardStop(ctx, sup.Kill)()
 	if err := sup.Start(ctx); err != nil {
-		return fmt.Errorf("up: %w", err)
+		return err // "agora up: scale: …": Main names the command
 	}
 	st, err := cache.NewStore(cache.Config{MaxBytes: size})
 	if err != nil {
@@ -145,7 +145,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	})
 	appErr := sup.Stop()
 	if appErr != nil {
-		appErr = fmt.Errorf("up: the app tier did not stop cleanly: %w", appErr)
+		appErr = fmt.Errorf("the app tier did not stop cleanly: %w", appErr)
 	}
 	if err := errors.Join(edgeErr, appErr); err != nil {
 		return err
@@ -280,7 +280,7 @@ func makeDemoOwner(ctx context.Context, env *cmdEnv, d *store.DB) (*demoOwner, e
 	}
 	o := &demoOwner{email: demoOwnerEmail, password: generatePassword()}
 	if _, err := svc.Create(ctx, o.email, "Demo Owner", staff.Owner, o.password); err != nil {
-		return nil, fmt.Errorf("up: creating the demo owner: %w", err)
+		return nil, fmt.Errorf("creating the demo owner: %w", err)
 	}
 	env.log.Info("created the demo owner", "email", o.email)
 	return o, nil

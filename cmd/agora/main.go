@@ -10,5 +10,5 @@ func main() {
 	// start a graceful drain; a second one stops at once, killing what the
 	// command started (see stopper).
 	ctx := watchSignals(os.Stderr, os.Exit)
-	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	exit(ctx, Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv), os.Exit)
 }

@@ -52,7 +52,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 			for _, l := range lns {
 				l.Close()
 			}
-			return fmt.Errorf("edge: %w", err)
+			return err // "listen tcp …": Main names the command
 		}
 		lns = append(lns, ln)
 	}
@@ -88,7 +88,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
-			errs = append(errs, fmt.Errorf("edge: requests still running after %s were cut off: %w", o.shutdownTimeout, err))
+			errs = append(errs, fmt.Errorf("requests at the edge still running after %s were cut off: %w", o.shutdownTimeout, err))
 		}
 	}
 	stopFollower()

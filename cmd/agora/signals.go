@@ -22,9 +22,13 @@ type stopper struct {
 	stderr io.Writer
 	exit   func(code int)
 
-	mu    sync.Mutex // protects hooks and log
+	mu    sync.Mutex // protects hooks, log and hard
 	hooks []*func()
 	log   *slog.Logger // Main's, once it has one; until then stderr
+	hard  bool         // a second signal is being handled: it decides the exit
+	code  int          // the exit code of the second signal, once hard
+	// hooksDone is closed once the kill hooks of a second signal ran.
+	hooksDone chan struct{}
 }
 
 type stopperKey struct{}
@@ -33,7 +37,7 @@ type stopperKey struct{}
 // process and returns the context the first one cancels.
 func watchSignals(stderr io.Writer, exit func(int)) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
-	st := &stopper{stderr: stderr, exit: exit}
+	st := &stopper{stderr: stderr, exit: exit, hooksDone: make(chan struct{})}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
 	go func() {
@@ -72,8 +76,29 @@ func useLogger(ctx context.Context, log *slog.Logger) {
 	}
 }
 
+// exit ends the process with Main's code, unless a second signal is being
+// handled: its hooks make Main return (agora up's app is gone), and the
+// exit code is then the signal's, once the hooks are done.
+func exit(ctx context.Context, code int, osExit func(int)) {
+	if st, _ := ctx.Value(stopperKey{}).(*stopper); st != nil {
+		st.mu.Lock()
+		hard, code2 := st.hard, st.code
+		st.mu.Unlock()
+		if hard {
+			<-st.hooksDone
+			code = code2
+		}
+	}
+	osExit(code)
+}
+
 func (st *stopper) hardStop(sig os.Signal) {
+	code := 1
+	if s, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
 	st.mu.Lock()
+	st.hard, st.code = true, code
 	hooks, log := slices.Clone(st.hooks), st.log
 	st.mu.Unlock()
 	const msg = "second signal: stopping at once, without finishing requests"
@@ -87,9 +112,6 @@ func (st *stopper) hardStop(sig os.Signal) {
 		wg.Go(*h)
 	}
 	wg.Wait()
-	code := 1
-	if s, ok := sig.(syscall.Signal); ok {
-		code = 128 + int(s)
-	}
+	close(st.hooksDone)
 	st.exit(code)
 }

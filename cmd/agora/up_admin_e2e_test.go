@@ -3,6 +3,7 @@ package main_test
 import (
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +17,11 @@ var adminWay = regexp.MustCompile(`Its admin: (http://\S+/admin/)\n  Sign in as 
 func TestUpDemoShowsTheWayIntoTheAdmin(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
+	// A few products first, so --demo finds a catalog and skips seeding 800
+	// (slow under the race detector); the owner is made all the same.
+	if code, out, errOut := run(t, "seed", "--db", "sqlite:"+filepath.Join(data, "agora.db"), "--media", filepath.Join(data, "media"), "--products", "6", "--categories", "2", "--quiet"); code != 0 {
+		t.Fatalf("seed: %d %s %s", code, out, errOut)
+	}
 	args := []string{"up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "", "--drain-delay", "0s"}
 	s := start(t, args...)
 	s.waitOut(t, "shown only this once")
@@ -50,7 +56,7 @@ func TestUpDemoShowsTheWayIntoTheAdmin(t *testing.T) {
 		t.Errorf("second start shows a password again:\n%s", s.out())
 	}
 	s.stop(t)
-	if code, out, _ := run(t, "user", "create", "--db", "sqlite:"+data+"/agora.db", "--email", email, "--name", "x", "--role", "owner"); code == 0 {
+	if code, out, _ := run(t, "user", "create", "--db", "sqlite:"+filepath.Join(data, "agora.db"), "--email", email, "--name", "x", "--role", "owner"); code == 0 {
 		t.Errorf("the demo owner is missing after restarts: user create succeeded: %s", out)
 	}
 }
