@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"agora/internal/redact"
 )
 
 // command is one subcommand: its flags are declared by setup, run does the work.
@@ -92,6 +94,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		fmt.Fprintf(stderr, "agora %s: %v\n", cmd.name, err)
 		return 2
 	}
+	useLogger(ctx, log)
+	warnSecretsInArgs(log, fs, args[1:])
 	env := &cmdEnv{stdout: stdout, stderr: stderr, getenv: getenv, log: log, args: fs.Args()}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		env.progress = stderr
@@ -125,7 +129,11 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string, flagsOnly []string) 
 			return
 		}
 		if e := fs.Set(f.Name, v); e != nil {
-			err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			shown := redact.URL(v)
+			if slices.Contains(secretFlags, f.Name) {
+				shown = "…" // a secret is never repeated, even a malformed one
+			}
+			err = fmt.Errorf("%s=%q: %v", envName(f.Name), shown, e)
 		}
 	})
 	return err

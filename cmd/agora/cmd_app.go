@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/media"
+	"agora/internal/redact"
 	"agora/internal/session"
 	"agora/internal/staff"
 	"agora/internal/store"
@@ -35,12 +37,12 @@ type serveFlags struct {
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
 	fs.StringVar(&sf.listen, "listen", listen, "public address to serve the store on (host:port; port 0 picks a free one)")
-	fs.StringVar(&sf.metricsListen, metricsName, metrics, "internal address for Prometheus /metrics; keep it off the public network (empty disables)")
+	fs.StringVar(&sf.metricsListen, metricsName, metrics, "internal address for Prometheus /metrics and pprof; keep it off the public network (empty disables; auto: 127.0.0.1 at the --listen port + 1000, so :8080 gives 127.0.0.1:9080 and apps side by side never collide)")
 	fs.StringVar(&sf.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
 	fs.DurationVar(&sf.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long /readyz reports 503 while requests are still served, so load balancers stop sending")
 	fs.DurationVar(&sf.shutdownTimeout, "shutdown-timeout", 20*time.Second, "then, how long in-flight requests get to finish")
 	fs.BoolVar(&sf.accessLog, "access-log", true, "log one line per request")
-	fs.StringVar(&sf.clusterSecret, "cluster-secret", "", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
+	secretVar(fs, &sf.clusterSecret, "cluster-secret", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
 	fs.StringVar(&sf.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 	fs.DurationVar(&sf.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 	fs.StringVar(&sf.trustedProxies, "trusted-proxies", "loopback", "proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed (client address for rate limits, https for Secure cookies): addresses, CIDR prefixes, loopback, private or none, comma-separated")
@@ -59,7 +61,7 @@ behind; run 'agora migrate' first. On SIGTERM it drains: /readyz turns 503
 for --drain-delay while requests are still served, then in-flight requests
 get --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
-			sf.declare(fs, ":8080", "127.0.0.1:9090", "metrics-listen")
+			sf.declare(fs, ":8080", metricsAuto, "metrics-listen")
 			fs.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 			fs.StringVar(&mediaURL, "media", "", "media storage: file:///ABS/DIR, a directory path, or s3://BUCKET?endpoint=…&region=… (default ./agora-data/media)")
 		},
@@ -92,13 +94,19 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 	if err != nil {
 		return err
 	}
+	// Before the public URL picks a port for --listen :0, whose metrics
+	// port stays 0 too (port + 1000 of a random port may be taken).
+	metricsListen, err := metricsAddr(sf.listen, sf.metricsListen)
+	if err != nil {
+		return err
+	}
 	if sf.publicURL, sf.listen, err = settlePublicURL(env, sf.publicURL, sf.listen, deps.Mail); err != nil {
 		return err
 	}
 	deps.Catalog, deps.Media, deps.Log = catalog.New(d), m, env.log
 	srv, err := app.New(app.Config{
 		Listen:          sf.listen,
-		MetricsListen:   sf.metricsListen,
+		MetricsListen:   metricsListen,
 		PublicURL:       sf.publicURL,
 		DrainDelay:      sf.drainDelay,
 		ShutdownTimeout: sf.shutdownTimeout,
@@ -117,7 +125,7 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		env.log.Info("serving", attrs...)
 	})
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return err // "agora app: listen on …": the command names itself once
 	}
 	env.log.Info("stopped cleanly")
 	return nil
@@ -134,7 +142,7 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 	if err != nil {
 		return app.Deps{}, fmt.Errorf("%w: --smtp: %v", errUsage, err)
 	}
-	env.log.Info("mail", "sender", redactURL(sf.smtp))
+	env.log.Info("mail", "sender", redact.URL(sf.smtp))
 	return app.Deps{
 		DB:        d,
 		Sessions:  &session.Manager{DB: d, TTL: sf.sessionTTL},
@@ -190,16 +198,34 @@ func settlePublicURL(env *cmdEnv, publicURL, listen string, sender mail.Sender) 
 	return publicURL, listen, nil
 }
 
-// redactURL hides the password of a URL (and anything unparsable whole).
-func redactURL(raw string) string {
-	if !strings.Contains(raw, "://") {
-		return raw // "log", "log+body"
+// metricsAuto is the default of --metrics-listen: see metricsAddr.
+const metricsAuto = "auto"
+
+// metricsAddr resolves --metrics-listen. "auto" is 127.0.0.1 at the public
+// port + 1000: loopback only, as metrics and pprof are for the operator; a
+// port of its own per instance, so that two apps on one host differing only
+// in --listen both start (a fixed default let only the first one bind, and
+// 9090 is Prometheus's own port); and a port an operator can tell from
+// --listen when writing a scrape config. Port 0 stays 0 (a free port, logged).
+func metricsAddr(listen, metrics string) (string, error) {
+	if metrics != metricsAuto {
+		return metrics, nil
 	}
-	u, err := url.Parse(raw)
+	_, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return "(unparsable URL)"
+		return "", fmt.Errorf("%w: --listen %q: %v", errUsage, listen, err)
 	}
-	return u.Redacted()
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("%w: --listen %q: the port must be a number for --metrics-listen auto; set --metrics-listen", errUsage, listen)
+	}
+	if p == 0 {
+		return "127.0.0.1:0", nil
+	}
+	if p+1000 > 65535 {
+		return "", fmt.Errorf("%w: --metrics-listen auto would be port %d (--listen port + 1000), beyond 65535: set --metrics-listen", errUsage, p+1000)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p+1000)), nil
 }
 
 // hostPort shows a wildcard listener as localhost, the address a person

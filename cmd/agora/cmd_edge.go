@@ -14,6 +14,7 @@ import (
 	"agora/internal/edge/cache"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
+	"agora/internal/redact"
 )
 
 func edgeCommand() *command {
@@ -39,7 +40,7 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: GET /_agora/status, POST /_agora/purge (empty disables)")
 			fs.StringVar(&backends, "backends", "", "app servers, comma separated: http://10.0.0.5:8080,http://10.0.0.6:8080 (required)")
 			fs.StringVar(&cacheSize, "cache-size", "1GiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
-			fs.StringVar(&o.secret, "cluster-secret", "", "secret shared with the app tier: reads its purge log and authenticates admin purges")
+			secretVar(fs, &o.secret, "cluster-secret", "secret shared with the app tier: reads its purge log and authenticates admin purges")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish")
 			fs.DurationVar(&policy.MaxStaleWhileRevalidate, "max-stale-while-revalidate", 0, "cap on the stale-while-revalidate window the app asks for (0: as the app says)")
 			fs.DurationVar(&policy.MaxStaleIfError, "max-stale-if-error", 0, "cap on how long stale pages answer while the app tier fails (0: as the app says; the store's pages ask for 24h)")
@@ -149,7 +150,7 @@ func parseBackends(s string) ([]*url.URL, error) {
 		}
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%w: --backends: %q is not an http(s)://HOST:PORT URL", errUsage, raw)
+			return nil, fmt.Errorf("%w: --backends: %q is not an http(s)://HOST:PORT URL", errUsage, redact.URL(raw))
 		}
 		out = append(out, u)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"agora/internal/edge"
+	"agora/internal/redact"
 )
 
 // purgeTimeout bounds one purge call. The edge answers within about 15 s
@@ -65,7 +66,7 @@ Examples:
 		flagsOnly: []string{"all", "soft"},
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.admin, "admin", "http://127.0.0.1:8081", "the edge's admin listener (its --admin-listen), as an http(s) URL")
-			fs.StringVar(&o.secret, "cluster-secret", "", "the secret shared by edge and app tier (required)")
+			secretVar(fs, &o.secret, "cluster-secret", "the secret shared by edge and app tier (required)")
 			fs.BoolVar(&o.soft, "soft", false, "mark tagged pages stale instead of removing them (tags only)")
 			fs.BoolVar(&o.all, "all", false, "purge everything every edge holds")
 		},
@@ -110,7 +111,7 @@ func (o *purgeOpts) check(args []string) (*url.URL, error) {
 	}
 	u, err := url.Parse(o.admin)
 	if err != nil || !isAbsoluteHTTP(o.admin) {
-		return nil, fmt.Errorf("%w: --admin %q: want the edge's admin listener as a URL such as http://127.0.0.1:8081", errUsage, o.admin)
+		return nil, fmt.Errorf("%w: --admin %q: want the edge's admin listener as a URL such as http://127.0.0.1:8081", errUsage, redact.URL(o.admin))
 	}
 	return u.JoinPath("/_agora/purge"), nil
 }

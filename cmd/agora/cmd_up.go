@@ -25,6 +25,7 @@ import (
 	"agora/internal/media"
 	"agora/internal/scale"
 	"agora/internal/seed"
+	"agora/internal/staff"
 	"agora/internal/store"
 )
 
@@ -71,7 +72,7 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
 			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
-			fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
+			secretVar(fs, &f.clusterSecret, "cluster-secret", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
 			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
 			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
@@ -114,7 +115,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := prepareStore(ctx, env, &f); err != nil {
+	owner, err := prepareStore(ctx, env, &f)
+	if err != nil {
 		return err
 	}
 	if f.clusterSecret == "" {
@@ -122,14 +124,16 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("up: finding this binary to run the app tier: %w", err)
+		return fmt.Errorf("finding this binary to run the app tier: %w", err)
 	}
 	sup := &scale.Supervisor{
 		Path: self, Args: appArgs(env.log, f), Env: appEnv(f), Log: env.log,
 		StopTimeout: f.drainDelay + f.shutdownTimeout + 10*time.Second,
 	}
+	// A second signal must not leave the app draining behind us.
+	defer onHardStop(ctx, sup.Kill)()
 	if err := sup.Start(ctx); err != nil {
-		return fmt.Errorf("up: %w", err)
+		return err // "agora up: scale: …": Main names the command
 	}
 	st, err := cache.NewStore(cache.Config{MaxBytes: size})
 	if err != nil {
@@ -156,11 +160,17 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout,
 		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		ready: "serving", attrs: []any{"app", backend.String()},
+		ready:           "serving", attrs: []any{"app", backend.String()},
+		onServing: func(public string) {
+			if f.publicURL != "" {
+				public = strings.TrimSuffix(f.publicURL, "/")
+			}
+			printAdminWay(env, public, owner)
+		},
 	})
 	appErr := sup.Stop()
 	if appErr != nil {
-		appErr = fmt.Errorf("up: the app tier did not stop cleanly: %w", appErr)
+		appErr = fmt.Errorf("the app tier did not stop cleanly: %w", appErr)
 	}
 	if err := errors.Join(edgeErr, appErr); err != nil {
 		return err
@@ -170,10 +180,12 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 }
 
 // prepareStore fills in the embedded defaults, migrates, and seeds the demo
-// catalog when asked; the app instances then find the schema current.
-func prepareStore(ctx context.Context, env *cmdEnv, f *upFlags) error {
+// catalog when asked; the app instances then find the schema current. With
+// --demo on a store without staff it also makes the first owner, returned
+// with its password so the newcomer can sign in (nil otherwise).
+func prepareStore(ctx context.Context, env *cmdEnv, f *upFlags) (*demoOwner, error) {
 	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
-		return err
+		return nil, err
 	}
 	if f.db == "" {
 		f.db = "sqlite:" + filepath.Join(f.dataDir, "agora.db")
@@ -181,31 +193,34 @@ func prepareStore(ctx context.Context, env *cmdEnv, f *upFlags) error {
 	if f.mediaURL == "" {
 		u, err := media.DirURL(filepath.Join(f.dataDir, "media"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		f.mediaURL = u
 	}
 	d, err := store.Open(ctx, f.db, store.Options{CreateDir: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer d.Close()
 	applied, err := d.Migrate(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(applied) > 0 {
 		env.log.Info("migrated", "applied", applied)
 	}
 	if !f.demo {
-		return nil
+		return nil, nil
 	}
 	m, err := media.Open(ctx, f.mediaURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer m.Close()
-	return seedDemo(ctx, env, d, m)
+	if err := seedDemo(ctx, env, d, m); err != nil {
+		return nil, err
+	}
+	return makeDemoOwner(ctx, env, d)
 }
 
 // appArgs are the app instance's flags. It logs JSON, which the supervisor
@@ -272,4 +287,47 @@ func seedDemo(ctx context.Context, env *cmdEnv, d *store.DB, m *media.Store) err
 	}
 	env.log.Info("seeded", "products", res.Products, "categories", res.Categories, "images", res.Images, "took", res.Duration.Round(1e7))
 	return nil
+}
+
+// demoOwner is the owner account `agora up --demo` made on a store without
+// staff, with the password generated for it.
+type demoOwner struct{ email, password string }
+
+// demoOwnerEmail is the demo owner's login; the password is generated.
+const demoOwnerEmail = "owner@example.com"
+
+// makeDemoOwner makes the first owner of a store without any staff, with a
+// generated password (never a fixed default: a demo left running on a
+// reachable address must not open its admin to whoever knows the default).
+// A store with staff gets none, so only the first start shows a password.
+func makeDemoOwner(ctx context.Context, env *cmdEnv, d *store.DB) (*demoOwner, error) {
+	svc := &staff.Service{DB: d, Log: env.log}
+	if exists, err := svc.Any(ctx); err != nil || exists {
+		return nil, err
+	}
+	o := &demoOwner{email: demoOwnerEmail, password: generatePassword()}
+	if _, err := svc.Create(ctx, o.email, "Demo Owner", staff.Owner, o.password); err != nil {
+		return nil, fmt.Errorf("creating the demo owner: %w", err)
+	}
+	env.log.Info("created the demo owner", "email", o.email)
+	return o, nil
+}
+
+// printAdminWay tells the newcomer where the admin is and, on the start that
+// made the demo owner, its password: on standard output, once, and never in
+// the log (logs are kept and shipped; this is for the person at the
+// terminal).
+func printAdminWay(env *cmdEnv, public string, o *demoOwner) {
+	admin := public + "/admin/"
+	if o == nil {
+		fmt.Fprintf(env.stdout, "The store: %s/   Its admin: %s\n", public, admin)
+		return
+	}
+	fmt.Fprintf(env.stdout, `The store: %s/
+Its admin: %s
+  Sign in as %s with the password
+  %s
+  It is shown only this once: keep it in a password manager (another owner
+  can be made with 'agora user create').
+`, public, admin, o.email, o.password)
 }

@@ -22,23 +22,77 @@ import (
 	"agora/internal/store/storetest"
 )
 
+// binary is agora built with the race detector: the processes of the
+// end-to-end tests run with it, as the rest of the tests do, and a race it
+// reports fails the test that ran the process (see raceReported).
 var binary string
+
+// binDir holds the binaries built for this run.
+var binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "agora-e2e")
 	if err != nil {
 		panic(err)
 	}
+	binDir = dir
 	binary = filepath.Join(dir, "agora")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building agora:", err)
+	if err := buildAgora(binary, "-race"); err != nil {
+		fmt.Fprintln(os.Stderr, "building agora -race:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+func buildAgora(out string, flags ...string) error {
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, ".")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	return build.Run()
+}
+
+var (
+	plainOnce sync.Once
+	plainBin  string
+	plainErr  error
+)
+
+// plainBinary is agora built without the race detector, built on first use.
+// Only for processes under sustained load whose throughput or memory the
+// test measures: a race build serves about 8 times fewer requests and uses
+// several times the memory. Each test that uses it says so.
+func plainBinary(t *testing.T) string {
+	t.Helper()
+	plainOnce.Do(func() {
+		plainBin = filepath.Join(binDir, "agora-plain")
+		plainErr = buildAgora(plainBin)
+	})
+	if plainErr != nil {
+		t.Fatalf("building agora without -race: %v", plainErr)
+	}
+	return plainBin
+}
+
+// withoutArgvWarning drops the warning about a secret given on the command
+// line (cmd/agora/secrets.go) from a process's standard error, for tests
+// that count the lines of an error message.
+func withoutArgvWarning(stderr string) string {
+	var keep []string
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if !strings.Contains(l, "a secret was given on the command line") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "")
+}
+
+// raceReported fails t when a process's output holds a race report.
+func raceReported(t *testing.T, output string) {
+	t.Helper()
+	if i := strings.Index(output, "WARNING: DATA RACE"); i >= 0 {
+		t.Errorf("the race detector reported a race in an agora process:\n%s", output[i:])
+	}
 }
 
 // run runs agora to completion and returns its exit code and output.
@@ -51,6 +105,7 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	raceReported(t, errb.String())
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode(), out.String(), errb.String()
 	} else if err != nil {
@@ -75,10 +130,67 @@ type server struct {
 	cmd *exec.Cmd
 	url string
 	// ready is the line it logged when it began serving.
-	ready string
-	done  chan error
-	mu    sync.Mutex
-	logs  strings.Builder // protected by mu
+	ready  string
+	done   chan error
+	mu     sync.Mutex
+	logs   strings.Builder // protected by mu
+	grew   chan struct{}   // protected by mu; closed and replaced when logs grows
+	ended  bool            // protected by mu; the process exited
+	stdout strings.Builder // protected by mu
+}
+
+// stdoutWriter appends the process's standard output to s.stdout.
+type stdoutWriter struct{ s *server }
+
+func (w stdoutWriter) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	w.s.stdout.Write(p)
+	close(w.s.grew)
+	w.s.grew = make(chan struct{})
+	return len(p), nil
+}
+
+// out is what the process wrote to standard output so far.
+func (s *server) out() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stdout.String()
+}
+
+// waitLog waits until the server's log holds want, and fails the test if
+// the process exits first.
+func (s *server) waitLog(t *testing.T, want string) {
+	t.Helper()
+	s.waitFor(t, want, func() string { return s.logs.String() })
+}
+
+// waitOut is waitLog for standard output.
+func (s *server) waitOut(t *testing.T, want string) {
+	t.Helper()
+	s.waitFor(t, want, func() string { return s.stdout.String() })
+}
+
+// waitFor waits until text(), called with mu held, holds want.
+func (s *server) waitFor(t *testing.T, want string, text func() string) {
+	t.Helper()
+	timeout := time.After(3 * time.Minute) // a failsafe, not a synchronization
+	for {
+		s.mu.Lock()
+		found, grew, ended := strings.Contains(text(), want), s.grew, s.ended
+		s.mu.Unlock()
+		if found {
+			return
+		}
+		if ended {
+			t.Fatalf("the process exited before writing %q:\n%s", want, s.log())
+		}
+		select {
+		case <-grew:
+		case <-timeout:
+			t.Fatalf("%q not written within 3 minutes:\n%s", want, s.log())
+		}
+	}
 }
 
 func (s *server) log() string {
@@ -92,16 +204,23 @@ var servingLine = regexp.MustCompile(`msg=serving url=(http://\S+)`)
 // start runs agora until it logs that it serves, and returns its address.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startBinary(t, binary, args...)
+}
+
+// startBinary is start with another build of agora (plainBinary).
+func startBinary(t *testing.T, bin string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &server{cmd: cmd, done: make(chan error, 1), grew: make(chan struct{})}
+	cmd.Stdout = stdoutWriter{s}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
 	urls := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -110,6 +229,8 @@ func start(t *testing.T, args ...string) *server {
 			line := sc.Text()
 			s.mu.Lock()
 			s.logs.WriteString(line + "\n")
+			close(s.grew)
+			s.grew = make(chan struct{})
 			s.mu.Unlock()
 			if m := servingLine.FindStringSubmatch(line); m != nil {
 				select {
@@ -120,6 +241,10 @@ func start(t *testing.T, args ...string) *server {
 		}
 		io.Copy(io.Discard, stderr) // after an overlong line: never let a full pipe block the server
 		s.done <- cmd.Wait()
+		s.mu.Lock()
+		close(s.grew) // wake waitLog: nothing more will come
+		s.grew, s.ended = make(chan struct{}), true
+		s.mu.Unlock()
 		close(urls)
 	}()
 	t.Cleanup(func() {
@@ -127,6 +252,7 @@ func start(t *testing.T, args ...string) *server {
 			_ = cmd.Process.Kill()
 			<-s.done
 		}
+		raceReported(t, s.log())
 	})
 	select {
 	case u, ok := <-urls:
@@ -227,6 +353,10 @@ func TestUpDemoServesTheStore(t *testing.T) {
 			s := start(t, args...)
 			walkStore(t, s.url, true)
 			s.stop(t)
+			// One prefix on the app's lines (they read "app: app: draining").
+			if !strings.Contains(s.log(), `msg="app: draining"`) || strings.Contains(s.log(), "app: app:") {
+				t.Errorf("want the app's lines named once:\n%s", s.log())
+			}
 
 			// A second start on the existing data serves at once, without
 			// seeding again.
@@ -296,6 +426,7 @@ func TestBadSetupFailsWithOneClearLine(t *testing.T) {
 			} else {
 				code, _, errOut = run(t, args...)
 			}
+			errOut = withoutArgvWarning(errOut) // a password in --db is warned about; the error is what is checked
 			if code != c.code || !strings.Contains(errOut, c.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, c.code, c.want)
 			}

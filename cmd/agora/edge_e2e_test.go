@@ -77,7 +77,13 @@ var adminAttr = regexp.MustCompile(`admin=(http://[^/\s]+)/`)
 // serves, and returns it and the base URL of its admin listener.
 func startEdge(t *testing.T, args ...string) (*server, string) {
 	t.Helper()
-	s := start(t, append([]string{"edge", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"}, args...)...)
+	return startEdgeBinary(t, binary, args...)
+}
+
+// startEdgeBinary is startEdge with another build of agora (plainBinary).
+func startEdgeBinary(t *testing.T, bin string, args ...string) (*server, string) {
+	t.Helper()
+	s := startBinary(t, bin, append([]string{"edge", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"}, args...)...)
 	m := adminAttr.FindStringSubmatch(s.ready)
 	if m == nil {
 		t.Fatalf("agora edge did not say where its admin listener is: %s", s.ready)
@@ -535,7 +541,10 @@ func TestEdgeE2EMemoryBound(t *testing.T) {
 	}))
 	defer origin.Close()
 
-	e, admin := startEdge(t, "--backends", origin.URL, "--cache-size", "32MiB")
+	// A plain build (no -race) under this load: the test measures the
+	// edge's resident memory, which the race detector's shadow memory
+	// would multiply.
+	e, admin := startEdgeBinary(t, plainBinary(t), "--backends", origin.URL, "--cache-size", "32MiB")
 	pid := e.cmd.Process.Pid
 	idle := procStatusBytes(t, pid, "VmRSS")
 

@@ -3,18 +3,12 @@
 // application-tier server, and the operator commands around them.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "os"
 
 func main() {
 	// SIGTERM (Kubernetes, systemd, the supervisor) and SIGINT (Ctrl-C) both
-	// start a graceful drain; a second signal kills at once (NotifyContext
-	// restores the default handler after the first).
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	// start a graceful drain; a second one stops at once, killing what the
+	// command started (see stopper).
+	ctx := watchSignals(os.Stderr, os.Exit)
+	exit(ctx, Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv), os.Exit)
 }

@@ -27,6 +27,9 @@ type edgeServe struct {
 	// people, and for scripts waiting for the store to be up.
 	ready string
 	attrs []any
+	// onServing, if set, is called with the public URL just before ready
+	// is logged (agora up --demo prints the way into the admin).
+	onServing func(publicURL string)
 }
 
 // server is what both HTTP servers offer.
@@ -52,7 +55,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 			for _, l := range lns {
 				l.Close()
 			}
-			return fmt.Errorf("edge: %w", err)
+			return err // "listen tcp …": Main names the command
 		}
 		lns = append(lns, ln)
 	}
@@ -71,6 +74,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
+	}
+	if o.onServing != nil {
+		o.onServing("http://" + hostPort(lns[0].Addr()))
 	}
 	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
 	if len(lns) > 1 {
@@ -91,7 +97,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
-			errs = append(errs, fmt.Errorf("edge: requests still running after %s were cut off: %w", o.shutdownTimeout, err))
+			errs = append(errs, fmt.Errorf("requests at the edge still running after %s were cut off: %w", o.shutdownTimeout, err))
 		}
 	}
 	stopFollower()

@@ -17,10 +17,14 @@ func TestUpServesFromTheEdgeAndPurgesByItself(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	db := "sqlite:" + filepath.Join(data, "agora.db")
-	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s")
-	if code, out, errOut := run(t, "user", "create", "--db", db, "--email", "owner@example.com", "--name", "Olivia", "--role", "owner"); code != 0 {
-		t.Fatalf("user create: %d %s %s", code, out, errOut)
+	// A small catalog first: --demo then skips seeding 800 products, which
+	// the race-built binary takes most of a minute for; it still makes the
+	// demo owner this test uses.
+	if code, out, errOut := run(t, "seed", "--db", db, "--media", filepath.Join(data, "media"), "--products", "30", "--categories", "4", "--quiet"); code != 0 {
+		t.Fatalf("seed: %d %s %s", code, out, errOut)
 	}
+	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s")
+	// --demo made the first owner, owner@example.com.
 	code, keyOut, errOut := run(t, "apikey", "create", "--db", db, "--email", "owner@example.com", "--name", "edge test")
 	if code != 0 {
 		t.Fatalf("apikey create: %d %s", code, errOut)

@@ -43,7 +43,7 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 		w := &mail.Worker{DB: s.db, Sender: s.mail, Log: s.log}
 		wg.Go(func() {
 			if err := w.Run(ctx); err != nil {
-				s.log.Error("app: mail worker stopped", "err", err)
+				s.log.Error("mail worker stopped", "err", err)
 			}
 		})
 	}
@@ -63,9 +63,9 @@ func (s *Server) cleanExpired(ctx context.Context) {
 			n, err := c.run(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
-				s.log.Warn("app: cleanup failed", "what", c.name, "err", err)
+				s.log.Warn("cleanup failed", "what", c.name, "err", err)
 			case n > 0:
-				s.log.Debug("app: expired rows deleted", "what", c.name, "count", n)
+				s.log.Debug("expired rows deleted", "what", c.name, "count", n)
 			}
 		}
 		select {

@@ -316,7 +316,7 @@ func (s *Server) appendPurge(w http.ResponseWriter, r *http.Request) {
 	}
 	seq, err := purge.AppendEntries(r.Context(), s.db, purgeEntries(req.Tags), req.Soft, p.now())
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "app: operator purge not appended", "tags", len(req.Tags), "err", err)
+		s.log.ErrorContext(r.Context(), "operator purge not appended", "tags", len(req.Tags), "err", err)
 		purgesError(w, http.StatusInternalServerError, "the purge log cannot be written")
 		return
 	}

@@ -29,7 +29,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler { // net/http's own way to abort a response quietly
 				panic(v)
 			}
-			s.log.ErrorContext(r.Context(), "app: panic serving request",
+			s.log.ErrorContext(r.Context(), "panic serving request",
 				"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if rw, ok := w.(*responseWriter); ok && rw.wroteHeader {
 				panic(http.ErrAbortHandler)

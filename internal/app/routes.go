@@ -52,7 +52,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return // the checker hung up: it learned nothing, and nothing failed
 		}
-		s.log.WarnContext(r.Context(), "app: not ready: database unreachable", "err", err)
+		s.log.WarnContext(r.Context(), "not ready: database unreachable", "err", err)
 		plain(w, http.StatusServiceUnavailable, "database unreachable")
 		return
 	}

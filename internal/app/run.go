@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// Run's errors do not name the package: they are the app server's own, and
+// the command that prints them names it ("agora app: listen on …").
+//
 // Run listens on Config.Listen (and MetricsListen), calls ready with the
 // bound addresses (so port 0 works; metrics is nil when disabled), and
 // serves until ctx is done. Then it drains: /readyz answers 503 "draining"
@@ -37,7 +40,7 @@ func (s *Server) Run(ctx context.Context, ready func(public, metrics net.Addr)) 
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.MetricsHandler())
 		// Profiles for the operator on call, on the internal listener only:
-		// "go tool pprof http://127.0.0.1:9090/debug/pprof/profile?seconds=10".
+		// "go tool pprof http://127.0.0.1:9080/debug/pprof/profile?seconds=10" (agora app --listen :8080).
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
@@ -66,12 +69,12 @@ func (s *Server) Run(ctx context.Context, ready func(public, metrics net.Addr)) 
 	}
 	if serveErr != nil {
 		running--
-		serveErr = fmt.Errorf("app: serve: %w", serveErr)
+		serveErr = fmt.Errorf("serve: %w", serveErr)
 	}
 	shutdownErr := s.shutdown(servers)
 	for ; running > 0; running-- {
 		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-			serveErr = errors.Join(serveErr, fmt.Errorf("app: serve: %w", err))
+			serveErr = errors.Join(serveErr, fmt.Errorf("serve: %w", err))
 		}
 	}
 	return errors.Join(serveErr, shutdownErr)
@@ -82,7 +85,7 @@ func (s *Server) listen(ctx context.Context) ([]net.Listener, error) {
 	var lc net.ListenConfig
 	pub, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("app: listen on %s: %w", s.cfg.Listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
 	if s.cfg.MetricsListen == "" {
 		return []net.Listener{pub}, nil
@@ -90,7 +93,7 @@ func (s *Server) listen(ctx context.Context) ([]net.Listener, error) {
 	met, err := lc.Listen(ctx, "tcp", s.cfg.MetricsListen)
 	if err != nil {
 		pub.Close()
-		return nil, fmt.Errorf("app: listen for metrics on %s: %w", s.cfg.MetricsListen, err)
+		return nil, fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsListen, err)
 	}
 	return []net.Listener{pub, met}, nil
 }
@@ -103,7 +106,7 @@ func (s *Server) drain(public *http.Server, errc <-chan error) error {
 	s.draining.Store(true)
 	s.purges.stop() // edges' long polls end now and reconnect elsewhere
 	public.SetKeepAlivesEnabled(false)
-	s.log.Info("app: draining", "delay", s.cfg.DrainDelay.String())
+	s.log.Info("draining", "delay", s.cfg.DrainDelay.String())
 	t := time.NewTimer(s.cfg.DrainDelay)
 	defer t.Stop()
 	select {
@@ -126,11 +129,11 @@ func (s *Server) shutdown(servers []*http.Server) error {
 		cancel()
 		if err != nil {
 			srv.Close()
-			errs = append(errs, fmt.Errorf("app: requests still running after %s were cut off: %w", s.cfg.ShutdownTimeout, err))
+			errs = append(errs, fmt.Errorf("requests still running after %s were cut off: %w", s.cfg.ShutdownTimeout, err))
 		}
 	}
 	if len(errs) == 0 {
-		s.log.Info("app: stopped")
+		s.log.Info("stopped")
 	}
 	return errors.Join(errs...)
 }

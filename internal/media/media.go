@@ -18,6 +18,8 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	_ "gocloud.dev/blob/s3blob" // registers "s3://" on blob.DefaultMux, for URLs without credentials
+
+	"agora/internal/redact"
 )
 
 // Store is a media bucket. It is safe for concurrent use.
@@ -52,7 +54,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("media: invalid media URL %q: %v", redact(rawURL), err)
+		return nil, fmt.Errorf("media: invalid media URL %q: %v", redact.URL(rawURL), redact.Err(err))
 	}
 	switch u.Scheme {
 	case "file":
@@ -60,25 +62,25 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	case "s3":
 		b, err := openS3(ctx, u)
 		if err != nil {
-			return nil, fmt.Errorf("media: open %s: %w", redact(rawURL), err)
+			return nil, fmt.Errorf("media: open %s: %w", redact.URL(rawURL), err)
 		}
 		return newStore(b), nil
 	default:
-		return nil, fmt.Errorf("media: unsupported media location %q: use file:///DIR, a directory path, or s3://BUCKET", redact(rawURL))
+		return nil, fmt.Errorf("media: unsupported media location %q: use file:///DIR, a directory path, or s3://BUCKET", redact.URL(rawURL))
 	}
 }
 
 // openDir opens a directory bucket, creating the directory if needed.
 func openDir(u *url.URL) (*Store, error) {
 	if u.Host != "" && u.Host != "localhost" {
-		return nil, fmt.Errorf("media: file URL %q names host %q: use file:///ABSOLUTE/DIR", u.String(), u.Host)
+		return nil, fmt.Errorf("media: file URL %q names host %q: use file:///ABSOLUTE/DIR", redact.URL(u.String()), u.Host)
 	}
 	if u.RawQuery != "" {
-		return nil, fmt.Errorf("media: file URL %q: query parameters are not supported", u.String())
+		return nil, fmt.Errorf("media: file URL %q: query parameters are not supported", redact.URL(u.String()))
 	}
 	dir := filepath.FromSlash(u.Path)
 	if !filepath.IsAbs(dir) {
-		return nil, fmt.Errorf("media: file URL %q is not absolute: use file:///ABSOLUTE/DIR or a plain path", u.String())
+		return nil, fmt.Errorf("media: file URL %q is not absolute: use file:///ABSOLUTE/DIR or a plain path", redact.URL(u.String()))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("media: cannot create media directory %s: %v", dir, errors.Unwrap(err))
@@ -127,13 +129,4 @@ func (s *Store) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.Default()
-}
-
-// redact hides credentials that an S3 URL may carry in its user info.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }

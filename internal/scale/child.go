@@ -49,6 +49,9 @@ func (s *Supervisor) spawn() (*child, error) {
 		return nil, fmt.Errorf("scale: starting the app: %w", err)
 	}
 	c := &child{cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), serving: make(chan struct{}), exited: make(chan struct{})}
+	s.mu.Lock()
+	s.cur = c
+	s.mu.Unlock()
 	go func() {
 		s.forward(c, pr)
 		pr.Close()
@@ -86,7 +89,8 @@ func (s *Supervisor) forwardLine(c *child, line []byte) {
 			attrs = append(attrs, k, rec[k])
 		}
 	}
-	s.Log.Log(context.Background(), level, "app: "+msg, attrs...)
+	// One prefix: a child that names itself already is not named twice.
+	s.Log.Log(context.Background(), level, "app: "+strings.TrimPrefix(msg, "app: "), attrs...)
 	if msg == "serving" {
 		if addr := hostOf(rec["url"]); addr != "" {
 			s.setAddr(addr)

@@ -52,10 +52,14 @@ type Supervisor struct {
 	// serves, including after restarts.
 	OnServing func(addr string)
 
-	mu      sync.Mutex // protects addr
-	addr    string     // host:port of the latest instance that served
-	stop    chan struct{}
-	stopped chan error // the loop's result: the last child's exit after SIGTERM
+	mu       sync.Mutex // protects addr and cur
+	addr     string     // host:port of the latest instance that served
+	cur      *child     // the instance running now, for Kill
+	stop     chan struct{}
+	stopped  chan error // the loop's result: the last child's exit after SIGTERM
+	initOnce sync.Once
+	killed   chan struct{} // closed by Kill: no drain, no restart
+	killOnce sync.Once
 }
 
 // Start runs the first instance and returns once it serves. If it exits
@@ -68,6 +72,10 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	}
 	select {
 	case <-c.serving:
+	case <-s.killedChan():
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		return errKilled
 	case <-c.exited:
 		return fmt.Errorf("scale: the app exited before serving: %w", c.exitErr())
 	case <-ctx.Done():
@@ -92,6 +100,28 @@ func (s *Supervisor) Addr() string {
 func (s *Supervisor) Stop() error {
 	close(s.stop)
 	return <-s.stopped
+}
+
+// Kill ends the instance at once with SIGKILL, without a drain, and returns
+// once it is gone; nothing is restarted after it. It is for the operator's
+// second Ctrl-C (or SIGTERM): a Stop already waiting for a drain returns
+// then too. Safe to call at any time, from any goroutine, more than once.
+func (s *Supervisor) Kill() {
+	s.killOnce.Do(func() { close(s.killedChan()) })
+	s.mu.Lock()
+	c := s.cur
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// killedChan is the channel Kill closes, made on first use: Kill may come
+// before Start (a second signal while the first instance starts).
+func (s *Supervisor) killedChan() chan struct{} {
+	s.initOnce.Do(func() { s.killed = make(chan struct{}) })
+	return s.killed
 }
 
 func (s *Supervisor) defaults() {
@@ -130,6 +160,11 @@ func (s *Supervisor) loop(c *child) error {
 			return c.terminate(s.StopTimeout)
 		case <-c.exited:
 		}
+		select {
+		case <-s.killedChan():
+			return errKilled
+		default:
+		}
 		if time.Since(c.started) >= s.StableAfter {
 			crashes = 0
 		}
@@ -145,11 +180,21 @@ func (s *Supervisor) loop(c *child) error {
 			case <-s.stop:
 				t.Stop()
 				return nil
+			case <-s.killedChan():
+				t.Stop()
+				return errKilled
 			case <-t.C:
 			}
 			next, err := s.spawn()
 			if err == nil {
 				c = next
+				select {
+				case <-s.killedChan(): // Kill ran while it started: it saw the old one
+					_ = c.cmd.Process.Kill()
+					<-c.exited
+					return errKilled
+				default:
+				}
 				break
 			}
 			crashes++
@@ -167,6 +212,9 @@ func (s *Supervisor) backoff(crashes int) time.Duration {
 	}
 	return min(d, s.MaxBackoff)
 }
+
+// errKilled is how an instance ended by Kill is reported.
+var errKilled = errors.New("scale: the app was killed without a drain")
 
 // terminate asks the child to drain, and kills it after timeout.
 func (c *child) terminate(timeout time.Duration) error {

@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 	case "crash":
 		fmt.Fprintln(os.Stderr, `{"level":"ERROR","msg":"boom"}`)
 		os.Exit(3)
+	case "slow-drain":
+		slowDrainChild()
 	}
 }
 
@@ -54,6 +56,23 @@ func serveChild() {
 	srv.Shutdown(context.Background())
 	fmt.Fprintln(os.Stderr, `{"level":"INFO","msg":"stopped cleanly"}`)
 	os.Exit(0)
+}
+
+// slowDrainChild serves, names itself in its messages as internal/app once
+// did, and on SIGTERM starts a drain that never ends, as `agora app
+// --drain-delay 1h` would.
+func slowDrainChild() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	go http.Serve(ln, http.NotFoundHandler())
+	fmt.Fprintf(os.Stderr, `{"level":"INFO","msg":"serving","url":"http://%s"}`+"\n", ln.Addr())
+	<-sig
+	fmt.Fprintln(os.Stderr, `{"level":"INFO","msg":"app: draining"}`)
+	select {}
 }
 
 // logSink collects log lines and tells a waiter when one contains want.
@@ -188,4 +207,52 @@ func TestBackoffDoublesUpToMax(t *testing.T) {
 			t.Errorf("backoff(%d) = %s, want %s", c.crashes, got, c.want)
 		}
 	}
+}
+
+// TestKillEndsADrainAtOnce: the operator's second signal. Stop is waiting
+// for a drain that would outlast StopTimeout; Kill ends the instance now,
+// Stop returns, and nothing is restarted.
+func TestKillEndsADrainAtOnce(t *testing.T) {
+	sink := &logSink{want: `draining"`, found: make(chan struct{})}
+	s := newSupervisor(t, "slow-drain", sink)
+	s.StopTimeout = time.Hour
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // whatever happens, no child outlives the test
+		s.mu.Lock()
+		c := s.cur
+		s.mu.Unlock()
+		if c != nil {
+			_ = c.cmd.Process.Kill()
+		}
+	})
+	s.mu.Lock()
+	c := s.cur
+	s.mu.Unlock()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop() }()
+	select {
+	case <-sink.found: // the drain has begun
+	case <-time.After(time.Minute): // a failsafe
+		t.Fatalf("the app never said it drains:\n%s", sink)
+	}
+	s.Kill()
+	select {
+	case err := <-stopped:
+		if err == nil {
+			t.Errorf("Stop after Kill = nil, want the kill reported")
+		}
+	case <-time.After(10 * time.Second): // a failsafe: Kill waits for the exit
+		t.Fatal("Stop still waits after Kill")
+	}
+	select {
+	case <-c.exited: // waited for, so the process is gone
+	default:
+		t.Errorf("the app (pid %d) still runs after Kill", c.pid)
+	}
+	if strings.Contains(sink.String(), "app: app:") {
+		t.Errorf("a message is named twice:\n%s", sink)
+	}
+	s.Kill() // again: harmless
 }

@@ -11,14 +11,22 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"agora/internal/redact"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
 func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error) {
-	loc := redact(rawURL)
+	loc := Redact(rawURL)
+	// Parsed here, not at the first connection, so a malformed address is
+	// reported as such (and with no part of it: pgx's own message repeats
+	// it, and a mistyped address hides its password from the redaction).
+	if _, err := pgconn.ParseConfig(rawURL); err != nil || loc == redact.Unparsable {
+		return nil, fmt.Errorf("store: invalid PostgreSQL address: %s; use postgres://USER:PASSWORD@HOST:PORT/DB (percent-encode special characters) or host=… port=… dbname=…", pgParseReason(err))
+	}
 	db, err := sql.Open("pgx", rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("store: invalid PostgreSQL address %s: %v", loc, errors.Unwrap(err))
+		return nil, fmt.Errorf("store: invalid PostgreSQL address %s: %v", loc, redact.Err(errors.Unwrap(err)))
 	}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
@@ -54,17 +62,21 @@ func pgReason(err error) string {
 	return msg
 }
 
-// redact removes the password from a database URL so it can be logged.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "(unparseable address)"
-		}
-		return raw
+// pgParseReason is what is wrong with an address pgconn.ParseConfig
+// refused, without the address: its message repeats the address (redacted
+// by pgx, but only in the forms pgx recognizes), and so may a *url.Error
+// inside it.
+func pgParseReason(err error) string {
+	if err == nil {
+		return "it does not parse"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
 	}
-	return u.String()
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, "`: "); ok && strings.HasPrefix(msg, "cannot parse `") {
+		return rest
+	}
+	return "it does not parse"
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -21,16 +22,27 @@ import (
 //     a power loss may drop the last transactions) and much faster than FULL;
 //   - foreign_keys=on, off by default in SQLite for compatibility;
 //   - a 64 MiB page cache per connection and memory-mapped reads keep hot
-//     catalog pages out of syscalls.
+//     catalog pages out of syscalls;
+//   - journal_size_limit (SQLiteJournalSizeLimit): a checkpoint cannot reset
+//     the WAL while a read is open, so a long read (an export) during writes
+//     (an import, a sale) grows it, and SQLite otherwise keeps the file at its
+//     largest size for good, never giving the disk space back; with the
+//     limit, the next reset truncates it.
 var sqlitePragmas = []string{
 	"busy_timeout(10000)",
 	"journal_mode(WAL)",
 	"synchronous(NORMAL)",
 	"foreign_keys(1)",
+	"journal_size_limit(" + strconv.Itoa(SQLiteJournalSizeLimit) + ")",
 	"cache_size(-65536)",
 	"mmap_size(268435456)",
 	"temp_store(MEMORY)",
 }
+
+// SQLiteJournalSizeLimit is the size, in bytes, a WAL file is cut back to
+// when a checkpoint resets it: about 16,000 pages, room for the bursts of an
+// ordinary day without regrowing the file each time.
+const SQLiteJournalSizeLimit = 64 << 20
 
 func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" {
@@ -55,7 +67,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	// IMMEDIATE transactions take the write lock at BEGIN: with one writer
 	// connection this never waits, and it rules out deadlocks on lock upgrade.
-	write, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")
+	q.Set("_txlock", "immediate")
+	wdsn, err := sqliteDSN(path, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", loc, err)
+	}
+	write, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", loc, err)
 	}
@@ -75,7 +92,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		}
 	}
 	rq.Add("_pragma", "query_only(1)")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	rdsn, err := sqliteDSN(path, rq)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: %s: %w", loc, err)
+	}
+	read, err := sql.Open("sqlite", rdsn)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", loc, err)
@@ -84,6 +106,24 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	read.SetMaxIdleConns(opts.MaxConns)
 	read.SetConnMaxIdleTime(0)
 	return &DB{Dialect: SQLite, Read: read, Write: write, Location: loc}, nil
+}
+
+// sqliteDSN is the driver's address of the file at path with the
+// parameters q: a SQLite URI (file:///ABS/PATH?…) built with net/url, so a
+// path holding '?', '#' or '%' stays a path (escaped, and decoded by SQLite)
+// instead of starting the parameters. The path is made absolute first: a
+// relative one cannot be written as a URI path without an authority.
+func sqliteDSN(path string, q url.Values) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/dir on Windows: file:///C:/dir
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
+	return u.String(), nil
 }
 
 // checkSQLite turns the driver's terse errors into one line saying what is

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"agora/internal/redact"
 )
 
 // Dialect names the SQL engine behind a DB; code branches on it only where
@@ -46,10 +48,12 @@ type Options struct {
 	MaxConns int
 }
 
-// Open connects to the database named by rawURL: "sqlite:PATH" or
-// "postgres://…" (also "postgresql://…"). The connection is checked before
-// Open returns, so a wrong path or an unreachable server fails here with one
-// clear message.
+// Open connects to the database named by rawURL: "sqlite:PATH", or
+// PostgreSQL as "postgres://…" (also "postgresql://…") or a libpq key=value
+// string ("host=… dbname=…"). The connection is checked before Open
+// returns, so a wrong path or an unreachable server fails here with one
+// clear message. No error repeats a password, whatever its form (see
+// Redact); an address that cannot be parsed is never repeated at all.
 func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 16
@@ -57,13 +61,25 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite:"):
 		return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite:"), opts)
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"), isKeyValue(rawURL):
 		return openPostgres(ctx, rawURL, opts)
 	case rawURL == "":
 		return nil, errors.New("store: no database given: use --db sqlite:PATH or --db postgres://USER@HOST:PORT/DB")
 	default:
-		return nil, fmt.Errorf("store: unsupported database %q: use sqlite:PATH or postgres://USER@HOST:PORT/DB", redact(rawURL))
+		return nil, fmt.Errorf("store: unsupported database %q: use sqlite:PATH or postgres://USER@HOST:PORT/DB", Redact(rawURL))
 	}
+}
+
+// Redact returns a database address fit for logs and error messages: any
+// password replaced (user info, ?password=, ?sslpassword=, key=value), and
+// "(unparsable address)" for one that does not parse.
+func Redact(rawURL string) string { return redact.URL(rawURL) }
+
+// isKeyValue reports whether raw is a libpq key=value connection string, the
+// form psql and pg_dump take besides URLs: host=… port=… dbname=….
+func isKeyValue(raw string) bool {
+	k, _, ok := strings.Cut(strings.TrimSpace(raw), "=")
+	return ok && k != "" && !strings.ContainsAny(k, ":/ \t")
 }
 
 // Close closes both pools.

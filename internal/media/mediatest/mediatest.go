@@ -7,7 +7,8 @@
 // The binary is $AGORA_VERSITYGW, else versitygw on PATH; ./scripts/test
 // installs it (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0).
 // Without it a test fails with instructions; AGORA_TEST_SKIP_S3=1 turns that
-// into a skip on a developer machine, never under CI=true.
+// into a skip on a developer machine, never in CI (the rule of
+// internal/testdep, shared with the PostgreSQL tests).
 package mediatest
 
 import (
@@ -28,6 +29,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"agora/internal/testdep"
 )
 
 // Region is the region every test server and URL uses.
@@ -93,10 +96,7 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
-		if os.Getenv("AGORA_TEST_SKIP_S3") == "1" && os.Getenv("CI") != "true" {
-			t.Skipf("S3 tests SKIPPED (AGORA_TEST_SKIP_S3=1): %v", err)
-		}
-		t.Fatalf("mediatest: %v", err)
+		testdep.Missing(t, "AGORA_TEST_SKIP_S3", fmt.Errorf("mediatest: %v", err), "S3 tests need Versity Gateway")
 	}
 	root := t.TempDir()
 	s := &Server{Bucket: "media", AccessKey: "agora" + random(6), SecretKey: random(20)}

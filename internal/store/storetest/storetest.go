@@ -3,7 +3,7 @@
 // on the server named by AGORA_TEST_POSTGRES (default: the local server the
 // test command provisions). PostgreSQL is not optional: a test that needs it
 // fails when it is unreachable, unless AGORA_TEST_SKIP_POSTGRES=1 says, for a
-// quick local run, to skip it (CI never sets it).
+// quick local run, to skip it — never in CI (the rule of internal/testdep).
 package storetest
 
 import (
@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,7 +19,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"agora/internal/redact"
 	"agora/internal/store"
+	"agora/internal/testdep"
 )
 
 // DefaultPostgres is the server the test command starts on a fresh machine.
@@ -85,10 +88,8 @@ func postgresSchema(t testing.TB) string {
 		err = admin.PingContext(context.Background())
 	}
 	if err != nil {
-		if os.Getenv("AGORA_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skipf("PostgreSQL unreachable and AGORA_TEST_SKIP_POSTGRES=1: %v", err)
-		}
-		t.Fatalf("PostgreSQL at %s is unreachable (%v): run ./scripts/test, which starts it, or set AGORA_TEST_POSTGRES", base, err)
+		testdep.Missing(t, "AGORA_TEST_SKIP_POSTGRES", fmt.Errorf("PostgreSQL at %s is unreachable (%v)", store.Redact(base), err),
+			"run ./scripts/test, which starts it and provisions a role, or set AGORA_TEST_POSTGRES")
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -102,7 +103,7 @@ func postgresSchema(t testing.TB) string {
 	})
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("AGORA_TEST_POSTGRES: %v", err)
+		t.Fatalf("AGORA_TEST_POSTGRES=%s: %v", store.Redact(base), redact.Err(err))
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
