@@ -99,7 +99,7 @@ func (e *Edge) Status() Status {
 		s.PurgeSeq = &seq
 	}
 	for _, b := range e.Backends {
-		s.Backends = append(s.Backends, b.String())
+		s.Backends = append(s.Backends, b.Redacted())
 	}
 	return s
 }

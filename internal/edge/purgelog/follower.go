@@ -5,6 +5,7 @@
 package purgelog
 
 import (
+	"agora/internal/redact"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,14 +150,14 @@ func (f *Follower) Run(ctx context.Context) {
 			if failures == 1 {
 				level = slog.LevelInfo
 			}
-			log.Log(ctx, level, "purgelog: cannot follow the purge log; retrying", "origin", f.Origin, "failures", failures, "err", err)
+			log.Log(ctx, level, "purgelog: cannot follow the purge log; retrying", "origin", redact.URL(f.Origin), "failures", failures, "err", err)
 			if !sleep(ctx, f.backoff(failures)) {
 				return
 			}
 			continue
 		}
 		if failures > 0 {
-			log.Info("purgelog: following the purge log again", "origin", f.Origin, "failures", failures)
+			log.Info("purgelog: following the purge log again", "origin", redact.URL(f.Origin), "failures", failures)
 			failures = 0
 		}
 		pos = f.advance(pos, ans, log)
@@ -170,7 +171,7 @@ func (f *Follower) advance(pos int64, ans answer, log *slog.Logger) int64 {
 	case pos < 0:
 		return ans.Head
 	case ans.Gap:
-		log.Warn("purgelog: entries were missed; dropping the cache", "origin", f.Origin, "after", pos, "head", ans.Head)
+		log.Warn("purgelog: entries were missed; dropping the cache", "origin", redact.URL(f.Origin), "after", pos, "head", ans.Head)
 		f.Reset()
 		return ans.Head
 	}

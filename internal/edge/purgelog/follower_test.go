@@ -1,6 +1,7 @@
 package purgelog_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,4 +221,47 @@ func TestFollowerStopsWithContext(t *testing.T) {
 			r.stop() // returns only when Run has; goleak checks the rest
 		})
 	}
+}
+
+// TestFollowerLogHidesOriginPassword (issue 9, item 11): the origin may
+// carry credentials (--backends http://user:password@…); the log of a
+// failing follower names the origin without them.
+func TestFollowerLogHidesOriginPassword(t *testing.T) {
+	o := newOrigin(t)
+	o.mode.Store("down")
+	var logged bytes.Buffer
+	var mu sync.Mutex // protects logged, written by Run's goroutine
+	u, _ := url.Parse(o.http.URL)
+	u.User = url.UserPassword("ops", "hunter2")
+	f := &purgelog.Follower{Origin: u.String(), Secret: secret, Client: o.http.Client(),
+		Apply: func(purgelog.Entry) {}, Reset: func() {},
+		Log:      slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil)),
+		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	for range 3 {
+		<-o.polls
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "cannot follow") {
+		t.Fatalf("no failure logged: %s", logged.String())
+	}
+	if strings.Contains(logged.String(), "hunter2") {
+		t.Errorf("the log shows the origin's password: %s", logged.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
