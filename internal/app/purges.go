@@ -316,6 +316,12 @@ func (s *Server) appendPurge(w http.ResponseWriter, r *http.Request) {
 	}
 	seq, err := purge.AppendEntries(r.Context(), s.db, purgeEntries(req.Tags), req.Soft, p.now())
 	if err != nil {
+		if r.Context().Err() != nil {
+			// The caller left: its purge was not appended, and it will
+			// not learn otherwise; nothing on this side failed.
+			s.log.DebugContext(r.Context(), "operator purge abandoned by its caller", "tags", len(req.Tags))
+			return
+		}
 		s.log.ErrorContext(r.Context(), "operator purge not appended", "tags", len(req.Tags), "err", err)
 		purgesError(w, http.StatusInternalServerError, "the purge log cannot be written")
 		return
