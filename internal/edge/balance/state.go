@@ -8,14 +8,14 @@ import (
 // health is a backend's state machine, changed by active checks (health.go),
 // reported outcomes (outlier.go) and Pool.Set.
 type health struct {
-	up    bool // passed Rise checks since the last Fall failures (always, without checks)
-	known bool // was up once: a panic pick may go to it
+	up    bool      // passed Rise checks since the last Fall failures (always, without checks)
+	known bool      // was up once: a panic pick may go to it
 	since time.Time // when it last became available: the slow start's origin
 
 	passes, fails int    // consecutive active check results
 	checkErr      string // why the last check failed, "" after a pass
 
-	consecutive int       // failed requests in a row
+	consecutive int // failed requests in a row
 	ejected     bool
 	until       time.Time // end of the ejection
 	multiplier  int       // times ejected, less one per Interval spent not ejected (Envoy)
