@@ -49,6 +49,9 @@ type Backend struct {
 	lat       latency
 
 	view atomic.Pointer[view] // the state Pick reads, published under mu
+	// checkerDone is closed when b's health checker has ended (nil
+	// without checks): on removal from the set, or Close.
+	checkerDone chan struct{}
 
 	mu     sync.Mutex // protects health and idle
 	health health

@@ -171,9 +171,11 @@ func (p *Pool) join(u *url.URL, now time.Time, first bool) *Backend {
 	} else {
 		ctx, stop := context.WithCancel(p.ctx)
 		b.health.stop = stop
+		b.checkerDone = make(chan struct{})
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			defer close(b.checkerDone)
 			p.checkLoop(ctx, b)
 		}()
 	}
