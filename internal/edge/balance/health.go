@@ -24,8 +24,9 @@ type Check struct {
 	// of many backends and many edges do not fall in step (HAProxy's
 	// spread-checks); if 0, 0.1.
 	Jitter float64
-	// Client sends the checks; if nil, one without keep-alive, so every
-	// check also proves the backend still accepts connections.
+	// Client sends the checks (a copy of it that follows no redirect); if
+	// nil, one without keep-alive, so every check also proves the backend
+	// still accepts connections.
 	Client *http.Client
 }
 
@@ -48,13 +49,13 @@ func (c Check) withDefaults() Check {
 	if c.Jitter <= 0 {
 		c.Jitter = 0.1
 	}
-	if c.Client == nil {
-		c.Client = &http.Client{
-			Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
-			// A redirect is an answer: it passes, and is not followed.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+	cl := http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	if c.Client != nil {
+		cl = *c.Client
 	}
+	// A redirect is an answer: it passes, and is not followed.
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.Client = &cl
 	return c
 }
 

@@ -23,7 +23,6 @@ const (
 type origin struct {
 	*httptest.Server
 	answer atomic.Int32
-	hits   atomic.Int32
 }
 
 func newOrigin(t *testing.T) *origin {
@@ -34,7 +33,6 @@ func newOrigin(t *testing.T) *origin {
 			http.NotFound(w, r)
 			return
 		}
-		o.hits.Add(1)
 		switch o.answer.Load() {
 		case ready:
 			w.WriteHeader(http.StatusOK)
@@ -72,6 +70,24 @@ type checkRig struct {
 	fa      fakeAfter
 	origins map[string]*origin
 	pending map[string]timer
+	sent    map[string]*atomic.Int32 // checks sent, by host:port; fixed after newCheckRig
+}
+
+// countingTransport counts the requests sent to each host: a check that
+// times out before the origin sees it is still a check.
+type countingTransport struct {
+	base http.RoundTripper
+	sent map[string]*atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.sent[r.URL.Host].Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// checks is how many checks were sent to the backend at u.
+func (r *checkRig) checks(u string) int32 {
+	return r.sent[r.origins[u].Listener.Addr().String()].Load()
 }
 
 func newCheckRig(t *testing.T, cfg Config, n int) *checkRig {
@@ -79,14 +95,16 @@ func newCheckRig(t *testing.T, cfg Config, n int) *checkRig {
 	r := &checkRig{t: t, fa: newFakeAfter(), origins: map[string]*origin{}, pending: map[string]timer{}}
 	cfg.After = r.fa.After
 	cfg.Rand = func() float64 { return 0.5 } // intervals exact, the first check after 5% of one
-	if cfg.Check == nil {
-		cfg.Check = &Check{Timeout: 100 * time.Millisecond}
-	}
+	r.sent = map[string]*atomic.Int32{}
+	cfg.Check = &Check{Client: &http.Client{Transport: &countingTransport{
+		base: &http.Transport{DisableKeepAlives: true}, sent: r.sent,
+	}}}
 	r.p, r.clk = testPool(t, cfg)
 	var us []*url.URL
 	for range n {
 		o := newOrigin(t)
 		r.origins[o.URL] = o
+		r.sent[o.Listener.Addr().String()] = new(atomic.Int32)
 		us = append(us, o.url(t))
 	}
 	r.p.Set(us)
@@ -108,18 +126,18 @@ func newCheckRig(t *testing.T, cfg Config, n int) *checkRig {
 // fire fires tm and records the next timer of the checker it woke.
 func (r *checkRig) fire(tm timer) string {
 	before := map[string]int32{}
-	for u, o := range r.origins {
-		before[u] = o.hits.Load()
+	for u := range r.origins {
+		before[u] = r.checks(u)
 	}
 	tm.c <- time.Time{}
 	next := <-r.fa
-	for u, o := range r.origins {
-		if o.hits.Load() != before[u] {
+	for u := range r.origins {
+		if r.checks(u) != before[u] {
 			r.pending[u] = next
 			return u
 		}
 	}
-	r.t.Fatal("a fired check hit no origin")
+	r.t.Fatal("a fired timer sent no check")
 	return ""
 }
 
@@ -245,11 +263,11 @@ func TestCheckerEndsWithBackend(t *testing.T) {
 		t.Fatal("the removed backend's checker still runs")
 	}
 	delete(r.pending, a)
-	hits := r.origins[a].hits.Load()
+	hits := r.checks(a)
 	for range 3 {
 		r.check(b)
 	}
-	if got := r.origins[a].hits.Load(); got != hits {
+	if got := r.checks(a); got != hits {
 		t.Errorf("the removed backend was checked %d more times", got-hits)
 	}
 	if err := ba.Wait(context.Background()); err != nil {
