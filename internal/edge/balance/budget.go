@@ -1,6 +1,9 @@
 package balance
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // RetryBudget bounds retries so that they cannot amplify an outage: a
 // retry may start while the retries in flight stay under
@@ -18,10 +21,11 @@ type RetryBudget struct {
 	denied  atomic.Uint64
 }
 
-// Start counts a client request in flight; call done when it ends.
+// Start counts a client request in flight; call done when it ends (a
+// second call does nothing).
 func (rb *RetryBudget) Start() (done func()) {
 	rb.active.Add(1)
-	return func() { rb.active.Add(-1) }
+	return sync.OnceFunc(func() { rb.active.Add(-1) })
 }
 
 // Retry takes a retry from the budget: ok is false when it is spent, and
@@ -37,12 +41,13 @@ func (rb *RetryBudget) Retry() (done func(), ok bool) {
 	}
 	for {
 		n := rb.retries.Load()
-		if float64(n) >= max(float64(least), ratio*float64(rb.active.Load())) {
+		// Rounded down, as Envoy does.
+		if n >= max(least, int64(ratio*float64(rb.active.Load()))) {
 			rb.denied.Add(1)
 			return nil, false
 		}
 		if rb.retries.CompareAndSwap(n, n+1) {
-			return func() { rb.retries.Add(-1) }, true
+			return sync.OnceFunc(func() { rb.retries.Add(-1) }), true
 		}
 	}
 }
