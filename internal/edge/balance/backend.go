@@ -200,7 +200,7 @@ func (b *Backend) Release(r Result) {
 		b.retries.Add(1)
 	}
 	if r.Outcome != Canceled {
-		b.lat.record(now, r.Latency)
+		b.lat.record(now, r.Latency, r.Outcome.failed())
 	}
 	if r.Outcome.failed() {
 		b.failures.Add(1)

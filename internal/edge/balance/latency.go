@@ -58,11 +58,21 @@ type latency struct {
 // decay is how fast the peak EWMA forgets: linkerd2-proxy's 10 s.
 const decay = 10 * time.Second
 
-// record adds one latency d observed at now.
-func (l *latency) record(now time.Time, d time.Duration) {
+// failurePenalty is the least latency a failed request feeds the peak
+// EWMA: a backend that refuses connections or answers 503 at once is dead
+// or sick, not fast, and must not draw the load to itself (the black hole
+// of latency-aware balancing). The percentiles keep the real figure.
+const failurePenalty = time.Second
+
+// record adds one latency d observed at now, of a failed request if failed.
+func (l *latency) record(now time.Time, d time.Duration, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.observe(now, float64(d))
+	if failed {
+		l.observe(now, float64(max(d, failurePenalty)))
+	} else {
+		l.observe(now, float64(d))
+	}
 	start := now.Truncate(slotSpan)
 	s := &l.ring[(start.UnixNano()/int64(slotSpan))%slots]
 	if !s.start.Equal(start) {

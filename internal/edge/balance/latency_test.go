@@ -34,15 +34,15 @@ func TestLatencySummary(t *testing.T) {
 		{"empty", func(*latency) {}, t0, 0, 0, 0, 0},
 		{"one to a hundred ms", func(l *latency) {
 			for i := 1; i <= 100; i++ {
-				l.record(t0.Add(time.Duration(i)*100*time.Millisecond), time.Duration(i)*time.Millisecond)
+				l.record(t0.Add(time.Duration(i)*100*time.Millisecond), time.Duration(i)*time.Millisecond, false)
 			}
 		}, t0.Add(11 * time.Second), 100, 50 * time.Millisecond, 95 * time.Millisecond, 99 * time.Millisecond},
 		{"old slots forgotten", func(l *latency) {
 			for i := range 50 {
-				l.record(t0.Add(time.Duration(i)*time.Millisecond), time.Second)
+				l.record(t0.Add(time.Duration(i)*time.Millisecond), time.Second, false)
 			}
 			for i := range 50 {
-				l.record(t0.Add(45*time.Second+time.Duration(i)*time.Millisecond), time.Millisecond)
+				l.record(t0.Add(45*time.Second+time.Duration(i)*time.Millisecond), time.Millisecond, false)
 			}
 		}, t0.Add(65 * time.Second), 50, time.Millisecond, time.Millisecond, time.Millisecond},
 	}
@@ -70,8 +70,8 @@ func TestPeakEWMA(t *testing.T) {
 	if _, ok := l.estimate(t0); ok {
 		t.Fatal("an estimate before any sample")
 	}
-	l.record(t0, 10*time.Millisecond)
-	l.record(t0, 300*time.Millisecond) // a peak replaces the estimate at once
+	l.record(t0, 10*time.Millisecond, false)
+	l.record(t0, 300*time.Millisecond, false) // a peak replaces the estimate at once
 	if e, _ := l.estimate(t0); e != float64(300*time.Millisecond) {
 		t.Fatalf("after a peak: %v", time.Duration(e))
 	}

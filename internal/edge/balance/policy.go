@@ -40,6 +40,8 @@ type LeastRequest struct {
 	// for concurrent use when Pick is called concurrently.
 	Rand func(n int) int
 	// IgnoreLatency compares in-flight counts only (Envoy's least request).
+	// A backend failing fast then holds few requests and draws more:
+	// outlier ejection alone stops it.
 	IgnoreLatency bool
 }
 
@@ -157,14 +159,12 @@ type Hash struct {
 	Fallback Selector
 }
 
-var defaultFallback LeastRequest
-
 func (s *Hash) Select(cands []Candidate, key string) *Backend {
 	if key == "" {
 		if s.Fallback != nil {
 			return s.Fallback.Select(cands, key)
 		}
-		return defaultFallback.Select(cands, key)
+		return (&LeastRequest{}).Select(cands, key)
 	}
 	kh := hashString(key)
 	var best *Backend

@@ -54,6 +54,18 @@ func TestLeastRequest(t *testing.T) {
 				b.Release(Result{Latency: d})
 			}
 		}, map[string]float64{abcd[0]: 0, abcd[1]: 1. / 3, abcd[2]: 1. / 3, abcd[3]: 1. / 3}},
+		{"a backend failing fast does not look fast", func(t *testing.T, p *Pool) {
+			for i, u := range abcd {
+				b := byURL(t, p, u)
+				b.Acquire(context.Background())
+				if i == 0 {
+					// Refused at once: a dead backend, not a fast one.
+					b.Release(Result{Outcome: ConnectFailure, Latency: 100 * time.Microsecond})
+					continue
+				}
+				b.Release(Result{Latency: 5 * time.Millisecond})
+			}
+		}, map[string]float64{abcd[0]: 0, abcd[1]: 1. / 3, abcd[2]: 1. / 3, abcd[3]: 1. / 3}},
 		{"a backend not heard from counts as the mean", func(t *testing.T, p *Pool) {
 			for _, u := range abcd[1:] {
 				b := byURL(t, p, u)

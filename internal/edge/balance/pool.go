@@ -44,8 +44,9 @@ type Config struct {
 	// move them by hand.
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
-	// Rand, if set, is called for the checks' jitter, a float in [0, 1);
-	// if nil, math/rand/v2. Policies hold their own.
+	// Rand, if set, is called for the checks' jitter, a float in [0, 1),
+	// from every checker at once; if nil, math/rand/v2. Policies hold
+	// their own.
 	Rand func() float64
 	// Log is where state changes are told; if nil, slog.Default().
 	Log *slog.Logger
