@@ -128,6 +128,10 @@ const (
 	Canceled                      // the client went away: says nothing of the backend
 )
 
+var outcomeNames = [...]string{"success", "connect-failure", "reset", "server-error", "timeout", "canceled"}
+
+func (o Outcome) String() string { return outcomeNames[o] }
+
 // failed reports whether o counts against the backend (outlier ejection).
 func (o Outcome) failed() bool { return o >= ConnectFailure && o <= Timeout }
 
