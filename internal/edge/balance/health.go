@@ -118,6 +118,7 @@ func (p *Pool) checked(b *Backend, err error) {
 	if h.draining {
 		return
 	}
+	b.unejectIfDue(now) // its ramp began when the ejection ended, not now
 	if err != nil {
 		h.passes, h.fails, h.checkErr = 0, h.fails+1, err.Error()
 		if h.up && h.fails >= c.Fall {

@@ -240,6 +240,15 @@ func TestCheckRecovery(t *testing.T) {
 	if st := r.check(a); st != SlowStart {
 		t.Fatalf("a passing check after the ejection: %v, want slow-start", st)
 	}
+	// An ejection that ran out before the check: the ramp started then,
+	// and the check does not start it again.
+	r.clk.Advance(time.Minute)
+	fail(t, byURL(t, r.p, a), 5, ConnectFailure)
+	r.clk.Advance(30*time.Second + 5*time.Second) // 30 s: the minute since forgave the last one
+	r.check(a)
+	if st := byURL(t, r.p, a).status(r.p.now()); st.State != SlowStart || st.Weight != 0.5 {
+		t.Fatalf("5 s after the ejection ended: %v at weight %v, want slow-start at 0.5", st.State, st.Weight)
+	}
 }
 
 // TestCheckerEndsWithBackend: removing a backend ends its checker and
