@@ -1,0 +1,197 @@
+package balance
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Selector chooses one of the candidates for a request. cands is never
+// empty; key is Pick's key. Implementations are safe for concurrent use.
+type Selector interface {
+	Select(cands []Candidate, key string) *Backend
+}
+
+// Candidate is a backend a Selector may choose, with its weight now: 1,
+// or less while it slow-starts.
+type Candidate struct {
+	*Backend
+	Weight float64
+}
+
+var (
+	_ Selector = (*LeastRequest)(nil)
+	_ Selector = (*RoundRobin)(nil)
+	_ Selector = (*Hash)(nil)
+)
+
+// LeastRequest draws two different candidates at random, in proportion to
+// their weights, and chooses the less loaded (the power of two choices):
+// nearly as good as the least loaded of all, without herding every
+// edge's requests onto the one backend that looked idlest. The load is
+// (in flight + 1) × the peak EWMA of its latency, as Linkerd's balancer,
+// so a backend that turns slow loses its share even at low rates, where
+// in-flight counts are all near zero (issue 10's slow backend). On a tie
+// the first draw wins, so shares follow the weights: slow start works.
+type LeastRequest struct {
+	// Rand returns an int in [0, n); if nil, math/rand/v2. It must be safe
+	// for concurrent use when Pick is called concurrently.
+	Rand func(n int) int
+	// IgnoreLatency compares in-flight counts only (Envoy's least request).
+	// A backend failing fast then holds few requests and draws more:
+	// outlier ejection alone stops it.
+	IgnoreLatency bool
+}
+
+func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
+	if len(cands) == 1 {
+		return cands[0].Backend
+	}
+	i := s.draw(cands, -1)
+	j := s.draw(cands, i)
+	a, b := cands[i].Backend, cands[j].Backend
+	la, lb := float64(a.InFlight()+1), float64(b.InFlight()+1)
+	if !s.IgnoreLatency {
+		now := a.pool.now()
+		ea, okA := a.lat.estimate(now)
+		eb, okB := b.lat.estimate(now)
+		if !okA || !okB {
+			// A backend not heard from yet counts as the average one: as
+			// free as the others, without taking every request until its
+			// first answer.
+			mean := meanEstimate(cands, now)
+			if !okA {
+				ea = mean
+			}
+			if !okB {
+				eb = mean
+			}
+		}
+		la, lb = la*ea, lb*eb
+	}
+	if lb < la {
+		return b
+	}
+	return a
+}
+
+// draw returns the index of a candidate other than skip, at random in
+// proportion to the weights.
+func (s *LeastRequest) draw(cands []Candidate, skip int) int {
+	total := 0.0
+	uniform := true
+	for i, c := range cands {
+		if i != skip {
+			total += c.Weight
+			uniform = uniform && c.Weight == cands[0].Weight
+		}
+	}
+	n := len(cands)
+	if skip >= 0 {
+		n--
+	}
+	if uniform {
+		k := s.intN(n)
+		if skip >= 0 && k >= skip {
+			k++
+		}
+		return k
+	}
+	u := float64(s.intN(1<<53)) / (1 << 53) * total
+	last := 0
+	for i, c := range cands {
+		if i == skip {
+			continue
+		}
+		last = i
+		if u -= c.Weight; u < 0 {
+			return i
+		}
+	}
+	return last // rounding
+}
+
+func (s *LeastRequest) intN(n int) int {
+	if s.Rand != nil {
+		return s.Rand(n)
+	}
+	return rand.IntN(n)
+}
+
+// meanEstimate is the mean latency estimate of the candidates that have
+// one, or 1 when none has.
+func meanEstimate(cands []Candidate, now time.Time) float64 {
+	sum, n := 0.0, 0
+	for _, c := range cands {
+		if e, ok := c.lat.estimate(now); ok {
+			sum, n = sum+e, n+1
+		}
+	}
+	if n == 0 {
+		return 1
+	}
+	return sum / float64(n)
+}
+
+// RoundRobin takes the candidates in turn. It ignores weights: with slow
+// start, use LeastRequest or Hash.
+type RoundRobin struct {
+	next atomic.Uint64
+}
+
+func (s *RoundRobin) Select(cands []Candidate, _ string) *Backend {
+	return cands[(s.next.Add(1)-1)%uint64(len(cands))].Backend
+}
+
+// Hash sends each key to the same backend while the set holds still, by
+// rendezvous hashing: every candidate scores hash(key, backend) and the
+// highest wins. Removing a backend moves only its own keys, adding one
+// takes only the keys it now wins, about 1/n each; a retry that excludes
+// the first choice goes to the key's second. It keeps no ring to rebuild on
+// every Set or health change, which a ring or Maglev table would need, and
+// its O(n) per pick costs nothing at the tens of backends of an app tier.
+// Weights use the logarithmic method (Schindelhauer and Schomaker), so a
+// slow-starting backend takes its keys over gradually.
+type Hash struct {
+	// Fallback chooses when the key is empty; if nil, LeastRequest.
+	Fallback Selector
+}
+
+func (s *Hash) Select(cands []Candidate, key string) *Backend {
+	if key == "" {
+		if s.Fallback != nil {
+			return s.Fallback.Select(cands, key)
+		}
+		return (&LeastRequest{}).Select(cands, key)
+	}
+	kh := hashString(key)
+	var best *Backend
+	bestScore := math.Inf(-1)
+	for _, c := range cands {
+		// A uniform draw in (0, 1) from the pair, then -w/ln(u): the
+		// highest score wins with probability proportional to w.
+		u := (float64(mix(kh^c.hash)>>11) + 0.5) / (1 << 53)
+		if score := -c.Weight / math.Log(u); score > bestScore {
+			best, bestScore = c.Backend, score
+		}
+	}
+	return best
+}
+
+func hashString(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// mix is SplitMix64's finalizer: every input bit flips about half the
+// output bits, which FNV alone does not do for near-equal keys.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
