@@ -35,6 +35,11 @@ func TestRunRecordsEveryPlannedRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// every category of the tree, every product, the variants of products
+	// in stock that are not sold out, words of four letters or more
+	if fmt.Sprint(cat) != fmt.Sprint(testCatalog) {
+		t.Errorf("discovered %+v, want %+v", cat, testCatalog)
+	}
 	cfg := Config{Target: target, Rate: 100, Duration: 600 * time.Millisecond, Seed: 7, RunID: "t1",
 		Mix: mustMix(t, "home=1,category=1,product=2,search=1,cart=3,checkout=2")}
 	res := run(t, cfg, cat)
@@ -281,5 +286,24 @@ func TestNewRefusesWhatCannotRun(t *testing.T) {
 	}
 	if got := r.Config(); got.Timeout != DefaultTimeout || got.MaxWorkers != 100 || !strings.HasPrefix(got.RunID, "lt") {
 		t.Errorf("defaults %+v", got)
+	}
+}
+
+// TestDiscoverAnEmptyStore: a store without products is an error that says
+// what to do, not a run of 404s.
+func TestDiscoverAnEmptyStore(t *testing.T) {
+	t.Parallel()
+	target := handlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/categories" {
+			fmt.Fprint(w, `[]`)
+			return
+		}
+		fmt.Fprint(w, `{"items":[],"total":0,"page":1,"pages":0}`)
+	})
+	if _, err := Discover(context.Background(), http.DefaultClient, target); err == nil || !strings.Contains(err.Error(), "agora seed") {
+		t.Errorf("discovering an empty store: %v", err)
+	}
+	if _, err := Discover(context.Background(), http.DefaultClient, refusedAddr(t)); err == nil || !strings.Contains(err.Error(), "discovering the catalog") {
+		t.Errorf("discovering nothing: %v", err)
 	}
 }

@@ -30,8 +30,8 @@ var Kinds = []Kind{Home, Category, Product, Search, Cart, Checkout}
 // four products), 30 search (home, a search, a product), 28 add two products
 // to a cart and leave (home, a category, two products, two adds) and 8 buy
 // (the same plus a checkout). Counted in requests that is 100 home, 70
-// category, 238 product, 30 search, 72 add-to-cart and 8 checkout views in
-// 518, rounded to the percentages below.
+// category, 238 product, 30 search, 72 add-to-cart and 8 checkout requests
+// in 518, rounded to the percentages below.
 const DefaultMix = "home=19,category=14,product=46,search=6,cart=13,checkout=2"
 
 // Mix is the weight of each kind; the weights need not add up to 100.
