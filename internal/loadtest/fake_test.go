@@ -176,4 +176,3 @@ func mustMix(t *testing.T, s string) Mix {
 	}
 	return m
 }
-
