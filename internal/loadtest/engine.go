@@ -141,7 +141,7 @@ func (r *Runner) Run(ctx context.Context) *Results {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	r.records = make([]Record, 0, r.planned+r.planned/50)
+	r.records = make([]Record, 0, min(r.planned+r.planned/50, 1<<20))
 loop:
 	for seq := 0; ; seq++ {
 		at, ok := sched.next()
@@ -158,27 +158,7 @@ loop:
 		} else if ctx.Err() != nil {
 			break
 		}
-		st := plan.next(seq, at)
-		select {
-		case workers <- struct{}{}:
-			wg.Add(1)
-			r.inFlight.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-workers; r.inFlight.Add(-1) }()
-				r.do(ctx, st)
-			}()
-		default:
-			r.notSent(st, Failed, Saturated, fmt.Sprintf("all %d workers busy", r.cfg.MaxWorkers))
-			if st.done != nil {
-				wg.Add(1)
-				go func() { // keep the shopper's order without holding a worker
-					defer wg.Done()
-					<-st.after
-					close(st.done)
-				}()
-			}
-		}
+		r.dispatch(ctx, plan.next(seq, at), workers, &wg)
 	}
 	wg.Wait()
 	r.transport.CloseIdleConnections()
@@ -193,6 +173,31 @@ loop:
 		return a.Attempt - b.Attempt
 	})
 	return res
+}
+
+// dispatch sends st on a worker of its own, or records it as not sent when
+// every worker is busy: the schedule never waits for one.
+func (r *Runner) dispatch(ctx context.Context, st step, workers chan struct{}, wg *sync.WaitGroup) {
+	select {
+	case workers <- struct{}{}:
+		wg.Add(1)
+		r.inFlight.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-workers; r.inFlight.Add(-1) }()
+			r.do(ctx, st)
+		}()
+	default:
+		r.notSent(st, Failed, Saturated, fmt.Sprintf("all %d workers busy", r.cfg.MaxWorkers))
+		if st.done != nil {
+			wg.Add(1)
+			go func() { // keep the shopper's order without holding a worker
+				defer wg.Done()
+				<-st.after
+				close(st.done)
+			}()
+		}
+	}
 }
 
 // Progress is safe to call while Run runs.
