@@ -26,7 +26,8 @@ func cleanupsOf(deps Deps) []cleanup {
 		cs = append(cs, cleanup{"sessions", deps.Sessions.Cleanup})
 	}
 	if deps.Customers != nil {
-		cs = append(cs, cleanup{"login failures", deps.Customers.CleanupFailures})
+		cs = append(cs, cleanup{"login failures", deps.Customers.CleanupFailures},
+			cleanup{"password resets", deps.Customers.CleanupResets})
 	}
 	if deps.Staff != nil {
 		cs = append(cs, cleanup{"staff sessions", deps.Staff.CleanupSessions})

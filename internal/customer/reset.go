@@ -141,3 +141,18 @@ func (s *Service) ResetPassword(ctx context.Context, plain, newPassword string) 
 	}
 	return s.ByID(ctx, id)
 }
+
+// resetCleanupBatch bounds one delete of CleanupResets.
+const resetCleanupBatch = 1000
+
+// CleanupResets deletes expired password-reset tokens, in batches, and
+// returns how many it removed. Any instance may run it at any time.
+func (s *Service) CleanupResets(ctx context.Context) (int64, error) {
+	n, err := s.DB.DeleteBatches(ctx,
+		`DELETE FROM password_resets WHERE token_hash IN (SELECT token_hash FROM password_resets WHERE expires_at <= $1 LIMIT $2)`,
+		s.now(), resetCleanupBatch)
+	if err != nil {
+		return n, fmt.Errorf("customer: cleanup resets: %w", err)
+	}
+	return n, nil
+}

@@ -204,3 +204,32 @@ func TestResetNeedsPublicURL(t *testing.T) {
 		t.Errorf("%d reset tokens stored (%v)", n, err)
 	}
 }
+
+// TestCleanupResets: expired reset tokens go, live ones stay and still work.
+func TestCleanupResets(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, clk := newService(db)
+		register(t, s, "ada@example.com")
+		register(t, s, "bob@example.com")
+		if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(customer.DefaultResetTTL - time.Minute)
+		if err := s.RequestPasswordReset(ctx, "bob@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		live := lastToken(t, db)
+		clk.Advance(2 * time.Minute) // ada's has expired, bob's has not
+		if n, err := s.CleanupResets(ctx); err != nil || n != 1 {
+			t.Fatalf("CleanupResets = %d, %v; want 1", n, err)
+		}
+		if n, err := s.CleanupResets(ctx); err != nil || n != 0 {
+			t.Errorf("second CleanupResets = %d, %v", n, err)
+		}
+		if _, err := s.ResetPassword(ctx, live, "a brand new password"); err != nil {
+			t.Errorf("the live token no longer works: %v", err)
+		}
+	})
+}

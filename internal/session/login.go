@@ -78,33 +78,14 @@ func DeleteCustomerTx(ctx context.Context, tx *sql.Tx, customerID int64) error {
 const cleanupBatch = 1000
 
 // Cleanup deletes expired sessions (their guest carts go with them, by
-// cascade) and expired password resets, in batches, and returns how many
-// rows of both it removed. Any instance may run it at any time.
+// cascade), in batches, and returns how many it removed. Any instance may
+// run it at any time.
 func (m *Manager) Cleanup(ctx context.Context) (int64, error) {
-	now := m.now()
-	var total int64
-	for _, q := range []string{
+	n, err := m.DB.DeleteBatches(ctx,
 		`DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)`,
-		`DELETE FROM password_resets WHERE token_hash IN (SELECT token_hash FROM password_resets WHERE expires_at <= $1 LIMIT $2)`,
-	} {
-		for {
-			var n int64
-			err := m.DB.InTx(ctx, func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, q, now, cleanupBatch)
-				if err != nil {
-					return err
-				}
-				n, err = res.RowsAffected()
-				return err
-			})
-			if err != nil {
-				return total, fmt.Errorf("session: cleanup: %w", err)
-			}
-			total += n
-			if n < cleanupBatch {
-				break
-			}
-		}
+		m.now(), cleanupBatch)
+	if err != nil {
+		return n, fmt.Errorf("session: cleanup: %w", err)
 	}
-	return total, nil
+	return n, nil
 }

@@ -1,8 +1,8 @@
 // Package session keeps shopper sessions in the database (DESIGN.md
 // "Sessions"): a random 256-bit id travels in an HttpOnly cookie and only
 // its SHA-256 is stored, so a leaked table hands out no live sessions. Any
-// app instance serves any request. It owns the sessions table (and, in
-// Cleanup, the expiry of password_resets); it knows nothing of carts.
+// app instance serves any request. It owns the sessions table; it knows
+// nothing of carts.
 package session
 
 import (
