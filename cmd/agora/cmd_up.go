@@ -160,7 +160,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout,
 		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		ready:           "serving", attrs: []any{"app", backend.String()},
+		ready: "serving", attrs: []any{"app", backend.String()},
 		onServing: func(public string) {
 			if f.publicURL != "" {
 				public = strings.TrimSuffix(f.publicURL, "/")
