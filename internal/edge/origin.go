@@ -111,9 +111,10 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		c, err := e.Pool.Pick(key, tried...)
-		if err == nil && c.Panic && !idem {
-			// No backend is known healthy: only a request that is safe to
-			// lose goes to the least bad one (issue 10).
+		if err == nil && c.Panic && !idem && c.Backend.State() != balance.Joining {
+			// No backend is healthy: only a request that is safe to lose
+			// goes to the least bad one (issue 10). A pool that has not
+			// finished its first checks (Joining) knows nothing bad yet.
 			err = balance.ErrNoBackend
 		}
 		if err != nil {
