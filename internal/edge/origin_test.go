@@ -187,3 +187,44 @@ func TestPurgePassesOverDeadBackend(t *testing.T) {
 		t.Errorf("purge with the first backend dead: %d %v, want 200 with a seq", st, ans)
 	}
 }
+
+// TestPoolStatus: /_agora/status and /metrics report each backend's state
+// and figures, and the retries.
+func TestPoolStatus(t *testing.T) {
+	ok := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {})
+	dead := deadURL(t)
+	e := poolEdge(t, balance.Config{}, dead, ok.URL)
+	do(e, "GET", "http://shop.test/p", nil) // refused by the first, retried on the second
+	admin := httptest.NewServer(e.AdminHandler(testSecret))
+	t.Cleanup(admin.Close)
+	st := e.Status()
+	if len(st.Pool.Backends) != 2 || st.Pool.Backends[0].Failures != 1 || st.Pool.Backends[1].Retries != 1 || st.Retries != 1 {
+		t.Errorf("status %+v, want the first backend with 1 failure, the second with 1 retry", st.Pool)
+	}
+	resp, err := http.Get(admin.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := body(t, resp)
+	resp.Body.Close()
+	for _, want := range []string{
+		`agora_edge_backend_failures_total{backend="` + dead + `"} 1`,
+		`agora_edge_backend_retries_total{backend="` + ok.URL + `"} 1`,
+		`agora_edge_backend_state{backend="` + ok.URL + `",state="healthy"} 1`,
+		`agora_edge_retries_total 1`,
+		`agora_edge_pool_panic 0`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	resp, err = http.Get(admin.URL + "/_agora/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := body(t, resp)
+	resp.Body.Close()
+	if !strings.Contains(page, ok.URL+": healthy") {
+		t.Errorf("status page lacks %q", ok.URL+": healthy")
+	}
+}
