@@ -21,11 +21,16 @@ func edgeCommand() *command {
 	var backends, cacheSize, trusted, hosts string
 	var o edgeServe
 	var policy cache.Policy
+	var pf poolFlags
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
 		usage: `Serves the store's pages from a memory-bounded cache and forwards the rest
-to the app servers given by --backends, round robin. Stores only what HTTP
+to the app servers given by --backends, balanced by --policy (least request
+by default), with active health checks on /readyz, outlier ejection, slow
+start, per-backend limits, and retries on another backend when that is safe
+(always before anything was sent; after a failure only for GET, HEAD,
+OPTIONS and a checkout with an Idempotency-Key). Stores only what HTTP
 says is storable (never pages with Set-Cookie, private or no-store, nor
 answers to requests with Authorization), coalesces concurrent misses, serves
 stale pages within stale-while-revalidate and, while the app tier fails,
@@ -47,6 +52,7 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			fs.StringVar(&trusted, "trusted-proxies", "", "proxies in front of the edge (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host are passed on to the app, and which --max-conns-per-ip does not cap: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody, the edge is the front door")
 			fs.StringVar(&hosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &o)
+			pf.register(fs)
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -77,7 +83,12 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			if err != nil {
 				return err
 			}
-			e := &edge.Edge{Backends: bs, Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed}
+			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed}
+			pool, err := pf.build(e, bs, nil)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
 			return runEdge(ctx, env, e, o)
 		},
 	}
@@ -86,8 +97,9 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
 	if o.secret != "" {
 		// One app server suffices: the purge log is in the shared database.
+		// The pool says which one, so a dead backend is passed over.
 		e.Follower = &purgelog.Follower{
-			Origin: e.Backends[0].String(), Secret: o.secret, Log: env.log,
+			Origin: e.Backends[0].String(), OriginFunc: e.PurgeOrigin, Secret: o.secret, Log: env.log,
 			Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
 		}
 	} else {

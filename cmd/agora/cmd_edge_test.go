@@ -2,8 +2,12 @@ package main
 
 import (
 	"errors"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
+
+	"agora/internal/edge"
 )
 
 func TestParseSize(t *testing.T) {
@@ -70,5 +74,46 @@ func TestParseAllowedHosts(t *testing.T) {
 		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
 			t.Errorf("%q: %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+func TestPoolFlags(t *testing.T) {
+	u, _ := url.Parse("http://127.0.0.1:1")
+	for _, c := range []struct {
+		policy, key string
+		ok          bool
+		hashes      string // what PickKey gives for GET http://shop.test/p?q=1 with X-Shopper: s1
+	}{
+		{"least-request", "url", true, ""},
+		{"round-robin", "url", true, ""},
+		{"hash", "url", true, "shop.test/p?q=1"},
+		{"hash", "header:X-Shopper", true, "s1"},
+		{"hash", "header:", false, ""},
+		{"hash", "cookie", false, ""},
+		{"random", "url", false, ""},
+	} {
+		f := poolFlags{policy: c.policy, hashKey: c.key, rise: 2, fall: 3}
+		e := &edge.Edge{}
+		p, err := f.build(e, []*url.URL{u}, nil)
+		if (err == nil) != c.ok {
+			t.Errorf("--policy %s --hash-key %s: %v, want ok %v", c.policy, c.key, err, c.ok)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		p.Close()
+		got := ""
+		if e.PickKey != nil {
+			r := httptest.NewRequest("GET", "http://shop.test/p?q=1", nil)
+			r.Header.Set("X-Shopper", "s1")
+			got = e.PickKey(r)
+		}
+		if got != c.hashes {
+			t.Errorf("--policy %s --hash-key %s: key %q, want %q", c.policy, c.key, got, c.hashes)
+		}
+	}
+	if _, err := (&poolFlags{policy: "least-request", rise: 0, fall: 3}).build(&edge.Edge{}, nil, nil); err == nil {
+		t.Error("--rise 0 accepted")
 	}
 }

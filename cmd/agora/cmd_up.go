@@ -44,6 +44,7 @@ type upFlags struct {
 	edgeTrustedProxies string
 	allowedHosts       string
 	edge               edgeServe
+	pool               poolFlags
 }
 
 func upCommand() *command {
@@ -81,6 +82,7 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &f.edge)
+			f.pool.register(fs)
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
@@ -143,16 +145,21 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	// The instance may move to another port when it is replaced; the
 	// backend URL names the first, and every dial goes to the current one.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = edge.DefaultFetchTimeout
+	tr.ResponseHeaderTimeout = f.pool.responseHeaderWait
 	tr.MaxIdleConnsPerHost = 256
 	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
+		d := net.Dialer{Timeout: f.pool.dialTimeout}
 		return d.DialContext(ctx, network, sup.Addr())
 	}
 	backend := &url.URL{Scheme: "http", Host: sup.Addr()}
-	e := &edge.Edge{Backends: []*url.URL{backend}, Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted, AllowedHosts: allowed}
+	e := &edge.Edge{Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted, AllowedHosts: allowed}
+	pool, err := f.pool.build(e, []*url.URL{backend}, &http.Client{Transport: tr})
+	if err != nil {
+		return errors.Join(err, sup.Stop())
+	}
+	defer pool.Close()
 	e.Follower = &purgelog.Follower{
-		Origin: backend.String(), Secret: f.clusterSecret, Log: env.log,
+		Origin: backend.String(), OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
 		Client: &http.Client{Transport: tr},
 		Apply:  e.ApplyPurge, Reset: e.Store.PurgeAll,
 	}

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"agora/internal/cachehdr"
+	"agora/internal/edge/balance"
 	"agora/internal/edge/purgelog"
+	"agora/internal/redact"
 )
 
 // Status is what GET /_agora/status reports.
@@ -38,6 +40,14 @@ type Status struct {
 	PurgedInFlight uint64   `json:"purged_in_flight"`
 	PurgeSeq       *int64   `json:"purge_seq,omitempty"`
 	Backends       []string `json:"backends"`
+	// Pool is each backend's state and figures (internal/edge/balance);
+	// Retries, the retries sent to another backend and the retry budget.
+	Pool    balance.Status       `json:"pool"`
+	Retries uint64               `json:"retries"`
+	Budget  balance.BudgetStatus `json:"retry_budget"`
+	// OriginFailures are requests answered 502, 503 or 504 because no
+	// backend answered usably.
+	OriginFailures uint64 `json:"origin_failures"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -98,9 +108,22 @@ func (e *Edge) Status() Status {
 		seq := e.Follower.Applied()
 		s.PurgeSeq = &seq
 	}
-	for _, b := range e.Backends {
-		s.Backends = append(s.Backends, b.Redacted())
+	s.Pool = e.Pool.Status()
+	redacted := map[string]string{}
+	for _, b := range e.Pool.Members() {
+		redacted[b.URL.String()] = b.URL.Redacted()
 	}
+	for i, b := range s.Pool.Backends {
+		u, ok := redacted[b.URL]
+		if !ok {
+			u = redact.URL(b.URL) // draining: gone from the members
+		}
+		s.Pool.Backends[i].URL = u
+		if ok {
+			s.Backends = append(s.Backends, u)
+		}
+	}
+	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
 	return s
 }
 
@@ -190,7 +213,7 @@ func (e *Edge) servePurge(w http.ResponseWriter, r *http.Request, secret string)
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if len(e.Backends) == 0 {
+	if len(e.Pool.Members()) == 0 {
 		adminError(w, http.StatusServiceUnavailable, "no app tier to append the purge to: start the edge with --backends")
 		return
 	}
@@ -246,8 +269,11 @@ func (req PurgeRequest) logTags() ([]string, error) {
 	return tags, nil
 }
 
-// appendPurge posts tags to the purge log through the first backend
-// (POST /_internal/purges on the app tier) and returns the entry's seq.
+// appendPurge posts tags to the purge log through a backend of the pool
+// (POST /_internal/purges on the app tier; the log is in the shared
+// database, so any will do) and returns the entry's seq. A backend that
+// cannot be reached is passed over for another: a dead first backend must
+// not silence purges (issue 10).
 func (e *Edge) appendPurge(ctx context.Context, secret string, tags []string, soft bool) (int64, error) {
 	body, err := json.Marshal(struct {
 		Tags []string `json:"tags"`
@@ -258,17 +284,38 @@ func (e *Edge) appendPurge(ctx context.Context, secret string, tags []string, so
 	}
 	ctx, cancel := context.WithTimeout(ctx, purgeAppendTimeout)
 	defer cancel()
-	backend := e.Backends[0]
+	var tried []*balance.Backend
+	var errs []error
+	for {
+		c, err := e.Pool.Pick("", tried...)
+		if err != nil {
+			if len(errs) == 0 {
+				return 0, err
+			}
+			return 0, errors.Join(errs...)
+		}
+		tried = append(tried, c.Backend)
+		seq, err, reached := e.appendPurgeTo(ctx, c.Backend.URL, secret, body)
+		if reached || ctx.Err() != nil {
+			return seq, err
+		}
+		errs = append(errs, err)
+	}
+}
+
+// appendPurgeTo posts one purge log entry to backend; reached is false when
+// the request got no answer, and another backend may be tried.
+func (e *Edge) appendPurgeTo(ctx context.Context, backend *url.URL, secret string, body []byte) (seq int64, err error, reached bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, backend.JoinPath("/_internal/purges").String(), bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, err, true
 	}
 	req.Header.Set("Authorization", "Bearer "+secret)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	res, err := e.Transport.RoundTrip(req)
 	if err != nil {
-		return 0, fmt.Errorf("edge: the purge log at %s is unreachable: %w", backend.Redacted(), err)
+		return 0, fmt.Errorf("edge: the purge log at %s is unreachable: %w", backend.Redacted(), err), false
 	}
 	defer res.Body.Close()
 	var ans struct {
@@ -278,15 +325,27 @@ func (e *Edge) appendPurge(ctx context.Context, secret string, tags []string, so
 	decErr := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&ans)
 	switch {
 	case res.StatusCode == http.StatusUnauthorized:
-		return 0, fmt.Errorf("edge: %s refused the cluster secret: give edge and app the same --cluster-secret", backend.Redacted())
+		return 0, fmt.Errorf("edge: %s refused the cluster secret: give edge and app the same --cluster-secret", backend.Redacted()), true
 	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusMethodNotAllowed:
-		return 0, fmt.Errorf("edge: %s has no purge log (%s): is it an Agora app tier started with --cluster-secret?", backend.Redacted(), res.Status)
+		return 0, fmt.Errorf("edge: %s has no purge log (%s): is it an Agora app tier started with --cluster-secret?", backend.Redacted(), res.Status), true
 	case res.StatusCode/100 != 2:
-		return 0, fmt.Errorf("edge: %s answered %s: %s", backend.Redacted(), res.Status, ans.Error)
+		return 0, fmt.Errorf("edge: %s answered %s: %s", backend.Redacted(), res.Status, ans.Error), true
 	case decErr != nil || ans.Seq == nil:
-		return 0, fmt.Errorf("edge: %s answered no seq: is it an Agora app tier?", backend.Redacted())
+		return 0, fmt.Errorf("edge: %s answered no seq: is it an Agora app tier?", backend.Redacted()), true
 	}
-	return *ans.Seq, nil
+	return *ans.Seq, nil, true
+}
+
+// PurgeOrigin is the base URL the purge log follower asks next: a backend
+// the pool would send a request to, so a dead one is passed over once
+// the pool knows (purgelog.Follower.OriginFunc).
+func (e *Edge) PurgeOrigin() string {
+	e.init()
+	c, err := e.Pool.Pick("")
+	if err != nil {
+		return ""
+	}
+	return c.Backend.URL.String()
 }
 
 // awaitPurge returns once this edge has applied the log up to seq: its

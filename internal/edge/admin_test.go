@@ -295,7 +295,7 @@ func TestAdminPurgeWithoutLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.Backends = []*url.URL{b}
+			e.Pool.Set([]*url.URL{b})
 			admin := httptest.NewServer(e.AdminHandler(c.secret))
 			t.Cleanup(admin.Close)
 			st, ans := adminPost(t, admin, "/_agora/purge", testSecret, `{"tags":["product-42"]}`)

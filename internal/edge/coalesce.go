@@ -33,7 +33,7 @@ func coalescable(r *http.Request) bool {
 
 // errFetchPanicked is what the waiters of a fetch that panicked get; the
 // panic itself goes on up the leader's request.
-var errFetchPanicked = errors.New("edge: the origin fetch this request waited on panicked")
+var errFetchPanicked error = &originError{http.StatusServiceUnavailable, errors.New("edge: the origin fetch this request waited on panicked")}
 
 // coalesce fetches r once for all concurrent requests with its key. The
 // leader's response is shared only if it was stored (so it is public) and

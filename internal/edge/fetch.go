@@ -62,8 +62,8 @@ func removeHopByHop(h http.Header) {
 	}
 }
 
-// fetch gets r from a backend, trying the next one when a backend cannot be
-// reached (GET and HEAD are idempotent, RFC 9110 §9.2.2), and stores the
+// fetch gets r from a backend of the pool, trying another when one fails
+// (origin.go), and stores the
 // response when it may. The fetch outlives r's cancellation, because
 // coalesced waiters and the store depend on it, but not FetchTimeout.
 // When stale has validators the request is conditional, and a 304 freshens
@@ -78,28 +78,24 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 	since := e.Store.BeginFetch()
 	defer e.Store.EndFetch(since)
 	reqTime := e.Now()
-	for range e.Backends {
-		out := r.Clone(ctx)
-		out.RequestURI, out.Body, out.ContentLength = "", nil, 0
-		out.URL.RawQuery = cache.WithoutTracking(out.URL.RawQuery) // the key leaves them out
-		removeHopByHop(out.Header)
-		// Ask for the identity coding: the edge compresses stored objects
-		// itself (compress.go), so one object serves every client. Setting
-		// it also stops the Transport asking for gzip and decoding it.
-		out.Header.Set("Accept-Encoding", "identity")
-		if mayStore(r) {
-			for _, f := range clientConditionals {
-				out.Header.Del(f)
-			}
+	out := r.Clone(ctx)
+	out.RequestURI, out.Body, out.ContentLength = "", nil, 0
+	out.URL.RawQuery = cache.WithoutTracking(out.URL.RawQuery) // the key leaves them out
+	removeHopByHop(out.Header)
+	// Ask for the identity coding: the edge compresses stored objects
+	// itself (compress.go), so one object serves every client. Setting
+	// it also stops the Transport asking for gzip and decoding it.
+	out.Header.Set("Accept-Encoding", "identity")
+	if mayStore(r) {
+		for _, f := range clientConditionals {
+			out.Header.Del(f)
 		}
-		conditional = setValidators(out, stale)
-		e.rewrite(&httputil.ProxyRequest{In: r, Out: out}, e.next())
-		resp, err = e.Transport.RoundTrip(out)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		e.Log.Warn("edge: backend failed", "backend", out.URL.Host, "path", r.URL.Path, "err", err)
 	}
+	conditional = setValidators(out, stale)
+	e.rewrite(&httputil.ProxyRequest{In: r, Out: out})
+	// The pool tries another backend when one fails (GET and HEAD are
+	// idempotent, RFC 9110 §9.2.2), within FetchTimeout (origin.go).
+	resp, err = e.roundTrip(out)
 	if err != nil {
 		cancel()
 		return &fetched{err: err}

@@ -26,7 +26,8 @@ import (
 type frontCounters struct {
 	badRequests    atomic.Uint64 // 4xx for the client's own fault (no Host, a malformed body)
 	clientGone     atomic.Uint64 // 499: the client left before its answer
-	originFailures atomic.Uint64 // 503: no backend answered
+	originFailures atomic.Uint64 // 502/503/504: no backend answered usably
+	retries        atomic.Uint64 // attempts sent again to another backend (origin.go)
 }
 
 // targetProblem says what is wrong with r's target, or "" when the edge
@@ -235,7 +236,7 @@ func (e *Edge) passThroughFailed(w http.ResponseWriter, out *http.Request, err e
 	}
 	e.front.originFailures.Add(1)
 	e.Log.Warn("edge: origin failed", "method", in.Method, "path", in.URL.Path, "err", err)
-	unavailable(w, in, "agora; fwd=method")
+	originFailed(w, in, originStatus(err), "agora; fwd=method")
 }
 
 // clientFailed answers a request that failed through its client's fault.

@@ -38,12 +38,14 @@ func (e *Edge) metricsHandler() http.Handler {
 		gauge("agora_edge_cache_entries", "Responses held in the cache (an estimate).", func() float64 { return float64(e.Store.Stats().Entries) }),
 		gauge("agora_edge_cache_bytes", "Bytes held in the cache, as weighed for the --cache-size bound.", func() float64 { return float64(e.Store.Stats().Bytes) }),
 		gauge("agora_edge_cache_max_bytes", "The cache's bound (--cache-size).", func() float64 { return float64(e.Store.Stats().MaxBytes) }),
-		gauge("agora_edge_backends", "App-tier backends configured.", func() float64 { return float64(len(e.Backends)) }),
+		gauge("agora_edge_backends", "App-tier backends in the pool (draining ones left out).", func() float64 { return float64(len(e.Pool.Members())) }),
+		counter("agora_edge_retries_total", "Requests sent again to another backend after a failed attempt (origin.go).", &e.front.retries, nil),
+		poolCollector{e},
 		purgeSeqCollector{e},
 		connCollector{e},
 		counter("agora_edge_client_errors_total", "Requests failed through the client's fault, by kind: bad_request (400/408/413: no Host, an odd target, a malformed or cut-short body) or gone (logged as 499: it left before its answer). Not origin failures.", &e.front.badRequests, prometheus.Labels{"kind": "bad_request"}),
 		counter("agora_edge_client_errors_total", "Requests failed through the client's fault, by kind: bad_request (400/408/413: no Host, an odd target, a malformed or cut-short body) or gone (logged as 499: it left before its answer). Not origin failures.", &e.front.clientGone, prometheus.Labels{"kind": "gone"}),
-		counter("agora_edge_origin_failures_total", "Requests answered 503 because no backend answered (connection refused, timeout, reset).", &e.front.originFailures, nil),
+		counter("agora_edge_origin_failures_total", "Requests answered 502, 503 or 504 because no backend answered usably (connection refused, timeout, reset, none available).", &e.front.originFailures, nil),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -66,5 +68,55 @@ func (c purgeSeqCollector) Describe(ch chan<- *prometheus.Desc) { ch <- purgeSeq
 func (c purgeSeqCollector) Collect(ch chan<- prometheus.Metric) {
 	if f := c.e.Follower; f != nil {
 		ch <- prometheus.MustNewConstMetric(purgeSeqDesc, prometheus.GaugeValue, float64(f.Applied()))
+	}
+}
+
+var (
+	backendStateDesc = prometheus.NewDesc("agora_edge_backend_state",
+		"1 for the state each backend is in (healthy, slow-starting, joining, unhealthy, ejected, draining).", []string{"backend", "state"}, nil)
+	backendInFlightDesc = prometheus.NewDesc("agora_edge_backend_in_flight",
+		"Requests in flight to each backend.", []string{"backend"}, nil)
+	backendRequestsDesc = prometheus.NewDesc("agora_edge_backend_requests_total",
+		"Requests sent to each backend, retries included.", []string{"backend"}, nil)
+	backendFailuresDesc = prometheus.NewDesc("agora_edge_backend_failures_total",
+		"Requests to each backend that failed (connect failure, reset, 5xx, timeout).", []string{"backend"}, nil)
+	backendEjectionsDesc = prometheus.NewDesc("agora_edge_backend_ejections_total",
+		"Times each backend was ejected for consecutive failures.", []string{"backend"}, nil)
+	backendRetriesDesc = prometheus.NewDesc("agora_edge_backend_retries_total",
+		"Requests sent to each backend as retries of one that failed elsewhere.", []string{"backend"}, nil)
+	backendLatencyDesc = prometheus.NewDesc("agora_edge_backend_latency_seconds",
+		"Each backend's latency to the response head over the last minute, by quantile.", []string{"backend", "quantile"}, nil)
+	poolPanicDesc = prometheus.NewDesc("agora_edge_pool_panic",
+		"1 while no backend is available and requests go to the last-known set (panic mode).", nil, nil)
+)
+
+// poolCollector reports the pool's per-backend figures at scrape time.
+type poolCollector struct{ e *Edge }
+
+var _ prometheus.Collector = poolCollector{}
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{backendStateDesc, backendInFlightDesc, backendRequestsDesc, backendFailuresDesc, backendEjectionsDesc, backendRetriesDesc, backendLatencyDesc, poolPanicDesc} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.e.Status().Pool
+	panicking := 0.0
+	if st.Panic {
+		panicking = 1
+	}
+	ch <- prometheus.MustNewConstMetric(poolPanicDesc, prometheus.GaugeValue, panicking)
+	for _, b := range st.Backends {
+		ch <- prometheus.MustNewConstMetric(backendStateDesc, prometheus.GaugeValue, 1, b.URL, b.State.String())
+		ch <- prometheus.MustNewConstMetric(backendInFlightDesc, prometheus.GaugeValue, float64(b.InFlight), b.URL)
+		ch <- prometheus.MustNewConstMetric(backendRequestsDesc, prometheus.CounterValue, float64(b.Requests), b.URL)
+		ch <- prometheus.MustNewConstMetric(backendFailuresDesc, prometheus.CounterValue, float64(b.Failures), b.URL)
+		ch <- prometheus.MustNewConstMetric(backendEjectionsDesc, prometheus.CounterValue, float64(b.Ejections), b.URL)
+		ch <- prometheus.MustNewConstMetric(backendRetriesDesc, prometheus.CounterValue, float64(b.Retries), b.URL)
+		for q, v := range map[string]float64{"0.5": b.LatencyP50ms, "0.95": b.LatencyP95ms, "0.99": b.LatencyP99ms} {
+			ch <- prometheus.MustNewConstMetric(backendLatencyDesc, prometheus.GaugeValue, v/1000, b.URL, q)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"agora/internal/clientaddr"
+	"agora/internal/edge/balance"
 	"agora/internal/edge/cache"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
@@ -36,8 +38,15 @@ const (
 // Edge is the public handler of the edge tier. Set its fields, then serve;
 // the zero values of the optional fields are usable defaults.
 type Edge struct {
-	// Backends are the app tier's base URLs, used round robin. Required.
+	// Pool is the app tier the edge balances over (internal/edge/balance).
+	// If nil, one is made from Backends, without active health checks.
+	Pool *balance.Pool
+	// Backends are the app tier's base URLs, a static set; used only when
+	// Pool is nil.
 	Backends []*url.URL
+	// PickKey, if set, gives the key a hashing policy chooses a backend
+	// by (the URL, a header); nil gives none.
+	PickKey func(*http.Request) string
 	// Store holds cached responses. Required.
 	Store  *cache.Store
 	Policy cache.Policy
@@ -46,8 +55,16 @@ type Edge struct {
 	// Log records origin failures; if nil, slog.Default().
 	Log *slog.Logger
 	// Transport reaches the backends; if nil, a clone of
-	// http.DefaultTransport with explicit timeouts.
+	// http.DefaultTransport with DialTimeout and ResponseHeaderTimeout.
 	Transport http.RoundTripper
+	// DialTimeout and ResponseHeaderTimeout bound one attempt of the
+	// default Transport, so that a dead or hung backend leaves time in
+	// FetchTimeout to try another; see DefaultDialTimeout and
+	// DefaultResponseHeaderTimeout.
+	DialTimeout, ResponseHeaderTimeout time.Duration
+	// MaxRetryBody bounds the request body buffered to be sent again on a
+	// retry; see DefaultMaxRetryBody.
+	MaxRetryBody int64
 	// Follower, when set, is reported by the admin status.
 	Follower *purgelog.Follower
 	// TrustedProxies are the peers whose forwarding fields
@@ -77,8 +94,8 @@ type Edge struct {
 
 	initOnce sync.Once
 	proxy    *httputil.ReverseProxy
-	rr       atomic.Uint64
-	bg       sync.WaitGroup // background refreshes
+	budget   balance.RetryBudget // bounds retries to a fraction of requests in flight
+	bg       sync.WaitGroup      // background refreshes
 
 	mu          sync.Mutex           // protects flights (and each flight's waiters), uncacheable, refreshing
 	flights     map[string]*flight   // primary key → the fetch its misses wait on (coalesce.go)
@@ -103,9 +120,24 @@ func (e *Edge) init() {
 		if e.Log == nil {
 			e.Log = slog.Default()
 		}
+		if e.DialTimeout <= 0 {
+			e.DialTimeout = DefaultDialTimeout
+		}
+		if e.ResponseHeaderTimeout <= 0 {
+			e.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+		}
+		if e.MaxRetryBody <= 0 {
+			e.MaxRetryBody = DefaultMaxRetryBody
+		}
+		if e.Pool == nil {
+			e.Pool = balance.New(balance.Config{Log: e.Log})
+			e.Pool.Set(e.Backends)
+		}
 		if e.Transport == nil {
 			t := http.DefaultTransport.(*http.Transport).Clone()
-			t.ResponseHeaderTimeout = DefaultFetchTimeout
+			d := &net.Dialer{Timeout: e.DialTimeout, KeepAlive: 30 * time.Second}
+			t.DialContext = d.DialContext
+			t.ResponseHeaderTimeout = e.ResponseHeaderTimeout
 			t.IdleConnTimeout = 90 * time.Second
 			t.MaxIdleConnsPerHost = 256
 			e.Transport = t
@@ -129,8 +161,8 @@ func (e *Edge) init() {
 		e.uncacheable = map[string]time.Time{}
 		e.refreshing = map[string]bool{}
 		e.proxy = &httputil.ReverseProxy{
-			Rewrite:        func(pr *httputil.ProxyRequest) { e.rewrite(pr, e.next()) },
-			Transport:      e.Transport,
+			Rewrite:        e.rewrite,
+			Transport:      poolTransport{e},
 			ModifyResponse: e.modifyPassThrough,
 			ErrorHandler:   e.passThroughFailed,
 			// A backend's body failing mid-copy: the origin's fault, in the
@@ -144,17 +176,12 @@ func (e *Edge) init() {
 // server stopped accepting requests.
 func (e *Edge) Wait() { e.bg.Wait() }
 
-// next picks a backend, round robin.
-func (e *Edge) next() *url.URL {
-	return e.Backends[int((e.rr.Add(1)-1)%uint64(len(e.Backends)))]
-}
-
-// rewrite aims an outgoing request at backend. The Host is kept so the app
+// rewrite prepares an outgoing request; roundTrip aims it at a backend of
+// the pool, a different one on each attempt. The Host is kept so the app
 // builds links for the public name (ServeHTTP refused requests without
 // one: never the backend's own address); X-Forwarded-* tell it who asked,
 // as far as the edge can tell (setForwarded).
-func (e *Edge) rewrite(pr *httputil.ProxyRequest, backend *url.URL) {
-	pr.SetURL(backend)
+func (e *Edge) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Host = pr.In.Host
 	e.setForwarded(pr.In, pr.Out.Header)
 	if id := pr.In.Header.Get("X-Request-Id"); id != "" {

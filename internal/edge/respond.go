@@ -51,7 +51,7 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		if res.err != nil {
 			e.front.originFailures.Add(1)
 			e.Log.Warn("edge: no backend answered", "path", r.URL.Path, "err", res.err)
-			unavailable(w, r, cs)
+			originFailed(w, r, originStatus(res.err), cs)
 			return
 		}
 	}

@@ -90,12 +90,21 @@ func usableOnError(ent *cache.Entry, now time.Time) bool {
 // unavailable is the answer when no backend can be reached and nothing
 // usable is stored: a plain page, never cached, with a hint to retry.
 func unavailable(w http.ResponseWriter, r *http.Request, cacheStatus string) {
+	originFailed(w, r, http.StatusServiceUnavailable, cacheStatus)
+}
+
+// originFailed answers a request no backend answered usably, with the
+// status origin.go chose: 503 (with Retry-After: no backend could take it),
+// 502 (a bad answer or a broken connection) or 504 (none in time).
+func originFailed(w http.ResponseWriter, r *http.Request, status int, cacheStatus string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Retry-After", "10")
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "10")
+	}
 	h.Set("Cache-Status", cacheStatus)
-	w.WriteHeader(http.StatusServiceUnavailable)
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write([]byte(unavailablePage))
 	}

@@ -2,6 +2,7 @@ package balance
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,17 @@ type Backend struct {
 	// idleClosed: idle is closed, so an Acquire racing with the drain
 	// must back off (Wait has returned).
 	idleClosed bool
+}
+
+// UnmarshalText reads a State's name, so a client can decode Status.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if n == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("balance: unknown state %q", b)
 }
 
 // view is what Pick needs of a backend, replaced whole on every change.

@@ -54,6 +54,10 @@ type Follower struct {
 	// Origin is the base URL of an app instance (or of the app tier's
 	// balancer), such as "http://10.0.0.5:8080".
 	Origin string
+	// OriginFunc, if set, gives the origin for each request instead: the
+	// edge passes a live backend of its pool, so a dead first backend
+	// does not silence purges (issue 10). "" falls back to Origin.
+	OriginFunc func() string
 	// Secret is the cluster secret, sent as a bearer token.
 	Secret string
 	// Client makes the requests. If nil, http.DefaultClient. It needs no
@@ -150,14 +154,14 @@ func (f *Follower) Run(ctx context.Context) {
 			if failures == 1 {
 				level = slog.LevelInfo
 			}
-			log.Log(ctx, level, "purgelog: cannot follow the purge log; retrying", "origin", redact.URL(f.Origin), "failures", failures, "err", err)
+			log.Log(ctx, level, "purgelog: cannot follow the purge log; retrying", "origin", redact.URL(f.origin()), "failures", failures, "err", err)
 			if !sleep(ctx, f.backoff(failures)) {
 				return
 			}
 			continue
 		}
 		if failures > 0 {
-			log.Info("purgelog: following the purge log again", "origin", redact.URL(f.Origin), "failures", failures)
+			log.Info("purgelog: following the purge log again", "origin", redact.URL(f.origin()), "failures", failures)
 			failures = 0
 		}
 		pos = f.advance(pos, ans, log)
@@ -171,7 +175,7 @@ func (f *Follower) advance(pos int64, ans answer, log *slog.Logger) int64 {
 	case pos < 0:
 		return ans.Head
 	case ans.Gap:
-		log.Warn("purgelog: entries were missed; dropping the cache", "origin", redact.URL(f.Origin), "after", pos, "head", ans.Head)
+		log.Warn("purgelog: entries were missed; dropping the cache", "origin", redact.URL(f.origin()), "after", pos, "head", ans.Head)
 		f.Reset()
 		return ans.Head
 	}
@@ -196,7 +200,7 @@ func (f *Follower) fetch(ctx context.Context, pos int64) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait+requestSlack)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		strings.TrimSuffix(f.Origin, "/")+"/_internal/purges?"+q.Encode(), nil)
+		strings.TrimSuffix(f.origin(), "/")+"/_internal/purges?"+q.Encode(), nil)
 	if err != nil {
 		return answer{}, err
 	}
@@ -255,4 +259,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// origin is the base URL the next request goes to.
+func (f *Follower) origin() string {
+	if f.OriginFunc != nil {
+		if o := f.OriginFunc(); o != "" {
+			return o
+		}
+	}
+	return f.Origin
 }

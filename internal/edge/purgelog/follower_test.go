@@ -265,3 +265,24 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestFollowerAsksOriginFunc: the follower asks the origin OriginFunc
+// gives each time, so the edge can point it away from a dead backend
+// (issue 10: it always asked the first).
+func TestFollowerAsksOriginFunc(t *testing.T) {
+	o := newOrigin(t)
+	applied := make(chan purgelog.Entry, 10)
+	f := &purgelog.Follower{Origin: "http://127.0.0.1:1", OriginFunc: func() string { return o.http.URL },
+		Secret: secret, Client: o.http.Client(),
+		Apply: func(e purgelog.Entry) { applied <- e }, Reset: func() {},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	o.waitPoll(t, "0")
+	o.append(t, "product-1")
+	if e := <-applied; e.Seq != 1 {
+		t.Errorf("applied seq %d, want 1", e.Seq)
+	}
+}
