@@ -14,7 +14,6 @@ import (
 	"agora/internal/cart"
 	"agora/internal/catalog"
 	"agora/internal/checkout"
-	"agora/internal/clientaddr"
 	"agora/internal/customer"
 	"agora/internal/mail"
 	"agora/internal/media"
@@ -86,9 +85,9 @@ get --shutdown-timeout to finish.`,
 
 // serve runs the app tier until ctx is cancelled, then drains.
 func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *media.Store) error {
-	trusted, err := clientaddr.Parse(sf.trustedProxies)
+	trusted, err := parseTrustedProxies(sf.trustedProxies)
 	if err != nil {
-		return fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
+		return err
 	}
 	deps, err := shopDeps(env, sf, d)
 	if err != nil {

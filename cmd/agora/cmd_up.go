@@ -168,12 +168,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		shutdownTimeout: f.shutdownTimeout,
 		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		ready: "serving", attrs: []any{"app", backend.String()},
-		onServing: func(public string) {
-			if f.publicURL != "" {
-				public = strings.TrimSuffix(f.publicURL, "/")
-			}
-			printAdminWay(env, public, owner)
-		},
+		// settlePublicURL left f.publicURL set: given, or the listen address.
+		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})
 	appErr := sup.Stop()
 	if appErr != nil {

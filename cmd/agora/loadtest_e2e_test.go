@@ -55,27 +55,7 @@ func TestLoadtestAgainstAnApp(t *testing.T) {
 		t.Fatalf("no order placed:\n%s", stdout)
 	}
 
-	db, err := store.Open(context.Background(), dbURL, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rs, err := db.Read.Query("SELECT idempotency_key, number FROM orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
-	inDB := map[string]string{}
-	for rs.Next() {
-		var key, number string
-		if err := rs.Scan(&key, &number); err != nil {
-			t.Fatal(err)
-		}
-		inDB[key] = number
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
+	inDB := ordersInDB(t, dbURL)
 	if !maps.Equal(reported, inDB) {
 		t.Errorf("orders reported by the load test %v, in the database %v", reported, inDB)
 	}
@@ -108,4 +88,32 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return rows[1:]
+}
+
+// ordersInDB maps each order's idempotency key to its number. The key is
+// UNIQUE in the schema, so a retried checkout cannot appear twice here.
+func ordersInDB(t *testing.T, dbURL string) map[string]string {
+	t.Helper()
+	db, err := store.Open(context.Background(), dbURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.Read.Query("SELECT idempotency_key, number FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	orders := map[string]string{}
+	for rs.Next() {
+		var key, number string
+		if err := rs.Scan(&key, &number); err != nil {
+			t.Fatal(err)
+		}
+		orders[key] = number
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return orders
 }

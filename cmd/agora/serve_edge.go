@@ -27,9 +27,9 @@ type edgeServe struct {
 	// people, and for scripts waiting for the store to be up.
 	ready string
 	attrs []any
-	// onServing, if set, is called with the public URL just before ready
-	// is logged (agora up --demo prints the way into the admin).
-	onServing func(publicURL string)
+	// onServing, if set, is called just before ready is logged (agora up
+	// prints the way into the admin).
+	onServing func()
 }
 
 // server is what both HTTP servers offer.
@@ -76,7 +76,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		go func() { errc <- s.Serve(lns[i]) }()
 	}
 	if o.onServing != nil {
-		o.onServing("http://" + hostPort(lns[0].Addr()))
+		o.onServing()
 	}
 	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
 	if len(lns) > 1 {
