@@ -96,6 +96,13 @@ func (ts *testServer) get(t *testing.T, target string) response {
 	return ts.do(t, newRequest(t, "GET", ts.http.URL+target, ""))
 }
 
+// scrapeMetrics answers one GET /metrics from ts's metrics handler.
+func (ts *testServer) scrapeMetrics() *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	ts.MetricsHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return w
+}
+
 func newRequest(t *testing.T, method, url, body string) *http.Request {
 	t.Helper()
 	var r io.Reader

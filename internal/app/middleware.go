@@ -4,8 +4,9 @@ import "net/http"
 
 // middleware wraps next in what every public request goes through,
 // outermost first: the trusted-proxies judgement (so nothing after it reads
-// a forwarding header an untrusted client wrote), observe (request id, response defaults, metrics, access
-// log), recovery from panics, then request limits. observe is outermost so it
+// a forwarding header an untrusted client wrote), observe (request id,
+// response defaults, metrics, access log), recovery from panics, then
+// request limits. The judgement never answers, so observe, next to it,
 // counts and logs every answer, including the ones the others give.
 //
 // observe hands the inner layers one *http.Request, and none of them copies

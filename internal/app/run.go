@@ -10,9 +10,6 @@ import (
 	"time"
 )
 
-// Run's errors do not name the package: they are the app server's own, and
-// the command that prints them names it ("agora app: listen on …").
-//
 // Run listens on Config.Listen (and MetricsListen), calls ready with the
 // bound addresses (so port 0 works; metrics is nil when disabled), and
 // serves until ctx is done. Then it drains: /readyz answers 503 "draining"
@@ -26,6 +23,9 @@ import (
 // the requests the drain lets finish. The background loops (mail outbox,
 // session cleanup) keep going through the drain, since requests may still
 // place orders, and stop once the servers have shut down.
+//
+// Run's errors do not name the package: they are the app server's own, and
+// the command that prints them names it ("agora app: listen on …").
 func (s *Server) Run(ctx context.Context, ready func(public, metrics net.Addr)) error {
 	lns, err := s.listen(ctx)
 	if err != nil {

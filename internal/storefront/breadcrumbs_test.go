@@ -2,6 +2,7 @@ package storefront_test
 
 import (
 	"regexp"
+	"slices"
 	"testing"
 
 	"agora/internal/catalog"
@@ -56,16 +57,8 @@ func TestBreadcrumbWithACategoryNamedHome(t *testing.T) {
 			{"/products/oxford-shirt", []string{"Home", "Clothing", "Shirts", "Oxford Shirt"}},
 		} {
 			res := s.get(t, tc.path)
-			got := crumbsOf(t, res.body)
-			if len(got) != len(tc.want) {
+			if got := crumbsOf(t, res.body); !slices.Equal(got, tc.want) {
 				t.Errorf("%s: breadcrumb %q, want %q", tc.path, got, tc.want)
-				continue
-			}
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Errorf("%s: breadcrumb %q, want %q", tc.path, got, tc.want)
-					break
-				}
 			}
 		}
 	})
