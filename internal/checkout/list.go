@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"agora/internal/fault"
+	"agora/internal/store"
 )
 
 // The order list for staff, one for the admin pages and the admin API, so a
@@ -107,7 +108,7 @@ func (s *Service) ListOrders(ctx context.Context, f OrderFilter) (OrderList, err
 	if q != "" {
 		// Orders keep the e-mail as typed: lower() on both sides, since
 		// PostgreSQL's LIKE is case-sensitive.
-		match := []string{`lower(email) LIKE ` + arg("%"+escapeLike(strings.ToLower(q))+"%") + ` ESCAPE '\'`}
+		match := []string{`lower(email) LIKE ` + arg(store.LikeContains(strings.ToLower(q))) + ` ESCAPE '\'`}
 		if p, ok := numberPrefix(q); ok {
 			// Numbers are stored canonical (upper case, dash): p is too,
 			// and holds no LIKE wildcard.
@@ -141,12 +142,6 @@ func (s *Service) ListOrders(ctx context.Context, f OrderFilter) (OrderList, err
 		out.Orders = append(out.Orders, o)
 	}
 	return out, rows.Err()
-}
-
-// escapeLike escapes LIKE's wildcards and the escape character itself in
-// s, for a pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func truncate(s string, n int) string {

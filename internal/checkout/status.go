@@ -27,10 +27,7 @@ func Next(from Status) []Status { return slices.Clone(transitions[from]) }
 
 // PutsStockBack reports whether moving an order to to returns its goods to
 // stock (once: SetStatus restocks an order at most one time).
-func PutsStockBack(to Status) bool { return putsStockBack(to) }
-
-// putsStockBack reports whether reaching to returns the goods to stock.
-func putsStockBack(to Status) bool { return to == StatusCancelled || to == StatusRefunded }
+func PutsStockBack(to Status) bool { return to == StatusCancelled || to == StatusRefunded }
 
 const maxNoteLen = 1000
 
@@ -42,7 +39,7 @@ var errNoOrder = fault.New(fault.NotFound, "There is no such order.")
 // availability class changed. A move the workflow does not allow, or one
 // that lost a race with another, is a fault.Conflict.
 func (s *Service) SetStatus(ctx context.Context, number string, to Status, note string) (*Order, error) {
-	if _, ok := transitions[to]; !ok && !putsStockBack(to) {
+	if _, ok := transitions[to]; !ok && !PutsStockBack(to) {
 		return nil, fault.Field("status", "%q is not an order status.", to)
 	}
 	if len(note) > maxNoteLen || !utf8.ValidString(note) {
@@ -76,7 +73,7 @@ func (s *Service) SetStatus(ctx context.Context, number string, to Status, note 
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return fault.New(fault.Conflict, "The order was changed meanwhile; reload it and try again.")
 		}
-		if putsStockBack(to) {
+		if PutsStockBack(to) {
 			if err := s.restockOnce(ctx, tx, id, now); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"agora/internal/fault"
+	"agora/internal/store"
 )
 
 // The customer list for staff (the admin's customers page): read here
@@ -30,7 +31,7 @@ func (s *Service) List(ctx context.Context, q string, page, perPage int) ([]Cust
 		// E-mails are stored lower-case (normEmail); names as typed, so
 		// they are folded here: PostgreSQL's LIKE is case-sensitive.
 		cond = ` WHERE email LIKE $1 ESCAPE '\' OR lower(name) LIKE $1 ESCAPE '\'`
-		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q))+"%")
+		args = append(args, store.LikeContains(strings.ToLower(q)))
 	}
 	var total int
 	if err := s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM customers`+cond, args...).Scan(&total); err != nil {

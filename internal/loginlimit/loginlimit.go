@@ -212,21 +212,19 @@ func ClearTx(ctx context.Context, tx *sql.Tx, key string) error {
 	return nil
 }
 
+// cleanupBatch bounds one delete of Cleanup: a bot trying many addresses
+// leaves many counters, and SQLite's one writer must stay free meanwhile.
+const cleanupBatch = 1000
+
 // Cleanup deletes counters whose window has passed at now, whatever their
 // kind, and returns how many. Any instance may run it at any time; it is
 // only housekeeping, since expired counters already count as zero.
 func (l *Limiter) Cleanup(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := l.DB.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE window_start <= $1`, now.Add(-l.window()))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := l.DB.DeleteBatches(ctx,
+		`DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures WHERE window_start <= $1 LIMIT $2)`,
+		now.Add(-l.window()), cleanupBatch)
 	if err != nil {
-		return 0, fmt.Errorf("loginlimit: cleanup: %w", err)
+		return n, fmt.Errorf("loginlimit: cleanup: %w", err)
 	}
 	return n, nil
 }

@@ -90,21 +90,18 @@ func (s *Service) FromSession(r *http.Request) (Staff, error) {
 	return st, err
 }
 
-// CleanupSessions deletes expired admin sessions and returns how many; run
-// it beside session.Manager.Cleanup. Expired sessions are refused anyway,
-// so this is only housekeeping.
+// sessionCleanupBatch bounds one delete of CleanupSessions.
+const sessionCleanupBatch = 1000
+
+// CleanupSessions deletes expired admin sessions, in batches, and returns
+// how many; run it beside session.Manager.Cleanup. Expired sessions are
+// refused anyway, so this is only housekeeping.
 func (s *Service) CleanupSessions(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE expires_at <= $1`, s.now())
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.DB.DeleteBatches(ctx,
+		`DELETE FROM staff_sessions WHERE id_hash IN (SELECT id_hash FROM staff_sessions WHERE expires_at <= $1 LIMIT $2)`,
+		s.now(), sessionCleanupBatch)
 	if err != nil {
-		return 0, fmt.Errorf("staff: cleanup sessions: %w", err)
+		return n, fmt.Errorf("staff: cleanup sessions: %w", err)
 	}
 	return n, nil
 }

@@ -12,38 +12,6 @@ import (
 	"agora/internal/store/storetest"
 )
 
-// TestOpenNeverEchoesAPassword: whatever form the password takes (user
-// info, a query parameter, a key=value connection string) and whether or
-// not the address parses, neither the error nor Location repeats it.
-func TestOpenNeverEchoesAPassword(t *testing.T) {
-	cases := []struct{ name, url, want string }{
-		{"user info", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=2", "cannot reach PostgreSQL"},
-		{"query parameter", "postgres://u@127.0.0.1:1/x?password=hunter2&connect_timeout=2", "cannot reach PostgreSQL"},
-		{"ssl key password", "postgres://u@127.0.0.1:1/x?sslpassword=hunter2&sslmode=bogus", "invalid PostgreSQL address"},
-		{"key=value", "host=127.0.0.1 port=1 user=u password=hunter2 dbname=x connect_timeout=2", "cannot reach PostgreSQL"},
-		{"key=value quoted", "host=127.0.0.1 port=1 password='hunter2' connect_timeout=2", "cannot reach PostgreSQL"},
-		{"key=value broken", "host=127.0.0.1 password='hunter2", "invalid PostgreSQL address"},
-		{"unparsable URL", "postgres://u:hunter2 @127.0.0.1:1/x", "invalid PostgreSQL address"},
-		{"other scheme", "mysql://u:hunter2@127.0.0.1/x", "unsupported database"},
-		{"other scheme, query", "mysql://127.0.0.1/x?password=hunter2", "unsupported database"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			db, err := store.Open(context.Background(), c.url, store.Options{})
-			if err == nil {
-				db.Close()
-				t.Fatalf("Open(%q) succeeded", c.url)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q, want it to say %q", err, c.want)
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error leaks the password: %q", err)
-			}
-		})
-	}
-}
-
 // TestLocationHidesAQueryPassword: the address logged on every start
 // (DB.Location) of a server reached with ?password=.
 func TestLocationHidesAQueryPassword(t *testing.T) {
