@@ -35,10 +35,7 @@ func parseDecimal(field, label, s string, exp int) (int64, error) {
 	if example == "" {
 		example = "12.50"
 	}
-	s = strings.TrimSpace(s)
-	for _, sym := range []string{"€", "$", "£", "¥"} {
-		s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSuffix(s, sym), sym))
-	}
+	s = money.TrimSymbol(s)
 	s = strings.ReplaceAll(s, " ", "")
 	switch {
 	case s == "":

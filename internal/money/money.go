@@ -30,6 +30,17 @@ var exponents = map[string]int{
 // ("12.50 CHF"). "¥" is the yen only: the yuan's is written CNY.
 var symbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
+// TrimSymbol removes one leading or trailing currency symbol that Format
+// writes (and the spaces around it) from a typed amount, so a merchant may
+// type back what the shop shows.
+func TrimSymbol(s string) string {
+	s = strings.TrimSpace(s)
+	for _, sym := range symbols {
+		s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSuffix(s, sym), sym))
+	}
+	return s
+}
+
 // Exponent is how many decimals an amount in currency has: 0 for JPY, 3
 // for KWD, 2 for EUR and for any currency it does not know.
 func Exponent(currency string) int {
