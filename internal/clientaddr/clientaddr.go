@@ -105,14 +105,9 @@ type Info struct {
 	// the rightmost X-Forwarded-For entry that is not itself a trusted
 	// proxy.
 	Addr netip.Addr
-	// Peer is the address of the connection's other end.
-	Peer netip.Addr
 	// HTTPS reports whether the client spoke TLS: to us, or to the trusted
 	// proxy that said so in X-Forwarded-Proto.
 	HTTPS bool
-	// Forwarded reports whether the peer is a trusted proxy, whose
-	// forwarding headers were kept.
-	Forwarded bool
 }
 
 // ForwardingHeaders are the claims a proxy makes about its client,
@@ -124,14 +119,13 @@ var ForwardingHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forw
 // headers from r, so that nothing downstream reads a client's claim.
 func (t *Trusted) Judge(r *http.Request) Info {
 	peer := PeerAddr(r.RemoteAddr)
-	info := Info{Addr: peer, Peer: peer, HTTPS: r.TLS != nil}
+	info := Info{Addr: peer, HTTPS: r.TLS != nil}
 	if !t.Contains(peer) {
 		for _, h := range ForwardingHeaders {
 			r.Header.Del(h)
 		}
 		return info
 	}
-	info.Forwarded = true
 	info.Addr = t.clientOf(r.Header.Values("X-Forwarded-For"), peer)
 	if r.TLS == nil {
 		// The proxy nearest us wrote the last value.
@@ -196,7 +190,7 @@ func FromRequest(r *http.Request) Info {
 		return info
 	}
 	peer := PeerAddr(r.RemoteAddr)
-	return Info{Addr: peer, Peer: peer, HTTPS: r.TLS != nil}
+	return Info{Addr: peer, HTTPS: r.TLS != nil}
 }
 
 // Of returns the client address of r as a string without port.
