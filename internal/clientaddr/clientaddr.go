@@ -105,35 +105,31 @@ type Info struct {
 	// the rightmost X-Forwarded-For entry that is not itself a trusted
 	// proxy.
 	Addr netip.Addr
-	// Peer is the address of the connection's other end.
-	Peer netip.Addr
 	// HTTPS reports whether the client spoke TLS: to us, or to the trusted
 	// proxy that said so in X-Forwarded-Proto.
 	HTTPS bool
-	// Forwarded reports whether the peer is a trusted proxy, whose
-	// forwarding headers were kept.
-	Forwarded bool
 }
 
-// Forwarding headers removed from requests of untrusted peers.
-var forwardingHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-Ip", "Forwarded"}
+// ForwardingHeaders are the claims a proxy makes about its client,
+// X-Forwarded-For first: Judge removes them from requests of untrusted
+// peers, and the edge replaces them with what it saw. Do not modify.
+var ForwardingHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-Ip", "Forwarded"}
 
 // Judge works out r's Info. From an untrusted peer it removes the forwarding
 // headers from r, so that nothing downstream reads a client's claim.
 func (t *Trusted) Judge(r *http.Request) Info {
 	peer := PeerAddr(r.RemoteAddr)
-	info := Info{Addr: peer, Peer: peer, HTTPS: r.TLS != nil}
+	info := Info{Addr: peer, HTTPS: r.TLS != nil}
 	if !t.Contains(peer) {
-		for _, h := range forwardingHeaders {
+		for _, h := range ForwardingHeaders {
 			r.Header.Del(h)
 		}
 		return info
 	}
-	info.Forwarded = true
 	info.Addr = t.clientOf(r.Header.Values("X-Forwarded-For"), peer)
 	if r.TLS == nil {
 		// The proxy nearest us wrote the last value.
-		if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
+		if p := ForwardedProto(r.Header); p != "" {
 			info.HTTPS = strings.EqualFold(p, "https")
 		}
 	}
@@ -161,7 +157,11 @@ func (t *Trusted) clientOf(xff []string, peer netip.Addr) netip.Addr {
 	return client
 }
 
-func lastValue(vs []string) string {
+// ForwardedProto is the scheme in h's X-Forwarded-Proto as the proxy
+// nearest us wrote it (its last value), or "" when there is none. It is a
+// claim: believe it only from a trusted peer.
+func ForwardedProto(h http.Header) string {
+	vs := h.Values("X-Forwarded-Proto")
 	if len(vs) == 0 {
 		return ""
 	}
@@ -190,7 +190,7 @@ func FromRequest(r *http.Request) Info {
 		return info
 	}
 	peer := PeerAddr(r.RemoteAddr)
-	return Info{Addr: peer, Peer: peer, HTTPS: r.TLS != nil}
+	return Info{Addr: peer, HTTPS: r.TLS != nil}
 }
 
 // Of returns the client address of r as a string without port.

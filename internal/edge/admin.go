@@ -99,7 +99,6 @@ func (e *Edge) Status() Status {
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
 		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),
 		PurgedInFlight: st.PurgedInFlight,
-		Backends:       []string{},
 	}
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRatio = float64(s.Hits) / float64(n)
@@ -108,23 +107,31 @@ func (e *Edge) Status() Status {
 		seq := e.Follower.Applied()
 		s.PurgeSeq = &seq
 	}
-	s.Pool = e.Pool.Status()
+	s.Pool, s.Backends = e.poolStatus()
+	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
+	return s
+}
+
+// poolStatus is the pool's status with its backends' URLs redacted, and
+// the redacted URLs of its members (draining backends left out).
+func (e *Edge) poolStatus() (balance.Status, []string) {
+	st := e.Pool.Status()
+	members := []string{}
 	redacted := map[string]string{}
 	for _, b := range e.Pool.Members() {
 		redacted[b.URL.String()] = b.URL.Redacted()
 	}
-	for i, b := range s.Pool.Backends {
+	for i, b := range st.Backends {
 		u, ok := redacted[b.URL]
 		if !ok {
 			u = redact.URL(b.URL) // draining: gone from the members
 		}
-		s.Pool.Backends[i].URL = u
+		st.Backends[i].URL = u
 		if ok {
-			s.Backends = append(s.Backends, u)
+			members = append(members, u)
 		}
 	}
-	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
-	return s
+	return st, members
 }
 
 // ApplyPurge applies one purge log entry; it is a purgelog.Follower's Apply.

@@ -91,15 +91,7 @@ func (e *Edge) withClientScheme(r *http.Request) *http.Request {
 	if r.TLS != nil || r.URL.Scheme == "https" || !e.TrustedProxies.Contains(clientaddr.PeerAddr(r.RemoteAddr)) {
 		return r
 	}
-	v := r.Header.Values("X-Forwarded-Proto")
-	if len(v) == 0 {
-		return r
-	}
-	last := v[len(v)-1] // written by the proxy nearest us
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	if !strings.EqualFold(strings.TrimSpace(last), "https") {
+	if !strings.EqualFold(clientaddr.ForwardedProto(r.Header), "https") {
 		return r
 	}
 	g := *r
@@ -109,10 +101,6 @@ func (e *Edge) withClientScheme(r *http.Request) *http.Request {
 	return &g
 }
 
-// Forwarding fields: set by the edge from what it saw, or passed on from
-// a trusted proxy.
-var forwardingFields = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded", "X-Real-Ip"}
-
 // setForwarded sets the forwarding fields of out, a request to a backend
 // made from in. From a trusted proxy its X-Forwarded-For chain is kept and
 // the proxy appended, and its other claims (the scheme the client spoke,
@@ -121,7 +109,7 @@ var forwardingFields = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwa
 // terminator, the app knows to mark cookies Secure, and why nobody else
 // can make it believe so.
 func (e *Edge) setForwarded(in *http.Request, out http.Header) {
-	for _, f := range forwardingFields {
+	for _, f := range clientaddr.ForwardingHeaders {
 		out.Del(f)
 	}
 	peer := clientaddr.PeerAddr(in.RemoteAddr)
@@ -132,7 +120,7 @@ func (e *Edge) setForwarded(in *http.Request, out http.Header) {
 	}
 	out.Set("X-Forwarded-For", xff)
 	if trusted {
-		for _, f := range forwardingFields[1:] {
+		for _, f := range clientaddr.ForwardingHeaders[1:] { // all but X-Forwarded-For
 			if v := in.Header.Values(f); len(v) > 0 {
 				out[f] = append([]string(nil), v...)
 			}

@@ -102,7 +102,8 @@ func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.e.Status().Pool
+	c.e.init()
+	st, _ := c.e.poolStatus() // not Status: the cache's and the follower's figures are other collectors'
 	panicking := 0.0
 	if st.Panic {
 		panicking = 1

@@ -145,7 +145,11 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 			lastErr = &originError{http.StatusServiceUnavailable, err}
 			continue
 		}
-		a := out.Clone(ctx)
+		// A shallow copy: an attempt changes only the URL (aimAt copies
+		// it) and the body; the header is read-only to a RoundTripper, and
+		// out is already the caller's copy, so cloning it again on every
+		// attempt is work for nothing.
+		a := out.WithContext(ctx)
 		aimAt(a, b)
 		if body != nil {
 			a.Body = io.NopCloser(bytes.NewReader(body))

@@ -229,20 +229,16 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (say Accept-Language) stored under the key of a request with it. Most
 // requests name none and are returned as they are.
 func withoutConnectionFields(r *http.Request) *http.Request {
-	named := false
 	for _, v := range r.Header.Values("Connection") {
-		for _, f := range strings.Split(v, ",") {
+		for f := range strings.SplitSeq(v, ",") { // no slice: this runs on every request
 			if f = strings.TrimSpace(f); f != "" && r.Header.Get(f) != "" {
-				named = true
+				g := r.Clone(r.Context())
+				removeHopByHop(g.Header)
+				return g
 			}
 		}
 	}
-	if !named {
-		return r
-	}
-	g := r.Clone(r.Context())
-	removeHopByHop(g.Header)
-	return g
+	return r
 }
 
 // serveCacheable answers a GET or HEAD from the store when it may, else from
