@@ -169,6 +169,7 @@ func (e *Edge) applyTags(tags []string, soft bool) int {
 // /debug/pprof/ and POST /_agora/purge. Purges need "Authorization: Bearer <secret>";
 // with an empty secret they are refused.
 func (e *Edge) AdminHandler(secret string) http.Handler {
+	e.init() // its handlers read e.Pool concurrently with the first request
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_agora/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

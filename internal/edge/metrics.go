@@ -15,6 +15,7 @@ import (
 // clash. Every series reads the counters the edge keeps anyway, at scrape
 // time: the hit path pays nothing for metrics.
 func (e *Edge) metricsHandler() http.Handler {
+	e.init() // the series below read e.Pool, which init sets: scrapes run concurrently
 	reg := prometheus.NewRegistry()
 	counter := func(name, help string, v *atomic.Uint64, labels prometheus.Labels) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
@@ -102,7 +103,6 @@ func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
-	c.e.init()
 	st, _ := c.e.poolStatus() // not Status: the cache's and the follower's figures are other collectors'
 	panicking := 0.0
 	if st.Panic {
