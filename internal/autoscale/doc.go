@@ -39,15 +39,20 @@
 //     tick recommended over the scale-down stabilization window (the HPA's
 //     rule; its default is 300 s, ours 60 s, one stable window, because a
 //     laptop pays little for restarting an instance and much for idle ones
-//     holding memory). Each tick's recommendation is ceil(in-flight /
-//     target) from that tick's reading, or the size of the time when the
-//     reading was within Tolerance of it, and never below the stable
-//     average's figure. So the pool shrinks once the load has been lower
-//     for a whole window, in one step to what the busiest tick of that
-//     window needed, and a load that wobbles around the target never
-//     shrinks it. Scale-down is not rate-limited (the HPA's default allows
-//     100 % per period too): removed instances drain first, so a large step
-//     costs nothing a small one would not.
+//     holding memory). A tick recommends what its own reading needs, or
+//     the size of the moment if the reading was within Tolerance of it;
+//     the stable average's figure is a floor. So the pool shrinks once
+//     the load has been lower for a whole window, in one step, to what the
+//     busiest tick of that window needed, and a load that wobbles around
+//     the target never shrinks it. Scale-down is not rate-limited (the
+//     HPA's default allows 100 % per period too): removed instances drain
+//     first, so a large step costs nothing a small one would not.
+//     Knative shrinks on the stable average instead, which after the load
+//     stops decays over a whole window and shrinks the pool a little at
+//     every tick; with a stabilization window on top it would take two
+//     windows. The price of the busiest-tick rule is that a reading taken
+//     at the tick (rather than a mean over it) keeps a noisy pool a little
+//     larger than its average needs.
 //   - Scale-up is bounded per decision to the larger of doubling the pool
 //     and adding four instances (the HPA's two default scale-up policies,
 //     selectPolicy Max), so a burst does not start a dozen processes that
