@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"agora/internal/autoscale"
+	"agora/internal/scale/autoscale"
 	"agora/internal/clocktest"
 	"agora/internal/fault"
 )
