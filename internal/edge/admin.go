@@ -166,8 +166,9 @@ func (e *Edge) applyTags(tags []string, soft bool) int {
 
 // AdminHandler serves the admin listener (--admin-listen only): the status
 // page at /_agora/ (/ redirects there), GET /_agora/status, GET /metrics,
-// /debug/pprof/ and POST /_agora/purge. Purges need "Authorization: Bearer <secret>";
-// with an empty secret they are refused.
+// /debug/pprof/, POST /_agora/purge and POST /_agora/drain and /undrain
+// (drain.go). The POSTs need "Authorization: Bearer <secret>"; with an
+// empty secret they are refused.
 func (e *Edge) AdminHandler(secret string) http.Handler {
 	e.init() // its handlers read e.Pool concurrently with the first request
 	mux := http.NewServeMux()
@@ -186,6 +187,12 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 	mux.HandleFunc("POST /_agora/purge", func(w http.ResponseWriter, r *http.Request) {
 		e.servePurge(w, r, secret)
 	})
+	mux.HandleFunc("POST /_agora/drain", func(w http.ResponseWriter, r *http.Request) {
+		e.serveDrain(w, r, secret, true)
+	})
+	mux.HandleFunc("POST /_agora/undrain", func(w http.ResponseWriter, r *http.Request) {
+		e.serveDrain(w, r, secret, false)
+	})
 	return mux
 }
 
@@ -196,13 +203,7 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 // a 502, says so.
 func (e *Edge) servePurge(w http.ResponseWriter, r *http.Request, secret string) {
 	e.init()
-	if secret == "" {
-		adminError(w, http.StatusServiceUnavailable, "purges are disabled: start the edge with --cluster-secret, the secret of the app tier")
-		return
-	}
-	if !bearerOK(r, secret) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="agora-edge"`) // RFC 6750 §3
-		adminError(w, http.StatusUnauthorized, "send Authorization: Bearer <cluster secret>")
+	if !authorized(w, r, secret, "purges") {
 		return
 	}
 	var req PurgeRequest

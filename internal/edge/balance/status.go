@@ -56,6 +56,9 @@ func (p *Pool) Status() Status {
 	return st
 }
 
+// Status is b's state and figures now.
+func (b *Backend) Status() BackendStatus { return b.status(b.pool.now()) }
+
 func (b *Backend) status(now time.Time) BackendStatus {
 	n, p50, p95, p99 := b.lat.summary(now)
 	_, w := b.available(now)
