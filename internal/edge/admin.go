@@ -37,9 +37,15 @@ type Status struct {
 	Compressions uint64 `json:"compressions"`
 	// PurgedInFlight counts origin responses that a purge applied during
 	// their fetch kept out of the cache (or let in only stale).
-	PurgedInFlight uint64   `json:"purged_in_flight"`
-	PurgeSeq       *int64   `json:"purge_seq,omitempty"`
-	Backends       []string `json:"backends"`
+	PurgedInFlight uint64 `json:"purged_in_flight"`
+	// RefreshesInFlight are background refreshes (stale-while-revalidate,
+	// soft purges) under way, at most Edge.MaxBackgroundFetches;
+	// RefreshesSkipped counts those not started because that many were:
+	// the stale page was served, and a later request refreshes it.
+	RefreshesInFlight int      `json:"refreshes_in_flight"`
+	RefreshesSkipped  uint64   `json:"refreshes_skipped"`
+	PurgeSeq          *int64   `json:"purge_seq,omitempty"`
+	Backends          []string `json:"backends"`
 	// Pool is each backend's state and figures (internal/edge/balance);
 	// Retries, the retries sent to another backend and the retry budget.
 	Pool    balance.Status       `json:"pool"`
@@ -98,7 +104,8 @@ func (e *Edge) Status() Status {
 		Hits: e.hits.Load(), Misses: e.misses.Load(),
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
 		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),
-		PurgedInFlight: st.PurgedInFlight,
+		PurgedInFlight:    st.PurgedInFlight,
+		RefreshesInFlight: len(e.bgSlots), RefreshesSkipped: e.refreshesSkipped.Load(),
 	}
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRatio = float64(s.Hits) / float64(n)
