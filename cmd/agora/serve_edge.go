@@ -74,6 +74,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if e.Follower != nil {
 		wg.Go(func() { e.Follower.Run(fctx) })
 	}
+	if o.adminListen != "" {
+		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
+	}
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()

@@ -54,6 +54,9 @@ type Status struct {
 	// OriginFailures are requests answered 502, 503 or 504 because no
 	// backend answered usably.
 	OriginFailures uint64 `json:"origin_failures"`
+	// History is each backend's last minutes, as the status page plots
+	// them; empty unless the edge records it (RecordHistory).
+	History History `json:"history"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -116,6 +119,7 @@ func (e *Edge) Status() Status {
 	}
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
+	s.History = e.History()
 	return s
 }
 

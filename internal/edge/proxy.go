@@ -109,6 +109,7 @@ type Edge struct {
 	// MaxBackgroundFetches (stale.go).
 	bgSlots          chan struct{}
 	refreshesSkipped atomic.Uint64
+	history          history // the status page's plots (history.go)
 
 	mu          sync.Mutex           // protects flights (and each flight's waiters), uncacheable, refreshing
 	flights     map[string]*flight   // primary key → the fetch its misses wait on (coalesce.go)
