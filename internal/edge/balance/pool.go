@@ -186,7 +186,11 @@ func (p *Pool) join(u *url.URL, now time.Time, first bool) *Backend {
 	}
 	b.health.held = p.held[u.String()]
 	b.publish()
-	p.cfg.Log.Info("balance: backend joined", "backend", u.String(), "held", b.health.held)
+	if b.health.held {
+		p.cfg.Log.Info("balance: backend joined, held out by an operator", "backend", u.String())
+	} else {
+		p.cfg.Log.Info("balance: backend joined", "backend", u.String())
+	}
 	return b
 }
 
