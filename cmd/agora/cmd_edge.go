@@ -37,12 +37,13 @@ stale pages within stale-while-revalidate and, while the app tier fails,
 within stale-if-error. Follows the app tier's purge log so purges by tag
 reach it within a second. Fresh hits are answered by the edge's own
 HTTP/1.1 server from responses serialized when stored (--net-http serves
-with Go's standard server instead, for comparison). The admin API (status, purge) listens on
---admin-listen; keep it off the public network. On SIGTERM it stops
+with Go's standard server instead, for comparison). The admin API (status,
+purge, drain: see agora purge and agora drain) listens on --admin-listen;
+keep it off the public network. On SIGTERM it stops
 accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.listen, "listen", ":8080", "public address (host:port)")
-			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: GET /_agora/status, POST /_agora/purge (empty disables)")
+			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: status page /_agora/, GET /_agora/status, POST /_agora/purge, POST /_agora/drain and /_agora/undrain (empty disables)")
 			fs.StringVar(&backends, "backends", "", "app servers, comma separated: http://10.0.0.5:8080,http://10.0.0.6:8080 (required)")
 			fs.StringVar(&cacheSize, "cache-size", "1GiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
 			secretVar(fs, &o.secret, "cluster-secret", "secret shared with the app tier: reads its purge log and authenticates admin purges")
