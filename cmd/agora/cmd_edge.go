@@ -37,12 +37,13 @@ stale pages within stale-while-revalidate and, while the app tier fails,
 within stale-if-error. Follows the app tier's purge log so purges by tag
 reach it within a second. Fresh hits are answered by the edge's own
 HTTP/1.1 server from responses serialized when stored (--net-http serves
-with Go's standard server instead, for comparison). The admin API (status, purge) listens on
---admin-listen; keep it off the public network. On SIGTERM it stops
+with Go's standard server instead, for comparison). The admin API (status,
+purge, drain: see agora purge and agora drain) listens on --admin-listen;
+keep it off the public network. On SIGTERM it stops
 accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.listen, "listen", ":8080", "public address (host:port)")
-			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: GET /_agora/status, POST /_agora/purge (empty disables)")
+			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: status page /_agora/, GET /_agora/status, POST /_agora/purge, POST /_agora/drain and /_agora/undrain (empty disables)")
 			fs.StringVar(&backends, "backends", "", "app servers, comma separated: http://10.0.0.5:8080,http://10.0.0.6:8080 (required)")
 			fs.StringVar(&cacheSize, "cache-size", "1GiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
 			secretVar(fs, &o.secret, "cluster-secret", "secret shared with the app tier: reads its purge log and authenticates admin purges")
@@ -113,16 +114,21 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 	return nil
 }
 
-// edgeConnFlags are the public listener's connection caps, for `agora
-// edge` and `agora up`.
+// edgeConnFlags are the bounds on what the edge takes on, for `agora
+// edge` and `agora up`: the public listener's connection caps and the
+// background refreshes.
 func edgeConnFlags(fs *flag.FlagSet, o *edgeServe) {
 	fs.IntVar(&o.maxConns, "max-conns", h1.DefaultMaxConns, "cap on open client connections; past it a new one gets 503 with Retry-After (0: no cap)")
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", h1.DefaultMaxConnsPerClient, "cap on one client address's open connections (an IPv6 /64 counts as one; --trusted-proxies are exempt; 0: no cap)")
+	fs.IntVar(&o.maxBackgroundFetches, "max-background-fetches", edge.DefaultMaxBackgroundFetches, "background refreshes (stale-while-revalidate, soft purges) under way at once; past it the stale page is served and a later request refreshes it")
 }
 
 func checkConnFlags(o edgeServe) error {
 	if o.maxConns < 0 || o.maxConnsPerIP < 0 {
 		return fmt.Errorf("%w: --max-conns and --max-conns-per-ip must not be negative (0: no cap)", errUsage)
+	}
+	if o.maxBackgroundFetches < 1 {
+		return fmt.Errorf("%w: --max-background-fetches must be at least 1", errUsage)
 	}
 	return nil
 }

@@ -167,7 +167,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout,
 		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		ready: "serving", attrs: []any{"app", backend.String()},
+		maxBackgroundFetches: f.edge.maxBackgroundFetches,
+		ready:                "serving", attrs: []any{"app", backend.String()},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
 		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})

@@ -23,6 +23,8 @@ type edgeServe struct {
 	// maxConns and maxConnsPerIP cap the public listener's connections
 	// (0: no cap); trusted proxies are exempt from the per-IP cap.
 	maxConns, maxConnsPerIP int
+	// maxBackgroundFetches is the edge's MaxBackgroundFetches.
+	maxBackgroundFetches int
 	// ready is logged with the public URL once listening: "serving" for
 	// people, and for scripts waiting for the store to be up.
 	ready string
@@ -42,6 +44,7 @@ type server interface {
 // listener until ctx ends, runs e.Follower if set, then stops taking
 // requests and lets those in flight finish within the shutdown timeout.
 func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
+	e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
 	servers := []server{publicServer(env, e, o.netHTTP)}
 	addrs := []string{o.listen}
 	if o.adminListen != "" {
@@ -70,6 +73,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	var wg sync.WaitGroup
 	if e.Follower != nil {
 		wg.Go(func() { e.Follower.Run(fctx) })
+	}
+	if o.adminListen != "" {
+		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
 	}
 	errc := make(chan error, len(servers))
 	for i, s := range servers {

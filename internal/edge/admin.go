@@ -37,9 +37,15 @@ type Status struct {
 	Compressions uint64 `json:"compressions"`
 	// PurgedInFlight counts origin responses that a purge applied during
 	// their fetch kept out of the cache (or let in only stale).
-	PurgedInFlight uint64   `json:"purged_in_flight"`
-	PurgeSeq       *int64   `json:"purge_seq,omitempty"`
-	Backends       []string `json:"backends"`
+	PurgedInFlight uint64 `json:"purged_in_flight"`
+	// RefreshesInFlight are background refreshes (stale-while-revalidate,
+	// soft purges) under way, at most Edge.MaxBackgroundFetches;
+	// RefreshesSkipped counts those not started because that many were:
+	// the stale page was served, and a later request refreshes it.
+	RefreshesInFlight int      `json:"refreshes_in_flight"`
+	RefreshesSkipped  uint64   `json:"refreshes_skipped"`
+	PurgeSeq          *int64   `json:"purge_seq,omitempty"`
+	Backends          []string `json:"backends"`
 	// Pool is each backend's state and figures (internal/edge/balance);
 	// Retries, the retries sent to another backend and the retry budget.
 	Pool    balance.Status       `json:"pool"`
@@ -48,6 +54,9 @@ type Status struct {
 	// OriginFailures are requests answered 502, 503 or 504 because no
 	// backend answered usably.
 	OriginFailures uint64 `json:"origin_failures"`
+	// History is each backend's last minutes, as the status page plots
+	// them; empty unless the edge records it (RecordHistory).
+	History History `json:"history"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -98,7 +107,8 @@ func (e *Edge) Status() Status {
 		Hits: e.hits.Load(), Misses: e.misses.Load(),
 		Coalesced: e.coalesced.Load(), StaleServed: e.staleServed.Load(),
 		Revalidated: e.revalidations.Load(), Compressions: e.compressions.Load(),
-		PurgedInFlight: st.PurgedInFlight,
+		PurgedInFlight:    st.PurgedInFlight,
+		RefreshesInFlight: len(e.bgSlots), RefreshesSkipped: e.refreshesSkipped.Load(),
 	}
 	if n := s.Hits + s.Misses; n > 0 {
 		s.HitRatio = float64(s.Hits) / float64(n)
@@ -109,6 +119,7 @@ func (e *Edge) Status() Status {
 	}
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
+	s.History = e.History()
 	return s
 }
 
@@ -166,8 +177,9 @@ func (e *Edge) applyTags(tags []string, soft bool) int {
 
 // AdminHandler serves the admin listener (--admin-listen only): the status
 // page at /_agora/ (/ redirects there), GET /_agora/status, GET /metrics,
-// /debug/pprof/ and POST /_agora/purge. Purges need "Authorization: Bearer <secret>";
-// with an empty secret they are refused.
+// /debug/pprof/, POST /_agora/purge and POST /_agora/drain and /undrain
+// (drain.go). The POSTs need "Authorization: Bearer <secret>"; with an
+// empty secret they are refused.
 func (e *Edge) AdminHandler(secret string) http.Handler {
 	e.init() // its handlers read e.Pool concurrently with the first request
 	mux := http.NewServeMux()
@@ -186,6 +198,12 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 	mux.HandleFunc("POST /_agora/purge", func(w http.ResponseWriter, r *http.Request) {
 		e.servePurge(w, r, secret)
 	})
+	mux.HandleFunc("POST /_agora/drain", func(w http.ResponseWriter, r *http.Request) {
+		e.serveDrain(w, r, secret, true)
+	})
+	mux.HandleFunc("POST /_agora/undrain", func(w http.ResponseWriter, r *http.Request) {
+		e.serveDrain(w, r, secret, false)
+	})
 	return mux
 }
 
@@ -196,13 +214,7 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 // a 502, says so.
 func (e *Edge) servePurge(w http.ResponseWriter, r *http.Request, secret string) {
 	e.init()
-	if secret == "" {
-		adminError(w, http.StatusServiceUnavailable, "purges are disabled: start the edge with --cluster-secret, the secret of the app tier")
-		return
-	}
-	if !bearerOK(r, secret) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="agora-edge"`) // RFC 6750 §3
-		adminError(w, http.StatusUnauthorized, "send Authorization: Bearer <cluster secret>")
+	if !authorized(w, r, secret, "purges") {
 		return
 	}
 	var req PurgeRequest

@@ -32,6 +32,8 @@ func (e *Edge) metricsHandler() http.Handler {
 		counter("agora_edge_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", &e.staleServed, nil),
 		counter("agora_edge_revalidations_total", "304 answers from the app tier that freshened a stored response.", &e.revalidations, nil),
 		counter("agora_edge_compressions_total", "Bodies compressed, one per coding per stored response.", &e.compressions, nil),
+		counter("agora_edge_refreshes_skipped_total", "Background refreshes (stale-while-revalidate, soft purges) not started because --max-background-fetches were under way: the stale page was served, a later request refreshes it.", &e.refreshesSkipped, nil),
+		gauge("agora_edge_refreshes_in_flight", "Background refreshes under way (at most --max-background-fetches).", func() float64 { return float64(len(e.bgSlots)) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "agora_edge_purged_in_flight_total",
 			Help: "Origin responses kept out of the cache, or stored already stale, because a purge applied during their fetch covered them.",

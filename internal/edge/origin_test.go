@@ -224,7 +224,7 @@ func TestPoolStatus(t *testing.T) {
 	}
 	page := body(t, resp)
 	resp.Body.Close()
-	if !strings.Contains(page, ok.URL+": healthy") {
-		t.Errorf("status page lacks %q", ok.URL+": healthy")
+	if want := "<h3>" + ok.URL + "</h3>\n<p><span class=\"state-healthy\">healthy</span>"; !strings.Contains(page, want) {
+		t.Errorf("status page lacks %q", want)
 	}
 }

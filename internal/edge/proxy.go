@@ -33,6 +33,10 @@ const (
 	// DefaultMaxBuffer bounds the body buffered for storing and sharing;
 	// a larger response is streamed to its one client and not stored.
 	DefaultMaxBuffer = 8 << 20
+	// DefaultMaxBackgroundFetches: a soft purge of a tag on thousands of
+	// hot pages must not fire one origin fetch per page at once (issue
+	// 10); a few at a time refresh them as shoppers ask for them.
+	DefaultMaxBackgroundFetches = 8
 )
 
 // Edge is the public handler of the edge tier. Set its fields, then serve;
@@ -91,11 +95,21 @@ type Edge struct {
 	UncacheableTTL time.Duration
 	// MaxBuffer bounds the body buffered for storing; see DefaultMaxBuffer.
 	MaxBuffer int64
+	// MaxBackgroundFetches bounds the background refreshes under way at
+	// once (stale-while-revalidate, soft purges); past it the stale page
+	// is served and no refresh starts: a later request starts it. If 0,
+	// DefaultMaxBackgroundFetches.
+	MaxBackgroundFetches int
 
 	initOnce sync.Once
 	proxy    *httputil.ReverseProxy
 	budget   balance.RetryBudget // bounds retries to a fraction of requests in flight
 	bg       sync.WaitGroup      // background refreshes
+	// bgSlots holds a token per background refresh under way, of
+	// MaxBackgroundFetches (stale.go).
+	bgSlots          chan struct{}
+	refreshesSkipped atomic.Uint64
+	history          history // the status page's plots (history.go)
 
 	mu          sync.Mutex           // protects flights (and each flight's waiters), uncacheable, refreshing
 	flights     map[string]*flight   // primary key → the fetch its misses wait on (coalesce.go)
@@ -157,6 +171,10 @@ func (e *Edge) init() {
 		if e.MaxBuffer <= 0 {
 			e.MaxBuffer = DefaultMaxBuffer
 		}
+		if e.MaxBackgroundFetches <= 0 {
+			e.MaxBackgroundFetches = DefaultMaxBackgroundFetches
+		}
+		e.bgSlots = make(chan struct{}, e.MaxBackgroundFetches)
 		e.flights = map[string]*flight{}
 		e.uncacheable = map[string]time.Time{}
 		e.refreshing = map[string]bool{}

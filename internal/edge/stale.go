@@ -30,11 +30,22 @@ func (e *Edge) serveStaleRevalidate(w http.ResponseWriter, r *http.Request, ent 
 }
 
 // refresh fetches ent's URL in the background, once per key however many
-// requests see the entry stale meanwhile.
+// requests see the entry stale meanwhile, and at most MaxBackgroundFetches
+// at once: past that it starts nothing (the caller serves the stale page
+// all the same, and the next request to find it stale tries again), so a
+// soft purge of a tag on thousands of hot pages, or a cache going stale
+// all at once, cannot flood the app tier (issue 10).
 func (e *Edge) refresh(r *http.Request, ent *cache.Entry) {
 	e.mu.Lock()
 	if e.refreshing[ent.Key] {
 		e.mu.Unlock()
+		return
+	}
+	select {
+	case e.bgSlots <- struct{}{}:
+	default:
+		e.mu.Unlock()
+		e.refreshesSkipped.Add(1)
 		return
 	}
 	e.refreshing[ent.Key] = true
@@ -54,6 +65,7 @@ func (e *Edge) refresh(r *http.Request, ent *cache.Entry) {
 			e.mu.Lock()
 			delete(e.refreshing, ent.Key)
 			e.mu.Unlock()
+			<-e.bgSlots
 		}()
 		res := e.fetch(g, ent)
 		if res.stream != nil {

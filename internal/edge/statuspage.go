@@ -11,9 +11,11 @@ import (
 )
 
 // statusPageHTML is the human status page: self-contained (the admin
-// listener is private and may have no route to the internet), with a few
-// lines of JS that poll GET /_agora/status every second and draw the last
-// two minutes.
+// listener is private and may have no route to the internet). The
+// backends' plots are inline SVG drawn here from the edge's history
+// (history.go); a few lines of JS poll GET /_agora/status every second,
+// draw the cache's last two minutes, and take the backends' section anew
+// from the page every other second.
 //
 //go:embed statuspage.html
 var statusPageHTML string
@@ -31,10 +33,13 @@ func (e *Edge) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	_, _ = rand.Read(b[:])
 	nonce := base64.RawStdEncoding.EncodeToString(b[:])
 	var buf bytes.Buffer
+	st := e.Status()
 	if err := statusPage.Execute(&buf, struct {
 		Status
-		Nonce string
-	}{e.Status(), nonce}); err != nil {
+		Nonce     string
+		Backends  []backendView
+		PlotWidth int
+	}{st, nonce, backendViews(st), historyLen - 1}); err != nil {
 		e.Log.Error("edge: status page", "err", err)
 		http.Error(w, "status page failed; see the edge's log", http.StatusInternalServerError)
 		return

@@ -79,6 +79,7 @@ type view struct {
 	since time.Time // when it last became available: the slow start's origin
 	until time.Time // end of the ejection, when Ejected
 	known bool      // was available once: panic picks go to such backends
+	held  bool      // an operator holds it out: not even panic picks go to it
 }
 
 func newBackend(p *Pool, u *url.URL) *Backend {

@@ -21,6 +21,10 @@
 //     it back (Envoy's outlier detection).
 //   - Draining: removed from the set; no new requests, in-flight ones finish
 //     (Backend.Wait tells when it is idle).
+//   - Held: an operator took it out (Pool.Hold, the edge's drain API); it
+//     drains as above but stays a member, still checked, and Set does not
+//     bring it back, even after dropping and re-adding its URL, until
+//     Pool.Unhold.
 //
 // When no member is available at all, a database blip having failed
 // /readyz everywhere at once, Pick keeps routing to the members that were

@@ -73,8 +73,8 @@ func (p *Pool) report(b *Backend, o Outcome, now time.Time) {
 	p.cfg.Log.Warn("balance: backend ejected", "backend", b.URL.String(), "failures", h.consecutive, "for", d)
 }
 
-// mayEject reports whether taking b out keeps the members out (ejected or
-// unhealthy) within MaxFraction. The caller holds p.ejectMu.
+// mayEject reports whether taking b out keeps the members out (ejected,
+// unhealthy or held by an operator) within MaxFraction. The caller holds p.ejectMu.
 func (p *Pool) mayEject(b *Backend, now time.Time) bool {
 	members := *p.members.Load()
 	out := 1 // b
@@ -82,7 +82,7 @@ func (p *Pool) mayEject(b *Backend, now time.Time) bool {
 		if m == b {
 			continue
 		}
-		if st := m.stateAt(now); st == Ejected || st == Unhealthy {
+		if st := m.stateAt(now); st == Ejected || st == Unhealthy || st == Draining {
 			out++
 		}
 	}

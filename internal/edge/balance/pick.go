@@ -37,7 +37,10 @@ func (p *Pool) Pick(key string, exclude ...*Backend) (Choice, error) {
 	// dependency (the database behind /readyz) than every backend dead.
 	for _, known := range []bool{true, false} {
 		for _, b := range members {
-			if (!known || b.view.Load().known) && !slices.Contains(exclude, b) {
+			v := b.view.Load()
+			// A held backend stays out even now: an operator took it
+			// out, perhaps to stop it.
+			if (!known || v.known) && !v.held && !slices.Contains(exclude, b) {
 				cands = append(cands, Candidate{Backend: b, Weight: 1})
 			}
 		}

@@ -68,9 +68,13 @@ type Pool struct {
 
 	ejectMu sync.Mutex // serialises ejections, so two at once cannot pass MaxFraction together
 
-	mu       sync.Mutex // protects draining and closed, and serialises Set
+	mu       sync.Mutex // protects draining, held and closed, and serialises Set
 	draining []*Backend // removed, kept for Status until idle
-	closed   bool
+	// held are the URLs an operator holds out (Hold), by URL rather than
+	// backend, so that a re-resolution or a supervisor's Set that drops
+	// and re-adds one does not bring it back before Unhold.
+	held   map[string]bool
+	closed bool
 }
 
 // New returns a pool with no backends; Set gives it some.
@@ -180,8 +184,13 @@ func (p *Pool) join(u *url.URL, now time.Time, first bool) *Backend {
 			p.checkLoop(ctx, b)
 		}()
 	}
+	b.health.held = p.held[u.String()]
 	b.publish()
-	p.cfg.Log.Info("balance: backend joined", "backend", u.String())
+	if b.health.held {
+		p.cfg.Log.Info("balance: backend joined, held out by an operator", "backend", u.String())
+	} else {
+		p.cfg.Log.Info("balance: backend joined", "backend", u.String())
+	}
 	return b
 }
 

@@ -22,15 +22,18 @@ type health struct {
 	unejected   time.Time // when the last ejection ended
 
 	draining bool
-	stop     context.CancelFunc // ends the health checker; nil without checks
+	// held: an operator took b out (Pool.Hold); it takes no requests, as
+	// if draining, but stays a member, checked, until Pool.Unhold.
+	held bool
+	stop context.CancelFunc // ends the health checker; nil without checks
 }
 
 // publish makes Pick see b.health. The caller holds b.mu.
 func (b *Backend) publish() {
 	h := &b.health
-	v := &view{since: h.since, until: h.until, known: h.known}
+	v := &view{since: h.since, until: h.until, known: h.known, held: h.held}
 	switch {
-	case h.draining:
+	case h.draining, h.held:
 		v.state = Draining
 	case !h.up && h.known:
 		v.state = Unhealthy // before Ejected: the end of an ejection does not make it pass checks

@@ -7,6 +7,9 @@ type Status struct {
 	// Panic: no member is available, so picks go to the last-known set.
 	Panic    bool            `json:"panic"`
 	Backends []BackendStatus `json:"backends"`
+	// Held are the URLs an operator holds out (Pool.Hold), members or not:
+	// a held URL that leaves the set and comes back stays out.
+	Held []string `json:"held,omitempty"`
 }
 
 // BackendStatus is one backend's state and figures. Rates and latency
@@ -25,7 +28,8 @@ type BackendStatus struct {
 	Requests          uint64    `json:"requests"`
 	Failures          uint64    `json:"failures"`
 	Ejections         uint64    `json:"ejections"`
-	Retries           uint64    `json:"retries"` // requests sent to it as retries
+	Retries           uint64    `json:"retries"`        // requests sent to it as retries
+	Held              bool      `json:"held,omitempty"` // draining because an operator held it out
 	EjectedUntil      time.Time `json:"ejected_until,omitzero"`
 	CheckError        string    `json:"check_error,omitempty"` // why the last active check failed
 }
@@ -37,8 +41,9 @@ func (p *Pool) Status() Status {
 	p.mu.Lock()
 	p.pruneDrained()
 	draining := append([]*Backend(nil), p.draining...)
+	held := p.heldURLs()
 	p.mu.Unlock()
-	st := Status{Panic: len(members) > 0, Backends: make([]BackendStatus, 0, len(members)+len(draining))}
+	st := Status{Panic: len(members) > 0, Backends: make([]BackendStatus, 0, len(members)+len(draining)), Held: held}
 	for _, b := range members {
 		if ok, _ := b.available(now); ok {
 			st.Panic = false
@@ -50,6 +55,9 @@ func (p *Pool) Status() Status {
 	}
 	return st
 }
+
+// Status is b's state and figures now.
+func (b *Backend) Status() BackendStatus { return b.status(b.pool.now()) }
 
 func (b *Backend) status(now time.Time) BackendStatus {
 	n, p50, p95, p99 := b.lat.summary(now)
@@ -67,6 +75,7 @@ func (b *Backend) status(now time.Time) BackendStatus {
 		s.EjectedUntil = b.health.until
 	}
 	s.CheckError = b.health.checkErr
+	s.Held = b.health.held
 	b.mu.Unlock()
 	return s
 }
