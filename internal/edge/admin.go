@@ -16,6 +16,7 @@ import (
 
 	"agora/internal/cachehdr"
 	"agora/internal/edge/balance"
+	"agora/internal/edge/discover"
 	"agora/internal/edge/purgelog"
 	"agora/internal/redact"
 )
@@ -48,6 +49,9 @@ type Status struct {
 	// OriginFailures are requests answered 502, 503 or 504 because no
 	// backend answered usably.
 	OriginFailures uint64 `json:"origin_failures"`
+	// Discovery is where the backends come from when DNS names them:
+	// each name's last answer, when it came, the last error.
+	Discovery *discover.Status `json:"discovery,omitempty"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -109,6 +113,10 @@ func (e *Edge) Status() Status {
 	}
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
+	if e.Discovery != nil {
+		d := e.Discovery.Status()
+		s.Discovery = &d
+	}
 	return s
 }
 
