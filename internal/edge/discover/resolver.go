@@ -214,7 +214,7 @@ func (r *Resolver) lookup(ctx context.Context, t Target) ([]*url.URL, error) {
 	// and the pool spreads the load by health and in-flight requests.
 	_, srvs, err := r.dns.LookupSRV(ctx, "", "", t.Name)
 	if err != nil {
-		return nil, err
+		return nil, r.named(err)
 	}
 	var out []*url.URL
 	for _, s := range srvs {
@@ -239,7 +239,7 @@ func (r *Resolver) lookup(ctx context.Context, t Target) ([]*url.URL, error) {
 func (r *Resolver) addresses(ctx context.Context, name string, port uint16) ([]*url.URL, error) {
 	ips, err := r.dns.LookupNetIP(ctx, "ip", name)
 	if err != nil {
-		return nil, err
+		return nil, r.named(err)
 	}
 	if len(ips) == 0 {
 		return nil, errEmpty
@@ -251,6 +251,19 @@ func (r *Resolver) addresses(ctx context.Context, name string, port uint16) ([]*
 	}
 	slices.SortFunc(out, func(a, b *url.URL) int { return strings.Compare(a.Host, b.Host) })
 	return unique(out), nil
+}
+
+// named makes a lookup error name the server asked: with Server set, Go's
+// resolver still names the first server of /etc/resolv.conf, which was
+// not asked and would send an operator the wrong way.
+func (r *Resolver) named(err error) error {
+	var de *net.DNSError
+	if r.Server == "" || !errors.As(err, &de) {
+		return err
+	}
+	c := *de
+	c.Server = r.Server
+	return &c
 }
 
 // unique drops repeated URLs, keeping the first of each.

@@ -236,6 +236,9 @@ func TestDNSFailureKeepsTheSet(t *testing.T) {
 				}
 			}
 			st := g.r.Status().Names[0]
+			if !strings.Contains(st.Error, g.dns.Addr) {
+				t.Errorf("error %q does not name the server asked, %s", st.Error, g.dns.Addr)
+			}
 			if st.Error == "" || st.Failures != 3 || !st.Resolved.Equal(resolved) || !slices.Equal(st.Backends, want) {
 				t.Errorf("status: %+v", st)
 			}
