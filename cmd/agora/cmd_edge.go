@@ -28,7 +28,9 @@ func edgeCommand() *command {
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
 		usage: `Serves the store's pages from a memory-bounded cache and forwards the rest
-to the app servers given by --backends, balanced by --policy (least request
+to the app servers given by --backends (URLs, or DNS names such as a
+Kubernetes headless service, looked up again every --dns-interval; a failed
+lookup keeps the last known servers), balanced by --policy (least request
 by default), with active health checks on /readyz, outlier ejection, slow
 start, per-backend limits, and retries on another backend when that is safe
 (always before anything was sent; after a failure only for GET, HEAD,

@@ -225,3 +225,38 @@ func (l *steadyLoad) stop() (ok, failed int64) {
 	<-l.done
 	return l.ok.Load(), l.failed.Load()
 }
+
+// TestEdgeStartsBeforeDNSKnowsBackends: an edge whose name DNS does not
+// list yet (no app pod ready) starts, says why it has no backend, answers
+// 503 with Retry-After, and serves once the name resolves: no restart.
+func TestEdgeStartsBeforeDNSKnowsBackends(t *testing.T) {
+	const name = "app.agora.test"
+	dns := dnstest.Start(t)
+	apps, port := startAddrApps(t, "127.0.0.1")
+	e, _ := startEdge(t, "--backends", "dns://"+name+":"+port, "--dns-server", dns.Addr, "--dns-interval", "100ms",
+		"--health-interval", "100ms")
+	e.waitLog(t, "discover: no backends from DNS yet; retrying")
+	resp, err := http.Get(e.url + "/page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("without backends: %s, Retry-After %q; want 503 with Retry-After", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	dns.SetAddrs(name, "127.0.0.1")
+	for {
+		resp, err := http.Get(e.url + "/page")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // a poll's pace, not a synchronisation
+	}
+	if apps["127.0.0.1"].Load() == 0 {
+		t.Error("a 200 without the app serving it")
+	}
+}
