@@ -12,6 +12,7 @@ import (
 	"agora/internal/clientaddr"
 	"agora/internal/edge"
 	"agora/internal/edge/cache"
+	"agora/internal/edge/discover"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
 	"agora/internal/redact"
@@ -22,11 +23,14 @@ func edgeCommand() *command {
 	var o edgeServe
 	var policy cache.Policy
 	var pf poolFlags
+	var df dnsFlags
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
 		usage: `Serves the store's pages from a memory-bounded cache and forwards the rest
-to the app servers given by --backends, balanced by --policy (least request
+to the app servers given by --backends (URLs, or DNS names such as a
+Kubernetes headless service, looked up again every --dns-interval; a failed
+lookup keeps the last known servers), balanced by --policy (least request
 by default), with active health checks on /readyz, outlier ejection, slow
 start, per-backend limits, and retries on another backend when that is safe
 (always before anything was sent; after a failure only for GET, HEAD,
@@ -44,7 +48,7 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.listen, "listen", ":8080", "public address (host:port)")
 			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: status page /_agora/, GET /_agora/status, POST /_agora/purge, POST /_agora/drain and /_agora/undrain (empty disables)")
-			fs.StringVar(&backends, "backends", "", "app servers, comma separated: http://10.0.0.5:8080,http://10.0.0.6:8080 (required)")
+			fs.StringVar(&backends, "backends", "", "app servers, comma separated (required): URLs such as http://10.0.0.5:8080; dns://NAME:PORT for one backend per A/AAAA address of NAME (a Kubernetes headless service: dns://app.agora.svc:8080); dns+srv://_SERVICE._PROTO.NAME for the hosts and ports of SRV records (dns+srv://_http._tcp.app.agora.svc); names are looked up again every --dns-interval")
 			fs.StringVar(&cacheSize, "cache-size", "1GiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
 			secretVar(fs, &o.secret, "cluster-secret", "secret shared with the app tier: reads its purge log and authenticates admin purges")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish")
@@ -54,11 +58,15 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			fs.StringVar(&hosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &o)
 			pf.register(fs)
+			df.register(fs)
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
-			bs, err := parseBackends(backends)
+			static, names, err := parseBackends(backends)
 			if err != nil {
+				return err
+			}
+			if err := df.check(); err != nil {
 				return err
 			}
 			size, err := parseSize(cacheSize)
@@ -85,11 +93,15 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 				return err
 			}
 			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed}
-			pool, err := pf.build(e, bs, nil)
+			pool, err := pf.build(e, static, nil)
 			if err != nil {
 				return err
 			}
 			defer pool.Close()
+			if len(names) > 0 {
+				stop := df.follow(ctx, e, static, names)
+				defer stop()
+			}
 			return runEdge(ctx, env, e, o)
 		},
 	}
@@ -100,13 +112,16 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 		// One app server suffices: the purge log is in the shared database.
 		// The pool says which one, so a dead backend is passed over.
 		e.Follower = &purgelog.Follower{
-			Origin: e.Backends[0].String(), OriginFunc: e.PurgeOrigin, Secret: o.secret, Log: env.log,
+			OriginFunc: e.PurgeOrigin, Secret: o.secret, Log: env.log,
 			Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
+		}
+		if len(e.Backends) > 0 { // none when DNS names every backend
+			e.Follower.Origin = e.Backends[0].String()
 		}
 	} else {
 		env.log.Warn("no --cluster-secret: purges from the app tier will not reach this edge, and admin purges are refused")
 	}
-	o.ready, o.attrs = "serving", []any{"backends", len(e.Backends)}
+	o.ready, o.attrs = "serving", []any{"backends", len(e.Pool.Members())}
 	if err := serveEdge(ctx, env, e, o); err != nil {
 		return err
 	}
@@ -159,23 +174,31 @@ func parseTrustedProxies(s string) (*clientaddr.Trusted, error) {
 	return t, nil
 }
 
-func parseBackends(s string) ([]*url.URL, error) {
-	var out []*url.URL
+// parseBackends reads --backends: static http(s) URLs, and names whose
+// addresses DNS gives (discover.Parse), in any mix.
+func parseBackends(s string) (static []*url.URL, names []discover.Target, err error) {
 	for _, raw := range strings.Split(s, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
 			continue
 		}
+		if t, isDNS, err := discover.Parse(raw); isDNS {
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w: --backends: %v", errUsage, err)
+			}
+			names = append(names, t)
+			continue
+		}
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%w: --backends: %q is not an http(s)://HOST:PORT URL", errUsage, redact.URL(raw))
+			return nil, nil, fmt.Errorf("%w: --backends: %q is not an http(s)://HOST:PORT URL, dns://NAME:PORT or dns+srv://NAME", errUsage, redact.URL(raw))
 		}
-		out = append(out, u)
+		static = append(static, u)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: --backends is required", errUsage)
+	if len(static) == 0 && len(names) == 0 {
+		return nil, nil, fmt.Errorf("%w: --backends is required", errUsage)
 	}
-	return out, nil
+	return static, names, nil
 }
 
 // parseSize reads a byte count such as 1GiB, 512MiB or 2000000.

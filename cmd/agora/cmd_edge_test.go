@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"time"
 
 	"agora/internal/edge"
 )
@@ -39,19 +40,52 @@ func TestParseSize(t *testing.T) {
 
 func TestParseBackends(t *testing.T) {
 	tests := []struct {
-		in string
-		n  int
+		in            string
+		static, names int
+		ok            bool
 	}{
-		{"http://a:8080", 1},
-		{"http://a:8080, http://b:8080,", 2},
-		{"", 0},
-		{"a:8080", 0},
-		{"ftp://a", 0},
+		{"http://a:8080", 1, 0, true},
+		{"http://a:8080, http://b:8080,", 2, 0, true},
+		{"dns://app.agora.svc:8080", 0, 1, true},
+		{"dns+srv://_http._tcp.app.agora.svc", 0, 1, true},
+		{"http://a:8080,dns://app.agora.svc:8080,dns+srv://_http._tcp.app", 1, 2, true},
+		{"", 0, 0, false},
+		{"a:8080", 0, 0, false},
+		{"ftp://a", 0, 0, false},
+		{"dns://app.agora.svc", 0, 0, false},
+		{"http://a:8080,dns+srv://_http._tcp.app:80", 0, 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parseBackends(tt.in)
-		if len(got) != tt.n || (err == nil) != (tt.n > 0) {
-			t.Errorf("parseBackends(%q) = %v, %v", tt.in, got, err)
+		static, names, err := parseBackends(tt.in)
+		if len(static) != tt.static || len(names) != tt.names || (err == nil) != tt.ok {
+			t.Errorf("parseBackends(%q) = %v, %v, %v", tt.in, static, names, err)
+		}
+		if err != nil && !errors.Is(err, errUsage) {
+			t.Errorf("parseBackends(%q): %v is not a usage error", tt.in, err)
+		}
+	}
+}
+
+func TestDNSFlags(t *testing.T) {
+	for _, c := range []struct {
+		server, want string
+		interval     time.Duration
+		ok           bool
+	}{
+		{"", "", time.Second, true},
+		{"10.0.0.10", "10.0.0.10:53", time.Second, true},
+		{"127.0.0.1:5353", "127.0.0.1:5353", time.Second, true},
+		{"::1", "[::1]:53", time.Second, true},
+		{"[::1]", "[::1]:53", time.Second, true},
+		{"[::1]:5353", "[::1]:5353", time.Second, true},
+		{"kube-dns.kube-system", "kube-dns.kube-system:53", time.Second, true},
+		{":53", "", time.Second, false},
+		{"", "", 0, false},
+	} {
+		f := dnsFlags{server: c.server, interval: c.interval}
+		err := f.check()
+		if (err == nil) != c.ok || (c.ok && f.server != c.want) {
+			t.Errorf("--dns-server %q --dns-interval %s: %q, %v; want %q, ok %v", c.server, c.interval, f.server, err, c.want, c.ok)
 		}
 	}
 }

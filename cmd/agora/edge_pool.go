@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"agora/internal/edge"
 	"agora/internal/edge/balance"
+	"agora/internal/edge/discover"
 )
 
 // poolFlags are the load-balancing flags of `agora edge` and `agora up`
@@ -71,4 +75,57 @@ func (f *poolFlags) build(e *edge.Edge, urls []*url.URL, client *http.Client) (*
 	e.Pool, e.Backends = p, urls
 	e.DialTimeout, e.ResponseHeaderTimeout = f.dialTimeout, f.responseHeaderWait
 	return p, nil
+}
+
+// dnsFlags are how `agora edge` follows the --backends that DNS names.
+type dnsFlags struct {
+	interval time.Duration
+	server   string
+}
+
+func (f *dnsFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&f.interval, "dns-interval", discover.DefaultInterval, "how often the dns:// and dns+srv:// --backends are looked up again, jittered by ±10 %; a failed or empty answer keeps the last known backends")
+	fs.StringVar(&f.server, "dns-server", "", "DNS server (host or host:port, port 53 by default) asked for dns:// and dns+srv:// --backends (empty: the system's, /etc/resolv.conf)")
+}
+
+// check validates the flags and adds the default port to --dns-server.
+func (f *dnsFlags) check() error {
+	if f.interval <= 0 {
+		return fmt.Errorf("%w: --dns-interval must be positive", errUsage)
+	}
+	if f.server == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(f.server); err != nil {
+		f.server = net.JoinHostPort(strings.Trim(f.server, "[]"), "53")
+	}
+	if host, port, err := net.SplitHostPort(f.server); err != nil || host == "" || port == "" {
+		return fmt.Errorf("%w: --dns-server %q: want a host or host:port", errUsage, f.server)
+	}
+	return nil
+}
+
+// follow keeps e's pool equal to static plus the addresses of names until
+// ctx ends or stop is called; stop returns once the lookups have ended.
+// The first lookup is done before follow returns, so the edge serves with
+// its backends from the start.
+//
+// If that first lookup fails, the edge starts anyway, with no backend
+// (503 with Retry-After) or only the static ones, and keeps looking: in
+// Kubernetes the edge often starts before any app pod is ready, and a
+// headless service lists no address until one is. Refusing to start would
+// only trade that for a crash loop whose back-off delays recovery by
+// minutes. The resolver's log line says the pool waits for DNS, and
+// /_agora/status shows the error.
+func (f *dnsFlags) follow(ctx context.Context, e *edge.Edge, static []*url.URL, names []discover.Target) (stop func()) {
+	r := &discover.Resolver{Pool: e.Pool, Static: static, Targets: names, Interval: f.interval, Server: f.server, Log: e.Log}
+	e.Discovery = r
+	_ = r.Refresh(ctx) // logged by r, shown in its status
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.Run(ctx) })
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"agora/internal/cachehdr"
 	"agora/internal/edge/balance"
+	"agora/internal/edge/discover"
 	"agora/internal/edge/purgelog"
 	"agora/internal/redact"
 )
@@ -57,6 +58,9 @@ type Status struct {
 	// History is each backend's last minutes, as the status page plots
 	// them; empty unless the edge records it (RecordHistory).
 	History History `json:"history"`
+	// Discovery is where the backends come from when DNS names them:
+	// each name's last answer, when it came, the last error.
+	Discovery *discover.Status `json:"discovery,omitempty"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -120,6 +124,10 @@ func (e *Edge) Status() Status {
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
 	s.History = e.History()
+	if e.Discovery != nil {
+		d := e.Discovery.Status()
+		s.Discovery = &d
+	}
 	return s
 }
 

@@ -20,6 +20,7 @@ import (
 	"agora/internal/clientaddr"
 	"agora/internal/edge/balance"
 	"agora/internal/edge/cache"
+	"agora/internal/edge/discover"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
 )
@@ -48,6 +49,9 @@ type Edge struct {
 	// Backends are the app tier's base URLs, a static set; used only when
 	// Pool is nil.
 	Backends []*url.URL
+	// Discovery, when set, keeps Pool's set from DNS; the admin status
+	// shows where the backends come from.
+	Discovery *discover.Resolver
 	// PickKey, if set, gives the key a hashing policy chooses a backend
 	// by (the URL, a header); nil gives none.
 	PickKey func(*http.Request) string
