@@ -34,7 +34,8 @@ var (
 // (in flight + 1) × the peak EWMA of its latency, as Linkerd's balancer,
 // so a backend that turns slow loses its share even at low rates, where
 // in-flight counts are all near zero (issue 10's slow backend). On a tie
-// the first draw wins, so shares follow the weights: slow start works.
+// (costs within latencyNoise) the first draw wins, so shares follow the
+// weights: slow start works.
 type LeastRequest struct {
 	// Rand returns an int in [0, n); if nil, math/rand/v2. It must be safe
 	// for concurrent use when Pick is called concurrently.
@@ -71,11 +72,20 @@ func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
 		}
 		la, lb = la*ea, lb*eb
 	}
-	if lb < la {
+	// Costs within latencyNoise of each other are a tie: otherwise two
+	// equal backends measured a fraction of a millisecond apart split
+	// 80/20, the slower one winning a draw only once its idle estimate has
+	// decayed below the other's.
+	if lb*latencyNoise < la {
 		return b
 	}
 	return a
 }
+
+// latencyNoise is the ratio of two costs below which LeastRequest sees no
+// difference: more than the jitter of equal backends on one machine, far
+// less than one request more in flight (2×) or a slow backend (10×).
+const latencyNoise = 1.25
 
 // draw returns the index of a candidate other than skip, at random in
 // proportion to the weights.

@@ -66,6 +66,15 @@ func TestLeastRequest(t *testing.T) {
 				b.Release(Result{Latency: 5 * time.Millisecond})
 			}
 		}, map[string]float64{abcd[0]: 0, abcd[1]: 1. / 3, abcd[2]: 1. / 3, abcd[3]: 1. / 3}},
+		{"latencies a little apart: still even", func(t *testing.T, p *Pool) {
+			// Before: the backend measured 0.5 ms faster won every draw
+			// it was in, so two equal apps split 80/20 (issue 10, DNS e2e).
+			for i, u := range abcd {
+				b := byURL(t, p, u)
+				b.Acquire(context.Background())
+				b.Release(Result{Latency: 5*time.Millisecond + time.Duration(i)*400*time.Microsecond})
+			}
+		}, map[string]float64{abcd[0]: .25, abcd[1]: .25, abcd[2]: .25, abcd[3]: .25}},
 		{"a backend not heard from counts as the mean", func(t *testing.T, p *Pool) {
 			for _, u := range abcd[1:] {
 				b := byURL(t, p, u)
