@@ -28,6 +28,7 @@ type Cluster struct {
 	URL string
 
 	port int
+	opts string // the server's options (-o) at start
 	bin  string // directory of initdb and pg_ctl
 	dir  string // parent of data/ and server.log, removed at cleanup
 	data string
@@ -96,9 +97,9 @@ func (c *Cluster) start(t testing.TB) {
 		}
 		// fsync off: a test cluster need not survive a power cut. The
 		// socket directory is the cluster's own, not /var/run/postgresql.
-		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off -c max_connections=100",
+		c.opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off -c max_connections=100",
 			port, c.dir)
-		out, err := c.run("pg_ctl", "start", "-D", c.data, "-w", "-t", "60", "-l", filepath.Join(c.dir, "server.log"), "-o", opts)
+		out, err := c.run("pg_ctl", "start", "-D", c.data, "-w", "-t", "60", "-l", filepath.Join(c.dir, "server.log"), "-o", c.opts)
 		if err == nil {
 			c.port = port
 			c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
@@ -119,6 +120,23 @@ func (c *Cluster) Restart(t testing.TB) {
 	// pg_ctl restart reuses the options of the last start (postmaster.opts).
 	if out, err := c.run("pg_ctl", "restart", "-D", c.data, "-m", "fast", "-w", "-t", "60", "-l", filepath.Join(c.dir, "server.log")); err != nil {
 		t.Fatalf("storetest: pg_ctl restart: %v\n%s\n%s", err, out, c.Log())
+	}
+}
+
+// Stop shuts the server down (fast: sessions are terminated) and returns
+// once it has exited; connections are refused until Start.
+func (c *Cluster) Stop(t testing.TB) {
+	t.Helper()
+	if out, err := c.run("pg_ctl", "stop", "-D", c.data, "-m", "fast", "-w", "-t", "60"); err != nil {
+		t.Fatalf("storetest: pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+// Start starts a stopped server again on the same port.
+func (c *Cluster) Start(t testing.TB) {
+	t.Helper()
+	if out, err := c.run("pg_ctl", "start", "-D", c.data, "-w", "-t", "60", "-l", filepath.Join(c.dir, "server.log"), "-o", c.opts); err != nil {
+		t.Fatalf("storetest: pg_ctl start: %v\n%s\n%s", err, out, c.Log())
 	}
 }
 
