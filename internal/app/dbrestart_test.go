@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"agora/internal/api"
 	"agora/internal/catalog"
 	"agora/internal/seed"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 )
 
-// TestDatabaseRestart: product pages read under a steady stream of GETs
+// TestDatabaseRestart: product pages and their JSON read under a steady
+// stream of GETs
 // while PostgreSQL restarts (`pg_ctl restart -m fast`, issue 10). A read
 // whose connection the server ended is retried on a fresh one; what still
 // fails while the server is down answers 503 with Retry-After, which the
@@ -59,7 +61,12 @@ func TestDatabaseRestart(t *testing.T) {
 					return
 				default:
 				}
-				res, err := client.Get(ts.http.URL + "/products/" + entries[n%len(entries)].Slug)
+				// Every other request is the JSON API's view of the product.
+				path, errorType := "/products/", "text/html" // a friendly page
+				if n%2 == 1 {
+					path, errorType = "/api/v1/products/", api.ContentType // the API's error body
+				}
+				res, err := client.Get(ts.http.URL + path + entries[n%len(entries)].Slug)
 				if err != nil {
 					mu.Lock()
 					bad = append(bad, "transport: "+err.Error())
@@ -71,9 +78,10 @@ func TestDatabaseRestart(t *testing.T) {
 				statuses[res.StatusCode]++
 				switch {
 				case res.StatusCode == http.StatusOK:
-				case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
+				case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "" &&
+					strings.HasPrefix(res.Header.Get("Content-Type"), errorType):
 				default:
-					bad = append(bad, fmt.Sprintf("%d (Retry-After %q)", res.StatusCode, res.Header.Get("Retry-After")))
+					bad = append(bad, fmt.Sprintf("%s: %d (Retry-After %q, %s)", path, res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("Content-Type")))
 				}
 				mu.Unlock()
 			}
