@@ -18,6 +18,9 @@ var (
 		"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"}
 	frameDeny      = []string{"DENY"}
 	referrerPolicy = []string{"strict-origin-when-cross-origin"}
+	// retryAfter is the default Retry-After of a 503, in seconds: about
+	// what a database restart or failover takes (issue 10).
+	retryAfter = []string{"2"}
 )
 
 // applyDefaults completes a response's header just before it is sent:
@@ -28,8 +31,12 @@ var (
 //     as HTML or script;
 //   - on HTML (or when the type is unknown), a same-origin-only Content
 //     Security Policy, no framing (clickjacking) and a referrer policy that
-//     keeps search queries in URLs from leaking to other sites.
-func applyDefaults(h http.Header) {
+//     keeps search queries in URLs from leaking to other sites;
+//   - Retry-After on a 503 whose handler gave none: every 503 here means
+//     "try again shortly" (the database is restarting, the instance is
+//     draining, a limit is full), and clients and the edge's retry logic
+//     read the header (RFC 9110 §10.2.3).
+func applyDefaults(h http.Header, status int) {
 	if _, ok := h["Cache-Control"]; !ok {
 		h["Cache-Control"] = privateNoStore
 	}
@@ -38,5 +45,10 @@ func applyDefaults(h http.Header) {
 		h["Content-Security-Policy"] = contentSecurityPolicy
 		h["X-Frame-Options"] = frameDeny
 		h["Referrer-Policy"] = referrerPolicy
+	}
+	if status == http.StatusServiceUnavailable {
+		if _, ok := h["Retry-After"]; !ok {
+			h["Retry-After"] = retryAfter
+		}
 	}
 }

@@ -29,7 +29,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
-	applyDefaults(w.Header())
+	applyDefaults(w.Header(), code)
 	w.ResponseWriter.WriteHeader(code)
 }
 

@@ -104,7 +104,20 @@ func utcPtr(t *time.Time) any {
 }
 
 // queryRower is a *sql.Tx or a *store.DB read.
-type queryRower func(ctx context.Context, query string, args ...any) *sql.Row
+type queryRower func(ctx context.Context, query string, args ...any) interface{ Scan(...any) error }
+
+// txRow is tx's QueryRowContext as a queryRower.
+func txRow(tx *sql.Tx) queryRower {
+	return func(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+}
+
+// dbRow is s.DB's QueryRow (retried when the connection was lost) as a
+// queryRower.
+func (s *Service) dbRow(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
+	return s.DB.QueryRow(ctx, query, args...)
+}
 
 // loadDiscount reads a typed code and checks it applies to subtotal at
 // now. Every refusal is a fault for the field "discount_code".

@@ -115,7 +115,7 @@ func (s *Service) placeTx(ctx context.Context, tx *sql.Tx, p *placement, st Sett
 	}
 	var disc *Discount
 	if p.DiscountCode != "" {
-		if disc, err = loadDiscount(ctx, tx.QueryRowContext, p.DiscountCode, subtotal, st.Currency, now); err != nil {
+		if disc, err = loadDiscount(ctx, txRow(tx), p.DiscountCode, subtotal, st.Currency, now); err != nil {
 			return nil, err
 		}
 	}

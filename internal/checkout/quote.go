@@ -48,7 +48,7 @@ func (s *Service) Quote(ctx context.Context, r Request) (Quote, error) {
 	}
 	var disc *Discount
 	if strings.TrimSpace(r.DiscountCode) != "" {
-		if disc, err = loadDiscount(ctx, s.DB.QueryRow, r.DiscountCode, c.SubtotalCents, st.Currency, s.now()); err != nil {
+		if disc, err = loadDiscount(ctx, s.dbRow, r.DiscountCode, c.SubtotalCents, st.Currency, s.now()); err != nil {
 			return Quote{}, err
 		}
 	}

@@ -80,7 +80,7 @@ func (s *Service) ByID(ctx context.Context, id int64) (Customer, error) {
 	return s.scanOne(s.DB.QueryRow(ctx, `SELECT id, email, name, created_at FROM customers WHERE id = $1`, id))
 }
 
-func (s *Service) scanOne(row *sql.Row) (Customer, error) {
+func (s *Service) scanOne(row interface{ Scan(...any) error }) (Customer, error) {
 	var c Customer
 	err := row.Scan(&c.ID, &c.Email, &c.Name, &c.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {

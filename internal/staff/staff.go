@@ -140,7 +140,7 @@ func (s *Service) ByEmail(ctx context.Context, email string) (Staff, error) {
 	return scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffColumns+` FROM staff s WHERE s.email = $1 AND s.disabled_at IS NULL`, normEmail(email)))
 }
 
-func scanStaff(row *sql.Row, extra ...any) (Staff, error) {
+func scanStaff(row interface{ Scan(...any) error }, extra ...any) (Staff, error) {
 	var st Staff
 	var role string
 	err := row.Scan(append([]any{&st.ID, &st.Email, &st.Name, &role, &st.CreatedAt}, extra...)...)

@@ -32,8 +32,14 @@ func (db *DB) InChunks(ctx context.Context, query string, keys []string, scan fu
 	return nil
 }
 
+// scanAll retries only the query (retryRead): scan may have effects, so
+// once it has run, a lost connection is reported, not tried again.
 func (db *DB) scanAll(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := db.Read.QueryContext(ctx, query, args...)
+	var rows *sql.Rows
+	err := db.retryRead(ctx, func() (err error) {
+		rows, err = db.Read.QueryContext(ctx, query, args...)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -43,5 +49,5 @@ func (db *DB) scanAll(ctx context.Context, query string, args []any, scan func(*
 			return err
 		}
 	}
-	return rows.Err()
+	return db.unavailable(rows.Err())
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -10,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"agora/internal/redact"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
 func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error) {
@@ -24,10 +24,15 @@ func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error)
 	if _, err := pgconn.ParseConfig(rawURL); err != nil || loc == redact.Unparsable {
 		return nil, fmt.Errorf("store: invalid PostgreSQL address: %s; use postgres://USER:PASSWORD@HOST:PORT/DB (percent-encode special characters) or host=… port=… dbname=…", pgParseReason(err))
 	}
-	db, err := sql.Open("pgx", rawURL)
+	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("store: invalid PostgreSQL address %s: %v", loc, redact.Err(errors.Unwrap(err)))
 	}
+	out := &DB{Dialect: Postgres, Location: loc}
+	// database/sql has no background health check (pgxpool's
+	// HealthCheckPeriod): a connection the server ended is found at its
+	// next use. connLoss makes that use a ping after any loss is seen.
+	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(out.lost.shouldPing))
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -39,7 +44,8 @@ func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error)
 		db.Close()
 		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s: %s", loc, pgReason(err))
 	}
-	return &DB{Dialect: Postgres, Read: db, Write: db, Location: loc}, nil
+	out.Read, out.Write = db, db
+	return out, nil
 }
 
 // pgReason shortens a connection error to the part an operator acts on.

@@ -56,8 +56,18 @@ func (c *stmtCache) close() {
 }
 
 // Query runs a read query on the read pool through a cached prepared
-// statement.
+// statement, once more if the connection was lost (retryRead); an error
+// that remains from a lost database is fault.Unavailable.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	var rows *sql.Rows
+	err := db.retryRead(ctx, func() (err error) {
+		rows, err = db.query(ctx, query, args...)
+		return err
+	})
+	return rows, err
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st, err := db.stmts.get(ctx, db.Read, query)
 	if err != nil {
 		return nil, err
@@ -68,8 +78,30 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return st.QueryContext(ctx, args...)
 }
 
-// QueryRow is Query for at most one row; errors surface at Scan.
-func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// Row is the result of QueryRow: a *sql.Row whose Scan reports a lost
+// database as fault.Unavailable rather than as an internal error.
+type Row struct{ row *sql.Row }
+
+// Scan is sql.Row's: sql.ErrNoRows when there is no row.
+func (r *Row) Scan(dest ...any) error { return Unavailable(r.row.Scan(dest...)) }
+
+// Err is sql.Row's: the error of the query, if it failed, without scanning.
+func (r *Row) Err() error { return Unavailable(r.row.Err()) }
+
+// QueryRow is Query for at most one row; errors surface at Scan. The query
+// runs once more if the connection was lost before it answered.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	row := db.queryRow(ctx, query, args...)
+	if connLost(row.Err()) {
+		db.lost.saw()
+		if ctx.Err() == nil {
+			row = db.queryRow(ctx, query, args...)
+		}
+	}
+	return &Row{row: row}
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := db.stmts.get(ctx, db.Read, query)
 	if err != nil || st == nil {
 		// Preparing failed (a syntax error, a closed pool): running the

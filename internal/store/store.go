@@ -36,6 +36,7 @@ type DB struct {
 	Location string
 
 	stmts stmtCache // prepared read statements, by SQL text
+	lost  connLoss  // when a connection to PostgreSQL was last found dead
 }
 
 // Options tune Open. The zero value is what `agora app` uses.
@@ -94,25 +95,47 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.Read.PingContext(ctx)
+	err := db.Read.PingContext(ctx)
+	if connLost(err) {
+		db.lost.saw() // the pooled connections are suspect too
+	}
+	return err
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
 // rolling back otherwise. On SQLite the transaction begins IMMEDIATE, so it
 // holds the write lock from the start and never fails midway on an upgrade.
+//
+// Only BEGIN is tried again when it fails on a lost connection (fn has not
+// run yet). A failure in fn or at COMMIT is not: the outcome of a COMMIT
+// the server never acknowledged is unknown, so it is reported as
+// fault.Unavailable and left to the caller, whose retry must be idempotent
+// (checkout's Idempotency-Key).
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.Write.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	err := db.retryRead(ctx, func() (err error) {
+		tx, err = db.Write.BeginTx(ctx, nil)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return db.unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return fmt.Errorf("store: commit: %w", db.unavailable(err))
 	}
 	return nil
+}
+
+// unavailable is Unavailable, noting a lost connection for the pool.
+func (db *DB) unavailable(err error) error {
+	if connLost(err) {
+		db.lost.saw()
+	}
+	return Unavailable(err)
 }
 
 // InReadTx runs fn in one read-only transaction on the read pool, so that
@@ -122,17 +145,23 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // On PostgreSQL the transaction is REPEATABLE READ, as READ COMMITTED takes
 // a snapshot per statement; on SQLite (WAL) a transaction keeps the snapshot
 // of its first read until it ends.
+//
+// When the transaction fails on a lost connection it runs once more from
+// the start (see retryRead), so fn may run twice: it must set its results,
+// not append to them.
 func (db *DB) InReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.Dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	tx, err := db.Read.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("store: begin read: %w", err)
-	}
-	defer tx.Rollback() // read-only: nothing to commit
-	return fn(tx)
+	return db.retryRead(ctx, func() error {
+		tx, err := db.Read.BeginTx(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("store: begin read: %w", err)
+		}
+		defer tx.Rollback() // read-only: nothing to commit
+		return fn(tx)
+	})
 }
 
 // Analyze refreshes the planner's statistics after a bulk load (seed,

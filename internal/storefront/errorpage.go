@@ -54,9 +54,11 @@ func (h *Handler) BadRequest(w http.ResponseWriter, r *http.Request, err error) 
 	h.render(w, r, http.StatusBadRequest, "error", data, cachehdr.Private)
 }
 
-// ServerError logs err and renders a friendly 500 page that never shows it.
-// The page is private so no cache keeps an outage's answer; the edge serves
-// its stale copy instead (stale-if-error).
+// ServerError logs err and renders a friendly page that never shows it:
+// 503 when the database is out of reach for a moment (fault.Unavailable,
+// a restart, issue 10), which the edge retries elsewhere or covers with its
+// stale copy, else 500. The page is private so no cache keeps an outage's
+// answer; the edge serves its stale copy instead (stale-if-error).
 func (h *Handler) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The visitor went away; nobody will read the page.
@@ -75,10 +77,17 @@ func (h *Handler) ServerError(w http.ResponseWriter, r *http.Request, err error)
 		Heading: "Something went wrong on our side",
 		Message: "Please try again in a moment. If it keeps happening, we are already on it.",
 	}
-	h.render(w, r, http.StatusInternalServerError, "error", data, cachehdr.Private)
+	if fault.CodeOf(err) == fault.Unavailable {
+		data.Title = "Back in a moment"
+		data.Status = http.StatusServiceUnavailable
+		data.Heading = "We'll be back in a moment"
+		data.Message = "The shop is busy for a few seconds. Please reload the page shortly."
+	}
+	h.render(w, r, data.Status, "error", data, cachehdr.Private)
 }
 
-// fail answers with the page err calls for: 404, 400 or 500.
+// fail answers with the page err calls for: 404, 400, or ServerError's
+// 503 or 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch fault.CodeOf(err) {
 	case fault.NotFound:

@@ -38,7 +38,7 @@ func (h *Handler) shopFail(w http.ResponseWriter, r *http.Request, err error) {
 	switch fault.CodeOf(err) {
 	case fault.NotFound:
 		h.privateNotFound(w, r)
-	case fault.Internal:
+	case fault.Internal, fault.Unavailable:
 		h.ServerError(w, r, err)
 	default:
 		h.BadRequest(w, r, err)
