@@ -165,6 +165,9 @@ func (e *Edge) applyTags(tags []string, soft bool) int {
 	n := 0
 	for _, t := range tags {
 		switch {
+		case t == allTag && soft:
+			n += e.Store.Stats().Entries
+			e.Store.SoftPurgeAll()
 		case t == allTag:
 			n += e.Store.Stats().Entries
 			e.Store.PurgeAll()

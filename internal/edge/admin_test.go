@@ -193,6 +193,16 @@ func TestAdminPurge(t *testing.T) {
 	if b, _ := get("/p/7"); b != "v6" {
 		t.Errorf("after purging all: %q", b)
 	}
+	// Soft all: every page once more while its refresh runs, not a cold
+	// cache (before, "soft" was ignored when "all" was set).
+	purge(`{"all":true,"soft":true}`)
+	if b, cs := get("/p/7"); b != "v6" || !strings.Contains(cs, "stale-while-revalidate") {
+		t.Errorf("after soft purge of all: %q %q, want the old page, stale", b, cs)
+	}
+	e.Wait()
+	if b, _ := get("/p/7"); b != "v7" {
+		t.Errorf("after the refresh that followed a soft purge of all: %q", b)
+	}
 
 	resp, err := http.Get(admin.URL + "/_agora/status")
 	if err != nil {
@@ -203,7 +213,7 @@ func TestAdminPurge(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Entries != 1 || st.Hits == 0 || st.Misses == 0 || st.StaleServed != 1 || len(st.Backends) != 1 || st.PurgeSeq == nil || *st.PurgeSeq != last {
+	if st.Entries != 1 || st.Hits == 0 || st.Misses == 0 || st.StaleServed != 2 || len(st.Backends) != 1 || st.PurgeSeq == nil || *st.PurgeSeq != last {
 		t.Errorf("status %+v, want purge seq %d", st, last)
 	}
 }

@@ -32,6 +32,7 @@ type history struct {
 	gen   Gen // the last purge's
 	floor Gen // purges up to floor are forgotten: a fetch begun before it counts as purged
 	all   Gen // the last PurgeAll
+	soft  Gen // the last SoftPurgeAll
 	keys  map[string]Gen
 	tags  map[string]tagPurges
 	live  map[Gen]int // fetches in flight by the Gen they began after
@@ -61,6 +62,9 @@ func (h *history) judge(e *Entry, since Gen) verdict {
 		return hardPurged
 	}
 	v := untouched
+	if h.soft > since {
+		v = softPurged
+	}
 	for _, t := range e.Tags {
 		p := h.tags[t]
 		if p.hard > since {

@@ -30,6 +30,8 @@ func TestPutFetched(t *testing.T) {
 		{"a variant's URL", variant, func(s *Store) { s.PurgeKey(primary) }, hardPurged},
 		{"another URL", variant, func(s *Store) { s.PurgeKey(requestKey(t, "/p/10")) }, untouched},
 		{"everything", primary, func(s *Store) { s.PurgeAll() }, hardPurged},
+		{"everything, soft", primary, func(s *Store) { s.SoftPurgeAll() }, softPurged},
+		{"everything, soft, then hard", primary, func(s *Store) { s.SoftPurgeAll(); s.PurgeAll() }, hardPurged},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

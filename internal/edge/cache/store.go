@@ -348,6 +348,18 @@ func (s *Store) PurgeAll() {
 	s.c.InvalidateAll()
 }
 
+// SoftPurgeAll marks every entry stale: each is served once more while a
+// refresh fetches it (Entry.State), so an operator's "everything changed"
+// does not turn into a cold cache and a stampede on the app tier.
+func (s *Store) SoftPurgeAll() {
+	s.putMu.Lock()
+	s.hist.soft = s.hist.next() // recorded first, as in PurgeTag
+	s.putMu.Unlock()
+	for _, e := range s.c.All() {
+		e.soft.Store(true)
+	}
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Store) Stats() Stats {
 	return Stats{
