@@ -59,7 +59,7 @@ Examples:
 			fs.StringVar(&o.out, "out", "", "directory to write requests.csv, summary.txt and plot.svg into (none: print only)")
 			fs.IntVar(&o.maxWorkers, "max-workers", 0, "requests in flight at most; a request planned beyond it fails as client_saturated (0: rate × timeout, at least 100)")
 			fs.DurationVar(&o.timeout, "timeout", loadtest.DefaultTimeout, "time allowed to each request, connecting through the last byte")
-			fs.IntVar(&o.retries, "checkout-retries", 1, "times a checkout that failed without an answer or with a 5xx is sent again with the same Idempotency-Key")
+			fs.IntVar(&o.retries, "checkout-retries", 1, "times a checkout that failed without an answer or with a 5xx is sent again with the same Idempotency-Key, after the answer's Retry-After (at most 5s) or a backoff from 100ms")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return o.run(ctx, env) },
 	}

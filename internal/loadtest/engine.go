@@ -62,6 +62,9 @@ type Runner struct {
 	records []Record
 
 	onRecord func(Record) // tests: called with each record as it is made, from any goroutine
+	// pause waits d or until ctx ends, before a checkout is sent again;
+	// tests replace it to see the waits without taking them.
+	pause func(ctx context.Context, d time.Duration)
 }
 
 // Progress is a running total, for a progress line.
@@ -115,7 +118,7 @@ func New(cfg Config, cat Catalog) (*Runner, error) {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: cfg.Timeout,
 	}
-	r := &Runner{cfg: cfg, cat: cat, transport: t, planned: planned(cfg.Rate, cfg.Duration)}
+	r := &Runner{cfg: cfg, cat: cat, transport: t, planned: planned(cfg.Rate, cfg.Duration), pause: sleep}
 	r.pages = &http.Client{Transport: t, CheckRedirect: noRedirects}
 	return r, nil
 }
@@ -238,7 +241,34 @@ func (r *Runner) do(ctx context.Context, st step) {
 			if !rec.Cause.retryable() || attempt > r.cfg.CheckoutRetries || ctx.Err() != nil {
 				return
 			}
+			r.pause(ctx, backoff(attempt, rec.retryAfter))
 		}
+	}
+}
+
+// Waits before a checkout is sent again: what the store's Retry-After
+// asks, up to maxRetryAfter; without one, minBackoff doubling per attempt
+// up to maxBackoff.
+const (
+	minBackoff    = 100 * time.Millisecond
+	maxBackoff    = 2 * time.Second
+	maxRetryAfter = 5 * time.Second
+)
+
+func backoff(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, maxRetryAfter)
+	}
+	return min(minBackoff<<min(attempt-1, 10), maxBackoff)
+}
+
+// sleep waits d, or less if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 

@@ -307,3 +307,52 @@ func TestDiscoverAnEmptyStore(t *testing.T) {
 		t.Errorf("discovering nothing: %v", err)
 	}
 }
+
+// TestCheckoutRetryWaits: a checkout answered 503 is sent again only
+// after the Retry-After the store asked for, and one that got no answer
+// after a short backoff, as a careful client does: retrying at once
+// during a database restart only spends the attempts.
+func TestCheckoutRetryWaits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		store func(*fakeStore)
+		want  time.Duration
+	}{
+		{"503 with Retry-After", func(f *fakeStore) { f.unavailableFirst = true }, 3 * time.Second},
+		{"reset, no answer", func(f *fakeStore) { f.resetFirstCheckout = true }, minBackoff},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := newFakeStore()
+			tc.store(store)
+			r, err := New(Config{Target: store.start(t), Rate: 20, Duration: 200 * time.Millisecond, CheckoutRetries: 2,
+				Mix: mustMix(t, "checkout=1"), Seed: 1, RunID: "w"}, testCatalog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var waits []time.Duration
+			r.pause = func(ctx context.Context, d time.Duration) {
+				mu.Lock()
+				waits = append(waits, d)
+				mu.Unlock()
+			}
+			res := r.Run(context.Background())
+			placed := 0
+			for _, rec := range res.Records {
+				if rec.Kind == Checkout && rec.Outcome == OK {
+					placed++
+				}
+			}
+			if placed == 0 || len(waits) != placed {
+				t.Fatalf("%d checkouts placed after %d waits, want one wait each", placed, len(waits))
+			}
+			for _, w := range waits {
+				if w != tc.want {
+					t.Errorf("waited %v before the retry, want %v", w, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -26,6 +26,9 @@ type fakeStore struct {
 	// resetFirstCheckout places the order, then resets the connection
 	// instead of answering: a crash after commit.
 	resetFirstCheckout bool
+	// unavailableFirst answers each key's first checkout 503 with
+	// Retry-After: 3, placing nothing: a database restarting.
+	unavailableFirst bool
 }
 
 func newFakeStore() *fakeStore {
@@ -87,6 +90,11 @@ func (f *fakeStore) checkout(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintf(w, `{"order_number":%q,"status":"pending_payment"}`, number)
+		return
+	case f.unavailableFirst && f.attempts[key] == 1:
+		f.mu.Unlock()
+		w.Header().Set("Retry-After", "3")
+		http.Error(w, `{"error":{"code":"unavailable","message":"The store is busy."}}`, http.StatusServiceUnavailable)
 		return
 	case key == "" || err != nil || f.carts[c.Value] == 0:
 		f.mu.Unlock()

@@ -30,6 +30,8 @@ type Record struct {
 	// with the database (no order lost, none placed twice).
 	IdempotencyKey string
 	OrderNumber    string
+
+	retryAfter time.Duration // the answer's Retry-After, in seconds; 0 without one
 }
 
 // Outcome sorts records for the exit code: only Failed counts against a run.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,6 +52,9 @@ func (r *Runner) send(ctx context.Context, st step, attempt int) Record {
 	var answer []byte
 	if err == nil {
 		rec.Status = res.StatusCode
+		if n, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && n > 0 {
+			rec.retryAfter = time.Duration(n) * time.Second
+		}
 		if st.shopper != nil {
 			answer, err = io.ReadAll(io.LimitReader(res.Body, maxAPIBody))
 		} else {
