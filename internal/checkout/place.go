@@ -149,7 +149,7 @@ func (s *Service) placeTx(ctx context.Context, tx *sql.Tx, p *placement, st Sett
 	if err := cart.ClearTx(ctx, tx, p.Cart); err != nil {
 		return nil, err
 	}
-	if err := purge.Append(ctx, tx, s.DB.Dialect, tags, false, now); err != nil {
+	if err := purge.Append(ctx, tx, s.DB.Dialect, tags, stockPurgeSoft, now); err != nil {
 		return nil, err
 	}
 	if err := mail.Enqueue(ctx, tx, s.confirmation(o, p.ship), now); err != nil {

@@ -288,6 +288,11 @@ func TestPurgeOnClassChange(t *testing.T) {
 				if got := f.purges(t, head); !slices.Equal(got, want) {
 					t.Errorf("purge log after the sale = %q; want %q", got, want)
 				}
+				// Soft: while the database is down the edge can still
+				// serve the page (stale); checkout checks the stock anyway.
+				if hard := f.count(t, `SELECT COUNT(*) FROM purge_log WHERE seq > $1 AND NOT soft`, head); hard != 0 {
+					t.Errorf("the sale appended %d hard purges; want soft ones", hard)
+				}
 				// Cancelling puts the stock back and purges the same way.
 				head = f.purgeHead(t)
 				if _, err := f.svc.SetStatus(ctx, order.Number, checkout.StatusCancelled, ""); err != nil {
@@ -295,6 +300,9 @@ func TestPurgeOnClassChange(t *testing.T) {
 				}
 				if got := f.purges(t, head); !slices.Equal(got, want) {
 					t.Errorf("purge log after the cancel = %q; want %q", got, want)
+				}
+				if hard := f.count(t, `SELECT COUNT(*) FROM purge_log WHERE seq > $1 AND NOT soft`, head); hard != 0 {
+					t.Errorf("the cancel appended %d hard purges; want soft ones", hard)
 				}
 				if s := f.stock(t, vs[0].ID); s != tt.stocks[0] {
 					t.Errorf("stock after cancel = %d; want %d", s, tt.stocks[0])

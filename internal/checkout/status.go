@@ -119,7 +119,7 @@ func (s *Service) restockOnce(ctx context.Context, tx *sql.Tx, orderID int64, no
 	if err != nil {
 		return err
 	}
-	return purge.Append(ctx, tx, s.DB.Dialect, tags, false, now)
+	return purge.Append(ctx, tx, s.DB.Dialect, tags, stockPurgeSoft, now)
 }
 
 // label is a status as staff read it.

@@ -111,3 +111,10 @@ func applyProductStock(ctx context.Context, tx *sql.Tx, changes []variantChange)
 	}
 	return tags, nil
 }
+
+// stockPurgeSoft: a change of availability class purges the product's
+// pages softly. The next shopper gets the old page once while one refresh
+// goes to the app, and while the database is down the edge can still serve
+// it; a page that says "in stock" a moment too long costs nothing, since
+// checkout takes the stock under a lock and refuses what is gone.
+const stockPurgeSoft = true
