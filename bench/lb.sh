@@ -73,7 +73,10 @@
 #
 # The load generators share the machine with the proxies and the backends
 # (and, for the faults, with PostgreSQL): compare the two proxies within one
-# run. Every process the script starts is stopped on exit, Ctrl-C included;
+# run. The pass-through table also gives each proxy's CPU time per request
+# (user + system from /proc/PID/stat over the measured run): requests per
+# second move with whatever else the machine runs, CPU per request much
+# less, so it is the fairer measure of the proxy's own cost. Every process the script starts is stopped on exit, Ctrl-C included;
 # the schema is dropped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -266,11 +269,11 @@ start_proxy() {
 	agora | agora-nocache)
 		local extra=()
 		[ "$name" = agora-nocache ] && extra=(--cache-size 1)
-		GOMAXPROCS=$threads "${srv_pin[@]}" "$agora" edge --backends "$(
+		GOMAXPROCS=$threads AGORA_CLUSTER_SECRET=$secret "${srv_pin[@]}" "$agora" edge --backends "$(
 			IFS=,
 			echo "$*"
 		)" --listen "127.0.0.1:$edge_port" --admin-listen "127.0.0.1:$edge_admin" \
-			--cluster-secret "$secret" "${extra[@]}" 2>"$work/edge.log" &
+			"${extra[@]}" 2>>"$work/edge.log" &
 		pid[proxy]=$!
 		wait_http "http://127.0.0.1:$edge_admin/_agora/status" "${pid[proxy]}" "$work/edge.log"
 		;;
@@ -280,7 +283,7 @@ start_proxy() {
 		haproxy_config "${addrs[@]}" >"$work/haproxy.cfg"
 		cp "$work/haproxy.cfg" "$out/haproxy.cfg"
 		"$haproxy_bin" -c -q -f "$work/haproxy.cfg" || die "haproxy rejects its config ($out/haproxy.cfg)"
-		"${srv_pin[@]}" "$haproxy_bin" -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+		"${srv_pin[@]}" "$haproxy_bin" -db -f "$work/haproxy.cfg" >>"$work/haproxy.log" 2>&1 &
 		pid[proxy]=$!
 		wait_http "http://127.0.0.1:$hap_stats/stats" "${pid[proxy]}" "$work/haproxy.log"
 		;;
@@ -358,7 +361,7 @@ pass_through() {
 	wait_http "${backends[0]}/readyz" "${pid[backend]}" "$work/backend.log"
 	url[direct]=${backends[0]}
 
-	printf 'round\ttool\treq_s\tp50_ms\tp99_ms\trequests\tbackend_requests\terrors\n' >"$out/pass.tsv"
+	printf 'round\ttool\treq_s\tp50_ms\tp99_ms\trequests\tbackend_requests\terrors\tcpu_us_per_req\n' >"$out/pass.tsv"
 	local tools=(agora haproxy) r k t
 	for r in $(seq 1 "$ROUNDS"); do
 		k=$(((r - 1) % 2))
@@ -400,25 +403,33 @@ wait_slow_start() {
 	done
 }
 
-# pass_run ROUND TOOL: one wrk run, checked, appended to pass.tsv.
+# cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# pass_run ROUND TOOL: one wrk run, checked, appended to pass.tsv. Besides
+# wrk's figures it records the proxy's CPU time per request (from /proc),
+# which other work on the machine skews far less than requests per second.
 pass_run() {
-	local r=$1 t=$2 f="$out/wrk/r$1-$2.txt" before after reqs errs o
+	local r=$1 t=$2 f="$out/wrk/r$1-$2.txt" before after reqs errs o cpu0=0 cpu1=0 us=-
 	before=$(backend_count)
+	[ "$t" = direct ] || cpu0=$(cpu_ticks "${pid[proxy]}")
 	"${load_pin[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency "${url[$t]}/pass" >"$f"
+	[ "$t" = direct ] || cpu1=$(cpu_ticks "${pid[proxy]}")
 	sleep 0.2
 	after=$(backend_count)
 	o=$((after - before))
 	reqs=$(awk '/requests in/ { print $1 }' "$f")
 	errs=$(awk '/Non-2xx|Socket errors/ { sub(/^ */, ""); printf "%s; ", $0 }' "$f")
 	[ -n "$reqs" ] && [ "$reqs" -gt 0 ] || die "$t: wrk completed no request: $(cat "$f")"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" \
+	[ "$t" = direct ] || us=$(awk -v c=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.1f", c / hz * 1e6 / n }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" \
 		"$(awk '/Requests\/sec/ { print $2 }' "$f")" \
 		"$(awk '$1 == "50%" { print $2 }' "$f" | to_ms)" \
 		"$(awk '$1 == "99%" { print $2 }' "$f" | to_ms)" \
-		"$reqs" "$o" "${errs:--}" >>"$out/pass.tsv"
+		"$reqs" "$o" "${errs:--}" "$us" >>"$out/pass.tsv"
 	[ -z "$errs" ] || die "$t: $errs(see $f)"
 	[ "$o" -ge $((reqs * 98 / 100)) ] || die "$t: the backends served $o of $reqs requests: not a pass-through"
-	echo "#   $t: $(tail -1 "$out/pass.tsv" | cut -f3-7 | tr '\t' ' ')" >&2
+	echo "#   $t: $(tail -1 "$out/pass.tsv" | cut -f3-7,9 | tr '\t' ' ')" >&2
 }
 
 pass_report() {
@@ -427,14 +438,16 @@ pass_report() {
 	echo
 	echo "# pass-through: wrk -t1 -c$CONNS -d$DURATION to 3 backends ($BACKEND, $BODY_BYTES-byte no-store page), medians of $ROUNDS round(s)"
 	echo "# PIN=$PIN: $([ "$PIN" = 1 ] && echo "proxy on CPU 1 with 1 thread; wrk and backends on CPU 0" || echo "nothing pinned; proxy with 2 threads; wrk and backends share both cores")"
-	printf '%-8s %9s %8s %8s\n' tool "req/s" "p50 ms" "p99 ms"
+	printf '%-8s %9s %8s %8s %12s\n' tool "req/s" "p50 ms" "p99 ms" "CPU µs/req"
 	for t in agora haproxy direct; do
-		printf '%-8s %9.0f %8.2f %8.2f\n' "$t" "$(get "$t" 3)" "$(get "$t" 4)" "$(get "$t" 5)"
+		printf '%-8s %9.0f %8.2f %8.2f %12s\n' "$t" "$(get "$t" 3)" "$(get "$t" 4)" "$(get "$t" 5)" "$([ "$t" = direct ] && echo - || get "$t" 9)"
 	done
-	awk -v a="$(get agora 3)" -v h="$(get haproxy 3)" -v ap="$(get agora 5)" -v hp="$(get haproxy 5)" 'BEGIN {
-		printf "agora/haproxy: %.2fx req/s (target >= 1.0x: %s); p99 %.2f vs %.2f ms\n", a / h, (a >= h ? "met" : "NOT met"), ap, hp }'
-	echo "per round (req/s, p99):"
-	awk -F'\t' 'NR > 1 { printf "  r%s %-8s %9.0f %8.2f\n", $1, $2, $3, $5 }' "$out/pass.tsv"
+	awk -v a="$(get agora 3)" -v h="$(get haproxy 3)" -v ap="$(get agora 5)" -v hp="$(get haproxy 5)" \
+		-v ac="$(get agora 9)" -v hc="$(get haproxy 9)" 'BEGIN {
+		printf "agora/haproxy: %.2fx req/s (target >= 1.0x: %s); p99 %.2f vs %.2f ms; CPU per request %.2fx HAProxy'"'"'s\n",
+			a / h, (a >= h ? "met" : "NOT met"), ap, hp, ac / hc }'
+	echo "per round (req/s, p99 ms, proxy CPU µs per request):"
+	awk -F'\t' 'NR > 1 { printf "  r%s %-8s %9.0f %8.2f %8s\n", $1, $2, $3, $5, $9 }' "$out/pass.tsv"
 	echo "(direct: wrk to one backend alone, what the load side can do without a proxy)"
 }
 
@@ -442,8 +455,8 @@ pass_report() {
 declare -a app_port=()
 start_app() { # start_app I: `agora app` number I on its port
 	local i=$1
-	"$agora" app --db "$db" --media "$work/media" --listen "127.0.0.1:${app_port[$i]}" --metrics-listen "" \
-		--cluster-secret "$secret" --access-log=false 2>>"$work/app$i.log" &
+	AGORA_CLUSTER_SECRET=$secret "$agora" app --db "$db" --media "$work/media" --listen "127.0.0.1:${app_port[$i]}" \
+		--metrics-listen "" --access-log=false 2>>"$work/app$i.log" &
 	pid[app$i]=$!
 	wait_http "http://127.0.0.1:${app_port[$i]}/readyz" "${pid[app$i]}" "$work/app$i.log"
 }
@@ -502,12 +515,16 @@ fault_run() {
 	totals=$(grep -m1 '^requests:' "$d.txt") || die "$proxy $fault: no summary from the load tool: $(tail -5 "$d.err")"
 	# "requests: P planned, S sent (retries included): O ok, R refused, K skipped, F failed"
 	read -r planned ok refused failed < <(sed -E 's/.* ([0-9]+) planned, .*: ([0-9]+) ok, ([0-9]+) refused, [0-9]+ skipped, ([0-9]+) failed.*/\1 \2 \3 \4/' <<<"$totals")
-	local causes gets
+	local causes gets from=0 after
+	case $fault in kill | stop) from=10 ;; rolling) from=3 ;; esac
+	# Failures from the fault on (by when each request was sent, or planned
+	# if it never was); the rest happened before it and were not its doing.
+	after=$(awk -F, -v s="$from" 'NR > 1 && $10 == "failed" { t = ($7 != "" ? $7 : $6); if (t >= s) n++ } END { print n + 0 }' "$d/requests.csv")
 	causes=$(grep -m1 '^failures by cause:' "$d.txt" | sed 's/^failures by cause: //' || true)
 	# Failed GET/HEAD: every kind but cart and checkout (the POSTs).
 	gets=$(awk '$1 ~ /^(home|category|product|search)$/ { n += $3 } END { print n + 0 }' "$d.txt")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$proxy" "$fault" "$planned" "$ok" "$refused" "$failed" "$gets" "${causes:--}" >>"$out/faults.tsv"
-	echo "#     $planned planned, $ok ok, $refused refused, $failed failed ($gets GET); ${causes:-no failures}" >&2
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$proxy" "$fault" "$planned" "$ok" "$refused" "$failed" "$gets" "${causes:--}" "$after" >>"$out/faults.tsv"
+	echo "#     $planned planned, $ok ok, $refused refused, $failed failed ($gets GET, $after from second $from); ${causes:-no failures}" >&2
 }
 
 faults() {
@@ -518,7 +535,7 @@ faults() {
 	db="${PG}&search_path=$schema"
 	echo "# seeding a small catalog into schema $schema" >&2
 	"$agora" seed --db "$db" --media "$work/media" --products 200 --categories 10 --quiet >"$work/seed.log"
-	printf 'proxy\tfault\tplanned\tok\trefused\tfailed\tfailed_get\tcauses\n' >"$out/faults.tsv"
+	printf 'proxy\tfault\tplanned\tok\trefused\tfailed\tfailed_get\tcauses\tfailed_from_fault\n' >"$out/faults.tsv"
 	local f p
 	for f in $FAULTS; do
 		echo "# fault: $f" >&2
@@ -530,14 +547,14 @@ faults() {
 faults_report() {
 	echo
 	echo "# faults: agora loadtest --rate $RATE (open loop, default shopper mix) for ${fault_s}s (rolling $((fault_s + 15))s) through each proxy; 3 agora app on PostgreSQL"
-	echo "# failed requests (of which GET/HEAD) / planned; refused (4xx the shop meant, such as out of stock) are not failures"
+	echo "# failed requests (of which GET/HEAD) [from the fault on] / planned; refused (4xx the shop meant, such as out of stock) are not failures"
 	printf '%-9s' fault
-	for p in $PROXIES; do printf ' %-22s' "$p"; done
+	for p in $PROXIES; do printf ' %-28s' "$p"; done
 	echo
 	for f in $FAULTS; do
 		printf '%-9s' "$f"
 		for p in $PROXIES; do
-			printf ' %-22s' "$(awk -F'\t' -v p="$p" -v f="$f" '$1 == p && $2 == f { printf "%d (%d GET) / %d", $6, $7, $3 }' "$out/faults.tsv")"
+			printf ' %-28s' "$(awk -F'\t' -v p="$p" -v f="$f" '$1 == p && $2 == f { printf "%d (%d GET) [%d] / %d", $6, $7, $9, $3 }' "$out/faults.tsv")"
 		done
 		echo
 	done
@@ -547,11 +564,14 @@ faults_report() {
 
 {
 	echo "# agora $rev; HAProxy $haproxy_version; $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }' || true); $(nproc) CPUs; $(date -u '+%Y-%m-%d %H:%M UTC')"
+	# Other work on the machine skews every figure: its load when the run began.
+	echo "# load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/notes.txt"
 case " $PARTS " in *" pass "*) pass_through ;; esac
 case " $PARTS " in *" faults "*) faults ;; esac
 {
 	cat "$out/notes.txt"
+	echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	case " $PARTS " in *" pass "*) pass_report ;; esac
 	case " $PARTS " in *" faults "*) faults_report ;; esac
 	[ -f "$out/edge-cpu-top.txt" ] && { echo; echo "edge CPU profile: $out/edge-cpu.pprof (top: $out/edge-cpu-top.txt)"; }
