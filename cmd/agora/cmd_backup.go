@@ -338,11 +338,11 @@ func copyFileSize(from, to string) (int64, error) {
 // progress reports a long copy: a line rewritten on a terminal, else a log
 // line every progressEvery, so a cron job's log shows a backup moving.
 type progress struct {
-	env         *cmdEnv
-	what        string
+	env           *cmdEnv
+	what          string
 	files, copied int
-	total, n    int64
-	last        time.Time
+	total, n      int64
+	last          time.Time
 }
 
 const progressEvery = 5 * time.Second
