@@ -68,7 +68,7 @@ func newMetrics(db *store.DB) *metrics {
 	)
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "agora_db_busy_retries_total",
-		Help: "Write transactions whose BEGIN found the SQLite file locked by another process past the busy timeout, and began again (always 0 on PostgreSQL).",
+		Help: "Times a write transaction's BEGIN found the SQLite file locked by another process for longer than the busy timeout (10 s) and was tried again (always 0 on PostgreSQL).",
 	}, func() float64 { return float64(db.BusyRetries()) }))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m

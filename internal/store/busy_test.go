@@ -117,8 +117,10 @@ func TestInTxGivesUpWithTheRequest(t *testing.T) {
 	if err == nil || ran.Load() {
 		t.Fatalf("InTx = %v, fn ran: %v; want an error and no run", err, ran.Load())
 	}
-	if !store.IsBusy(err) || !errors.Is(err, context.Canceled) {
-		t.Errorf("error %q: want both the busy database and the cancellation in it", err)
+	// The cancellation lands in a pause between two BEGINs (the error then
+	// names both) or in a BEGIN (database/sql reports the context's error).
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %q: want the cancellation in it", err)
 	}
 }
 
