@@ -104,7 +104,7 @@ func backup(ctx context.Context, env *cmdEnv, data, dir string) (err error) {
 	start := time.Now()
 	dbPath := filepath.Join(data, dataDBFile)
 	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("no store to back up at %s: give --data, the directory agora up keeps its data in (%v)", dbPath, errors.Unwrap(err))
+		return fmt.Errorf("no store to back up at %s: give --data, the directory agora up keeps its data in (%v); a store on PostgreSQL is backed up with pg_dump", dbPath, errors.Unwrap(err))
 	}
 	if err := makeEmptyDir(dir, "the backup"); err != nil {
 		return err
