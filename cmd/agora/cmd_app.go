@@ -32,6 +32,8 @@ type serveFlags struct {
 	smtp                             string        // mail.ParseSender URL; holds a password, never logged whole
 	sessionTTL                       time.Duration // how long a shopper's session lives without use
 	trustedProxies                   string        // clientaddr.Parse list: whose forwarding headers are believed
+	maxInFlight, maxQueue            int           // app.Config's concurrency limit (agora app only)
+	queueTimeout                     time.Duration
 }
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
@@ -58,13 +60,27 @@ storage given. Holds no state of its own: run as many as you like behind the
 edge or any load balancer. Refuses to start on a database whose schema is
 behind; run 'agora migrate' first. On SIGTERM it drains: /readyz turns 503
 for --drain-delay while requests are still served, then in-flight requests
-get --shutdown-timeout to finish.`,
+get --shutdown-timeout to finish.
+
+--max-inflight bounds the requests handled at once; beyond it up to
+--max-queue wait (at most --queue-timeout) and the rest are answered 503
+with Retry-After, which the edge retries on another instance. /metrics
+shows agora_http_queued: load beyond this instance's capacity, for an
+autoscaler. Health checks and the edge's purge-log poll are not counted.
+Off by default: the right number depends on the machine and the database;
+measure it with agora loadtest (docs/OPERATIONS.md).`,
 		setup: func(fs *flag.FlagSet) {
 			sf.declare(fs, ":8080", metricsAuto, "metrics-listen")
+			fs.IntVar(&sf.maxInFlight, "max-inflight", 0, "requests handled at once at most; more wait in a queue, then get 503 (0: no limit)")
+			fs.IntVar(&sf.maxQueue, "max-queue", 0, "requests that may wait for a slot beyond --max-inflight (0: as many as --max-inflight; -1: none)")
+			fs.DurationVar(&sf.queueTimeout, "queue-timeout", app.DefaultQueueTimeout, "longest wait in the queue before a 503")
 			fs.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 			fs.StringVar(&mediaURL, "media", "", "media storage: file:///ABS/DIR, a directory path, or s3://BUCKET?endpoint=…&region=… (default ./agora-data/media)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
+			if sf.maxInFlight < 0 || sf.maxQueue < -1 || sf.queueTimeout <= 0 {
+				return fmt.Errorf("%w: --max-inflight must be 0 or more, --max-queue -1 or more, --queue-timeout above 0", errUsage)
+			}
 			d, err := store.Open(ctx, db, store.Options{})
 			if err != nil {
 				return err
@@ -110,6 +126,9 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		DrainDelay:      sf.drainDelay,
 		ShutdownTimeout: sf.shutdownTimeout,
 		AccessLog:       sf.accessLog,
+		MaxInFlight:     sf.maxInFlight,
+		MaxQueue:        sf.maxQueue,
+		QueueTimeout:    sf.queueTimeout,
 		ClusterSecret:   sf.clusterSecret,
 		TrustedProxies:  trusted,
 	}, deps)

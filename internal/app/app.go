@@ -67,6 +67,21 @@ type Config struct {
 	// as a bearer token to follow the purge log at /_internal/purges. If "",
 	// that endpoint answers 404 (no edge follows this app).
 	ClusterSecret string
+	// MaxInFlight is how many requests this instance handles at once; more
+	// wait in a queue (MaxQueue, QueueTimeout) and past it are answered 503
+	// with Retry-After (inflight.go). Health checks and the purge log's long
+	// poll are not counted. 0: no limit, the default, because the right
+	// number depends on the machine, the database and the pages by an order
+	// of magnitude, and a limit set too low fails requests the instance
+	// could have served; whoever sizes the instance (agora up, a Kubernetes
+	// manifest, the operator) sets it.
+	MaxInFlight int
+	// MaxQueue is how many requests may wait for a slot beyond MaxInFlight.
+	// If 0, MaxInFlight (as many waiting as running); negative: none wait.
+	MaxQueue int
+	// QueueTimeout is the longest a request waits in the queue before it
+	// is answered 503. If 0, DefaultQueueTimeout.
+	QueueTimeout time.Duration
 	// TrustedProxies are the peers whose forwarding headers are believed
 	// (X-Forwarded-For for the client's address, X-Forwarded-Proto for
 	// its scheme): the edge or load balancer in front. From anyone else
@@ -127,6 +142,8 @@ type Server struct {
 	ids      *requestIDs
 	draining atomic.Bool // set when the drain starts; /readyz answers 503
 	purges   *purgeLog   // serves /_internal/purges to edges
+	// admission is the concurrency limit (Config.MaxInFlight); nil: none.
+	admission *admission
 
 	// endDrain, when closed, cuts the drain delay short. Only tests set it,
 	// so they need neither sleep nor wait out a realistic delay.
@@ -165,6 +182,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		purges:   newPurgeLog(deps.DB, cfg.ClusterSecret),
 	}
 	s.cleanups = append(s.cleanups, cleanup{"purge log", s.purges.trim})
+	queue := cfg.MaxQueue
+	if queue == 0 {
+		queue = cfg.MaxInFlight
+	}
+	s.admission = newAdmission(cfg.MaxInFlight, queue, cfg.QueueTimeout)
+	s.metrics.registerAdmission(cfg.MaxInFlight, s.admission)
 	sf, err := storefront.New(deps.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)

@@ -66,8 +66,40 @@ func newMetrics(db *store.DB) *metrics {
 		collectors.NewDBStatsCollector(db.Read, "read"),
 		collectors.NewDBStatsCollector(db.Write, "write"),
 	)
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "agora_db_busy_retries_total",
+		Help: "Times a write transaction's BEGIN found the SQLite file locked by another process for longer than the busy timeout (10 s) and was tried again (always 0 on PostgreSQL).",
+	}, func() float64 { return float64(db.BusyRetries()) }))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
+}
+
+// registerAdmission exports the concurrency limit (--max-inflight): the
+// limit, the requests holding a slot, those queued for one (the signal that
+// the instance is at capacity) and those refused. With no limit (a nil)
+// every series reads 0.
+func (m *metrics) registerAdmission(limit int, a *admission) {
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	var active, queued, rejected func() float64
+	if a == nil {
+		active = func() float64 { return 0 }
+		queued, rejected = active, active
+	} else {
+		active = func() float64 { return float64(len(a.slots)) }
+		queued = func() float64 { return float64(a.queued.Load()) }
+		rejected = func() float64 { return float64(a.rejected.Load()) }
+	}
+	m.reg.MustRegister(
+		gauge("agora_http_max_in_flight", "The concurrency limit (--max-inflight); 0: none.", func() float64 { return float64(limit) }),
+		gauge("agora_http_limited_in_flight", "Requests holding a slot of the concurrency limit now (health checks and long polls are not counted).", active),
+		gauge("agora_http_queued", "Requests waiting for a slot of the concurrency limit now.", queued),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "agora_http_overload_rejected_total",
+			Help: "Requests answered 503 by the concurrency limit: its queue was full or they waited past --queue-timeout.",
+		}, rejected),
+	)
 }
 
 func (m *metrics) observe(route, method string, code int, d time.Duration) {

@@ -15,8 +15,9 @@ import (
 )
 
 // sqlitePragmas are applied to every connection, in this order:
-//   - busy_timeout first, so even the pragmas below wait for a lock instead of
-//     failing with SQLITE_BUSY while another process (seed, migrate) writes;
+//   - busy_timeout first (Options.BusyTimeout, added in openSQLite),
+//     so even the pragmas below wait for a lock instead of failing with
+//     SQLITE_BUSY while another process (seed, migrate, another app) writes;
 //   - journal_mode=WAL lets readers run beside the single writer;
 //   - synchronous=NORMAL is durable across process crashes in WAL mode (only
 //     a power loss may drop the last transactions) and much faster than FULL;
@@ -29,7 +30,6 @@ import (
 //     largest size for good, never giving the disk space back; with the
 //     limit, the next reset truncates it.
 var sqlitePragmas = []string{
-	"busy_timeout(10000)",
 	"journal_mode(WAL)",
 	"synchronous(NORMAL)",
 	"foreign_keys(1)",
@@ -61,12 +61,16 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: %s is a directory, not a database file", loc)
 	}
 
+	busy := "busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")"
 	q := url.Values{}
+	q.Add("_pragma", busy)
 	for _, p := range sqlitePragmas {
 		q.Add("_pragma", p)
 	}
 	// IMMEDIATE transactions take the write lock at BEGIN: with one writer
-	// connection this never waits, and it rules out deadlocks on lock upgrade.
+	// connection per process they wait only for other processes (busy_timeout,
+	// then InTx's retry), it rules out deadlocks on lock upgrade, and a busy
+	// BEGIN is safe to retry since nothing has run yet.
 	q.Set("_txlock", "immediate")
 	wdsn, err := sqliteDSN(path, q)
 	if err != nil {
@@ -86,6 +90,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 
 	rq := url.Values{}
+	rq.Add("_pragma", busy)
 	for _, p := range sqlitePragmas {
 		if !strings.HasPrefix(p, "journal_mode") { // set once by the writer
 			rq.Add("_pragma", p)

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"agora/internal/redact"
 )
@@ -35,8 +37,9 @@ type DB struct {
 	// and error messages.
 	Location string
 
-	stmts stmtCache // prepared read statements, by SQL text
-	lost  connLoss  // when a connection to PostgreSQL was last found dead
+	stmts       stmtCache     // prepared read statements, by SQL text
+	lost        connLoss      // when a connection to PostgreSQL was last found dead
+	busyRetries atomic.Uint64 // BEGINs retried on SQLITE_BUSY (see beginWrite)
 }
 
 // Options tune Open. The zero value is what `agora app` uses.
@@ -47,6 +50,10 @@ type Options struct {
 	// MaxConns bounds the PostgreSQL pool and the SQLite read pool.
 	// If zero, 16 is used.
 	MaxConns int
+	// BusyTimeout is how long a SQLite BEGIN waits for another process's
+	// write lock before InTx retries it. If zero, SQLiteBusyTimeout; tests
+	// set it short to see the retry without waiting.
+	BusyTimeout time.Duration
 }
 
 // Open connects to the database named by rawURL: "sqlite:PATH", or
@@ -58,6 +65,9 @@ type Options struct {
 func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 16
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = SQLiteBusyTimeout
 	}
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite:"):
@@ -104,9 +114,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
 // rolling back otherwise. On SQLite the transaction begins IMMEDIATE, so it
-// holds the write lock from the start and never fails midway on an upgrade.
+// holds the write lock from the start and never fails midway on an upgrade;
+// a BEGIN that finds the lock held by another process for longer than the
+// busy timeout is retried (beginWrite), so fn runs once, when the lock is
+// ours.
 //
-// Only BEGIN is tried again when it fails on a lost connection (fn has not
+// BEGIN is also tried again when it fails on a lost connection (fn has not
 // run yet). A failure in fn or at COMMIT is not: the outcome of a COMMIT
 // the server never acknowledged is unknown, so it is reported as
 // fault.Unavailable and left to the caller, whose retry must be idempotent
@@ -114,7 +127,7 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	var tx *sql.Tx
 	err := db.retryRead(ctx, func() (err error) {
-		tx, err = db.Write.BeginTx(ctx, nil)
+		tx, err = db.beginWrite(ctx)
 		return err
 	})
 	if err != nil {
