@@ -53,6 +53,7 @@ type latency struct {
 	ring  [slots]slot
 	ewma  float64 // peak EWMA of latency, in nanoseconds; 0 before any sample
 	stamp time.Time
+	last  time.Time // of the last sample
 }
 
 // decay is how fast the peak EWMA forgets: linkerd2-proxy's 10 s.
@@ -68,6 +69,7 @@ const failurePenalty = time.Second
 func (l *latency) record(now time.Time, d time.Duration, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.last = now
 	if failed {
 		l.observe(now, float64(max(d, failurePenalty)))
 	} else {
@@ -106,8 +108,18 @@ func (l *latency) observe(now time.Time, rtt float64) {
 
 // estimate is the peak EWMA decayed to now, and false before any sample.
 func (l *latency) estimate(now time.Time) (float64, bool) {
+	return l.estimateSince(now, time.Time{})
+}
+
+// estimateSince is estimate, forgetting the samples if none came at or
+// after since: those of a backend's life before it went out of the
+// rotation, which say nothing of the process that came back.
+func (l *latency) estimateSince(now, since time.Time) (float64, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.stamp.IsZero() && l.last.Before(since) {
+		l.ewma, l.stamp = 0, time.Time{}
+	}
 	if l.stamp.IsZero() {
 		return 0, false
 	}

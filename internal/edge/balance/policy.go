@@ -55,8 +55,8 @@ func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
 	la, lb := float64(a.InFlight()+1), float64(b.InFlight()+1)
 	if !s.IgnoreLatency {
 		now := a.pool.now()
-		ea, okA := a.lat.estimate(now)
-		eb, okB := b.lat.estimate(now)
+		ea, okA := a.estimate(now)
+		eb, okB := b.estimate(now)
 		if !okA || !okB {
 			// A backend not heard from yet counts as the average one: as
 			// free as the others, without taking every request until its
@@ -120,12 +120,26 @@ func (s *LeastRequest) intN(n int) int {
 	return rand.IntN(n)
 }
 
+// estimate is b's latency estimate for Select, b being available: a
+// backend back in the rotation (from unhealthy, or at the end of an
+// ejection) starts afresh. The failures that took it out each fed the
+// estimate a second's penalty (failurePenalty), which would otherwise pass
+// it over for tens of seconds after its slow start ended.
+func (b *Backend) estimate(now time.Time) (float64, bool) {
+	v := b.view.Load()
+	since := v.since
+	if v.state == Ejected {
+		since = v.until // ran out, or b would not be a candidate
+	}
+	return b.lat.estimateSince(now, since)
+}
+
 // meanEstimate is the mean latency estimate of the candidates that have
 // one, or 1 when none has.
 func meanEstimate(cands []Candidate, now time.Time) float64 {
 	sum, n := 0.0, 0
 	for _, c := range cands {
-		if e, ok := c.lat.estimate(now); ok {
+		if e, ok := c.estimate(now); ok {
 			sum, n = sum+e, n+1
 		}
 	}
