@@ -69,6 +69,9 @@ func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
 				eb = mean
 			}
 		}
+		// A backend that hangs keeps the estimate of its last answers:
+		// the time it has held requests without an answer bounds it.
+		ea, eb = max(ea, a.stalled(now)), max(eb, b.stalled(now))
 		la, lb = la*ea, lb*eb
 	}
 	if lb < la {
