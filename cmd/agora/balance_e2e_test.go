@@ -65,6 +65,7 @@ func TestEdgeKillOneBackend(t *testing.T) {
 	// another app, or, for an unsafe request the edge may not replay (an
 	// add to a cart), ended in a clear error the load tool counted.
 	unsafeFailed := recs.count(func(r loadRecord) bool { return !r.isRead() && r.Outcome == string(loadtest.Failed) })
+	t.Logf("retry budget %+v", st.Budget)
 	t.Logf("%d GETs, %d orders; edge: %d retries; victim at the kill: %d served, %d in flight; after: %+v; failed unsafe requests: %d",
 		gets, orders, st.Retries, atKill.Requests, atKill.InFlight, killed, unsafeFailed)
 	if gets < 60 || orders == 0 {

@@ -1,7 +1,9 @@
 package balance
 
 import (
+	"container/heap"
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -45,7 +47,8 @@ func TestRecoveredBackendForgetsItsFailures(t *testing.T) {
 // higher (a spike, a loaded host) the least-request balancer kept feeding
 // it, its in-flight count alone too small a factor (14 requests sent to a
 // stopped app in the hung-backend test, faults_e2e_test.go). Nothing
-// completed for 2 s while it had work: its latency is at least that.
+// completed for 2 s while it held two requests: its latency is at least
+// that.
 func TestHungBackendLosesItsShare(t *testing.T) {
 	t.Parallel()
 	p, clk := testPool(t, Config{})
@@ -64,16 +67,90 @@ func TestHungBackendLosesItsShare(t *testing.T) {
 	if got := shares(t, p, 1000, nil); got[abcd[0]] < 500 {
 		t.Fatalf("the fastest backend got %d of 1000 picks; want most", got[abcd[0]])
 	}
-	if err := a.Acquire(context.Background()); err != nil { // never answered
-		t.Fatal(err)
+	for range 2 { // never answered
+		if err := a.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer a.Release(Result{Outcome: Timeout})
 	}
-	defer a.Release(Result{Outcome: Timeout})
 	for range 20 {
 		clk.Advance(100 * time.Millisecond)
 		serve(b, 300*time.Millisecond)
 		serve(c, 300*time.Millisecond)
 	}
 	if got := shares(t, p, 1000, nil); got[abcd[0]] > 0 {
-		t.Errorf("a backend holding a request for 2 s without an answer got %d of 1000 picks against backends answering in 300 ms; want none", got[abcd[0]])
+		t.Errorf("a backend holding two requests for 2 s without an answer got %d of 1000 picks against backends answering in 300 ms; want none", got[abcd[0]])
 	}
+}
+
+// TestSlowBackendAmongSpikyPeers: of three backends at 15 requests/s,
+// one 300 ms slower on every request gets under 10% of them, while the
+// others answer in 10-40 ms save 5% of requests 200-900 ms slower (a
+// loaded host, a collection): the slow backend's share must not hang on
+// its peers' spikes. Simulated on the pool's clock, event by event.
+func TestSlowBackendAmongSpikyPeers(t *testing.T) {
+	t.Parallel()
+	p, clk := testPool(t, Config{})
+	p.Set(urls(t, abcd[:3]...))
+	slow := p.Members()[0]
+	r := rand.New(rand.NewPCG(3, 4))
+	latency := func(b *Backend) time.Duration {
+		d := time.Duration(10+r.IntN(30)) * time.Millisecond
+		if r.Float64() < 0.05 {
+			d += time.Duration(200+r.IntN(700)) * time.Millisecond
+		}
+		if b == slow {
+			d += 300 * time.Millisecond
+		}
+		return d
+	}
+	var done completions
+	next := clk.Now()
+	n, toSlow := 0, 0
+	for n < 3000 {
+		if len(done) > 0 && done[0].at.Before(next) {
+			c := heap.Pop(&done).(completion)
+			clk.Advance(c.at.Sub(clk.Now()))
+			c.b.Release(Result{Latency: c.d})
+			continue
+		}
+		clk.Advance(next.Sub(clk.Now()))
+		c, err := p.Pick("")
+		if err != nil || c.Backend.Acquire(context.Background()) != nil {
+			t.Fatal(err)
+		}
+		d := latency(c.Backend)
+		heap.Push(&done, completion{next.Add(d), c.Backend, d})
+		if n++; n > 500 && c.Backend == slow { // after a warm-up
+			toSlow++
+		}
+		next = next.Add(time.Duration(r.ExpFloat64() * float64(time.Second) / 15))
+	}
+	if share := float64(toSlow) / 2500; share >= 0.10 {
+		t.Errorf("the slow backend got %.1f%% of the requests; want under 10%%", 100*share)
+	}
+	for _, c := range done {
+		c.b.Release(Result{Latency: c.d})
+	}
+}
+
+// completion is a request's end in TestSlowBackendAmongSpikyPeers.
+type completion struct {
+	at time.Time
+	b  *Backend
+	d  time.Duration
+}
+
+// completions is a min-heap of completions by time.
+type completions []completion
+
+func (q completions) Len() int           { return len(q) }
+func (q completions) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q completions) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *completions) Push(x any)        { *q = append(*q, x.(completion)) }
+func (q *completions) Pop() any {
+	old := *q
+	c := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return c
 }
