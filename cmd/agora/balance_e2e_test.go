@@ -36,7 +36,7 @@ import (
 // must retry elsewhere, not only new connections it must redirect.
 func TestEdgeKillOneBackend(t *testing.T) {
 	t.Parallel()
-	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "2s", "--slow-start", "0s"}})
+	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "2s", "--slow-start", "0s"}})
 	lt := startLoad(t, tier.edge.url, 30, time.Minute, "home=2,category=2,product=4,search=2,cart=4,checkout=3")
 
 	victim := tier.apps[0]

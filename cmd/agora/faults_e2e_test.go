@@ -25,6 +25,11 @@ import (
 	"agora/internal/loadtest"
 )
 
+// The tests check health every 500 ms, so that a fault shows in a second
+// or two, with timeouts of 1 or 2 s: shorter ones made race-built apps on
+// a loaded host fail their checks, all at once, and the pool's panic mode
+// (no healthy backend) refused adds to carts.
+
 // shopperMix is the load of the fault tests: page views, carts and
 // checkouts with an Idempotency-Key.
 const shopperMix = "home=2,category=2,product=4,search=2,cart=4,checkout=3"
@@ -39,7 +44,7 @@ func out(s balance.State) bool { return s == balance.Unhealthy || s == balance.E
 // health checks take it out, after which it gets nothing.
 func TestEdgeHungBackend(t *testing.T) {
 	t.Parallel()
-	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "500ms",
+	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "1s",
 		"--response-header-timeout", "2s", "--slow-start", "0s"}})
 	lt := startLoad(t, tier.edge.url, 30, time.Minute, shopperMix)
 	victim := tier.apps[0]
@@ -102,7 +107,7 @@ func TestEdgeHungBackend(t *testing.T) {
 func TestEdgeRollingRestart(t *testing.T) {
 	t.Parallel()
 	tier := startLBTier(t, lbConfig{apps: 3, appArgs: []string{"--drain-delay", "2s"},
-		edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "500ms", "--fall", "2", "--slow-start", "1s"}})
+		edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "2s", "--fall", "2", "--slow-start", "1s"}})
 	lt := startLoad(t, tier.edge.url, 30, time.Minute, shopperMix)
 	waitStatus(t, tier.admin, "30 requests", func(st edge.Status) bool { return requests(st) >= 30 })
 	for i, old := range tier.apps {
@@ -214,7 +219,7 @@ type shareSample struct {
 func TestEdgeFlappingBackend(t *testing.T) {
 	t.Parallel()
 	const window = 4 * time.Second
-	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "500ms",
+	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "2s",
 		"--slow-start", window.String()}})
 	lt := startLoad(t, tier.edge.url, 40, time.Minute, shopperMix)
 	waitStatus(t, tier.admin, "the victim to serve 15 requests", func(st edge.Status) bool {
@@ -303,7 +308,7 @@ func TestEdgeFlappingBackend(t *testing.T) {
 // addresses serve again through the same edge process.
 func TestEdgeAllBackendsDown(t *testing.T) {
 	t.Parallel()
-	tier := startLBTier(t, lbConfig{apps: 2, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "500ms"}})
+	tier := startLBTier(t, lbConfig{apps: 2, edgeArgs: []string{"--health-interval", "500ms", "--health-timeout", "2s"}})
 	c := &http.Client{}
 	_, home := fetch(t, c, newGet(t, tier.edge.url+"/"))
 	paths := []string{"/"}
