@@ -154,3 +154,42 @@ func (q *completions) Pop() any {
 	*q = old[:len(old)-1]
 	return c
 }
+
+// TestSlowStartIgnoresColdAnswers: a backend back in the rotation answers
+// its first requests slowly (a cold process: templates, connections), and
+// the least-request balancer, judging it by them, sent it nothing more for
+// tens of seconds: 1 of 88 requests during a 4 s slow start and none of
+// the 60 after in the flapping test (faults_e2e_test.go). While it ramps
+// up, its weight alone rules its share.
+func TestSlowStartIgnoresColdAnswers(t *testing.T) {
+	t.Parallel()
+	p, clk := testPool(t, Config{SlowStart: 10 * time.Second})
+	p.Set(urls(t, abcd[:3]...))
+	a := byURL(t, p, abcd[0])
+	for range 5 {
+		if err := a.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		a.Release(Result{Outcome: ConnectFailure})
+	}
+	clk.Advance(30 * time.Second) // the ejection ends: a slow-starts
+	serve := func(be *Backend, d time.Duration) {
+		t.Helper()
+		if err := be.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		be.Release(Result{Latency: d})
+	}
+	for range 2 {
+		serve(a, 500*time.Millisecond) // cold
+	}
+	clk.Advance(5 * time.Second) // weight 0.5
+	for _, u := range abcd[1:3] {
+		serve(byURL(t, p, u), 20*time.Millisecond)
+	}
+	// Drawn in proportion to the weights (0.5, 1, 1), a is in a pair about
+	// half the time; ruled by its weight alone it wins about half of those.
+	if got := shares(t, p, 1000, nil); got[abcd[0]] < 150 {
+		t.Errorf("halfway through its slow start, after two slow answers, a got %d of 1000 picks; want about a quarter", got[abcd[0]])
+	}
+}

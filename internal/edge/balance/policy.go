@@ -53,7 +53,11 @@ func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
 	j := s.draw(cands, i)
 	a, b := cands[i].Backend, cands[j].Backend
 	la, lb := float64(a.InFlight()+1), float64(b.InFlight()+1)
-	if !s.IgnoreLatency {
+	// A slow-starting backend is judged by its weight, which drew it, and
+	// its in-flight count: its first answers, from a cold process, say
+	// little of the next, and judged by them it got nothing more until its
+	// estimate had decayed, tens of seconds (TestSlowStartIgnoresColdAnswers).
+	if !s.IgnoreLatency && cands[i].Weight >= 1 && cands[j].Weight >= 1 {
 		now := a.pool.now()
 		ea, okA := a.estimate(now)
 		eb, okB := b.estimate(now)
