@@ -40,7 +40,10 @@ type Backend struct {
 	// in-flight requests per backend (nil otherwise).
 	sem chan struct{}
 
-	inflight  atomic.Int64 // acquired and not released, queued ones included
+	inflight atomic.Int64 // acquired and not released, queued ones included
+	// progress is when b last completed a request, or last went from idle
+	// to busy if later, in Unix nanoseconds: see stalled.
+	progress  atomic.Int64
 	queued    atomic.Int64 // waiting in Acquire for a slot of sem
 	requests  atomic.Uint64
 	failures  atomic.Uint64
@@ -162,7 +165,9 @@ type Result struct {
 // draining since it was picked: the caller picks again. Every nil return
 // must be paired with one Release.
 func (b *Backend) Acquire(ctx context.Context) error {
-	b.inflight.Add(1)
+	if b.inflight.Add(1) == 1 {
+		b.progress.Store(b.pool.now().UnixNano())
+	}
 	if b.draining.Load() {
 		b.mu.Lock()
 		closed := b.idleClosed
@@ -223,7 +228,18 @@ func (b *Backend) Release(r Result) {
 		b.failures.Add(1)
 	}
 	b.pool.report(b, r.Outcome, now)
+	b.progress.Store(now.UnixNano())
 	b.done()
+}
+
+// stalled is how long b has had requests in flight without completing
+// any, in nanoseconds (0 when idle): a lower bound of its latency now,
+// which its estimate, fed only by completions, cannot see while it hangs.
+func (b *Backend) stalled(now time.Time) float64 {
+	if b.inflight.Load() == 0 {
+		return 0
+	}
+	return float64(max(now.UnixNano()-b.progress.Load(), 0))
 }
 
 // done takes one request off inflight and tells Wait when a draining

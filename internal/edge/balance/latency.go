@@ -53,6 +53,8 @@ type latency struct {
 	ring  [slots]slot
 	ewma  float64 // peak EWMA of latency, in nanoseconds; 0 before any sample
 	stamp time.Time
+	last  time.Time // of the last sample
+	above bool      // the last sample was above the estimate
 }
 
 // decay is how fast the peak EWMA forgets: linkerd2-proxy's 10 s.
@@ -68,10 +70,11 @@ const failurePenalty = time.Second
 func (l *latency) record(now time.Time, d time.Duration, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.last = now
 	if failed {
-		l.observe(now, float64(max(d, failurePenalty)))
+		l.observe(now, float64(max(d, failurePenalty)), true)
 	} else {
-		l.observe(now, float64(d))
+		l.observe(now, float64(d), false)
 	}
 	start := now.Truncate(slotSpan)
 	s := &l.ring[(start.UnixNano()/int64(slotSpan))%slots]
@@ -82,12 +85,19 @@ func (l *latency) record(now time.Time, d time.Duration, failed bool) {
 	s.counts[bucketOf(uint64(max(d, 0)/time.Microsecond))]++
 }
 
-// observe updates the peak EWMA (Finagle's PeakEwma): a latency above the
-// estimate replaces it at once, so a backend that turns slow is avoided
-// at once; below, the estimate moves toward it as time passes. Observing 0
-// is how idle time decays the estimate, so a backend once slow is tried
-// again. The caller holds l.mu.
-func (l *latency) observe(now time.Time, rtt float64) {
+// observe updates the peak EWMA (Finagle's PeakEwma) with a sample rtt,
+// a failure's if failed. A sample above the estimate replaces it at once
+// when it is a failure's or when the sample before was above it too: a
+// backend that turns slow gives two such samples in a row, and is avoided
+// from the second. One slow answer of a healthy backend (a collection, a
+// busy host) does not: replacing the estimate with it made that backend
+// look, for tens of seconds, as slow as one slow on every answer, and with
+// a few such spikes among its peers a backend 300 ms slower kept 14% of
+// the requests (TestSlowBackendAmongSpikyPeers). Other samples move the
+// estimate toward them as time passes. Observing 0 is how idle time
+// decays the estimate, so a backend once slow is tried again. The caller
+// holds l.mu.
+func (l *latency) observe(now time.Time, rtt float64, failed bool) {
 	if l.stamp.IsZero() {
 		if rtt > 0 {
 			l.ewma, l.stamp = rtt, now
@@ -97,21 +107,35 @@ func (l *latency) observe(now time.Time, rtt float64) {
 	td := max(now.Sub(l.stamp), 0)
 	w := math.Exp(-float64(td) / float64(decay))
 	l.stamp = now
-	if rtt > l.ewma {
+	above := rtt > l.ewma
+	if above && (failed || l.above) {
 		l.ewma = rtt
 	} else {
 		l.ewma = l.ewma*w + rtt*(1-w)
+	}
+	if rtt > 0 {
+		l.above = above
 	}
 }
 
 // estimate is the peak EWMA decayed to now, and false before any sample.
 func (l *latency) estimate(now time.Time) (float64, bool) {
+	return l.estimateSince(now, time.Time{})
+}
+
+// estimateSince is estimate, forgetting the samples if none came at or
+// after since: those of a backend's life before it went out of the
+// rotation, which say nothing of the process that came back.
+func (l *latency) estimateSince(now, since time.Time) (float64, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.stamp.IsZero() && l.last.Before(since) {
+		l.ewma, l.stamp = 0, time.Time{}
+	}
 	if l.stamp.IsZero() {
 		return 0, false
 	}
-	l.observe(now, 0)
+	l.observe(now, 0, false)
 	return l.ewma, true
 }
 

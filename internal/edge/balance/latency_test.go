@@ -71,9 +71,19 @@ func TestPeakEWMA(t *testing.T) {
 		t.Fatal("an estimate before any sample")
 	}
 	l.record(t0, 10*time.Millisecond, false)
-	l.record(t0, 300*time.Millisecond, false) // a peak replaces the estimate at once
+	l.record(t0, 300*time.Millisecond, false) // one slow answer: a spike, not a peak
+	if e, _ := l.estimate(t0); e != float64(10*time.Millisecond) {
+		t.Fatalf("after one slow answer: %v", time.Duration(e))
+	}
+	l.record(t0, 300*time.Millisecond, false) // a second in a row replaces the estimate at once
 	if e, _ := l.estimate(t0); e != float64(300*time.Millisecond) {
 		t.Fatalf("after a peak: %v", time.Duration(e))
+	}
+	var f latency
+	f.record(t0, 10*time.Millisecond, false)
+	f.record(t0, time.Millisecond, true) // a failure peaks at once, at the penalty
+	if e, _ := f.estimate(t0); e != float64(failurePenalty) {
+		t.Fatalf("after a failure: %v", time.Duration(e))
 	}
 	// Idle for one decay constant: down to 1/e of it.
 	e, _ := l.estimate(t0.Add(decay))

@@ -54,10 +54,14 @@ func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
 	j := s.draw(cands, i)
 	a, b := cands[i].Backend, cands[j].Backend
 	la, lb := float64(a.InFlight()+1), float64(b.InFlight()+1)
-	if !s.IgnoreLatency {
+	// A slow-starting backend is judged by its weight, which drew it, and
+	// its in-flight count: its first answers, from a cold process, say
+	// little of the next, and judged by them it got nothing more until its
+	// estimate had decayed, tens of seconds (TestSlowStartIgnoresColdAnswers).
+	if !s.IgnoreLatency && cands[i].Weight >= 1 && cands[j].Weight >= 1 {
 		now := a.pool.now()
-		ea, okA := a.lat.estimate(now)
-		eb, okB := b.lat.estimate(now)
+		ea, okA := a.estimate(now)
+		eb, okB := b.estimate(now)
 		if !okA || !okB {
 			// A backend not heard from yet counts as the average one: as
 			// free as the others, without taking every request until its
@@ -70,6 +74,9 @@ func (s *LeastRequest) Select(cands []Candidate, _ string) *Backend {
 				eb = mean
 			}
 		}
+		// A backend that hangs keeps the estimate of its last answers:
+		// the time it has held requests without an answer bounds it.
+		ea, eb = max(ea, a.stalled(now)), max(eb, b.stalled(now))
 		la, lb = la*ea, lb*eb
 	}
 	// Costs within latencyNoise of each other are a tie: otherwise two
@@ -130,12 +137,33 @@ func (s *LeastRequest) intN(n int) int {
 	return rand.IntN(n)
 }
 
+// estimate is b's latency estimate for Select, b being available: a
+// backend back in the rotation (from unhealthy, or at the end of an
+// ejection) starts afresh. The failures that took it out each fed the
+// estimate a second's penalty (failurePenalty), which would otherwise pass
+// it over for tens of seconds after its slow start ended.
+func (b *Backend) estimate(now time.Time) (float64, bool) {
+	v := b.view.Load()
+	since := v.since
+	if v.state == Ejected {
+		since = v.until // ran out, or b would not be a candidate
+	}
+	// Nor do the answers it gave while it ramped up count: Select compared
+	// it on weight then, and its cold first answers would pass it over
+	// for as long as they take to decay once the ramp is over
+	// (TestSlowStartEndsWithAFreshEstimate).
+	if !since.IsZero() {
+		since = since.Add(b.pool.cfg.SlowStart)
+	}
+	return b.lat.estimateSince(now, since)
+}
+
 // meanEstimate is the mean latency estimate of the candidates that have
 // one, or 1 when none has.
 func meanEstimate(cands []Candidate, now time.Time) float64 {
 	sum, n := 0.0, 0
 	for _, c := range cands {
-		if e, ok := c.lat.estimate(now); ok {
+		if e, ok := c.estimate(now); ok {
 			sum, n = sum+e, n+1
 		}
 	}
