@@ -2,10 +2,12 @@ package balance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -100,13 +102,22 @@ func (p *Pool) probe(ctx context.Context, b *Backend) error {
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	if resp.StatusCode == http.StatusServiceUnavailable && strings.TrimSpace(string(body)) == "draining" {
+		return errDraining
+	}
 	if resp.StatusCode >= 400 {
 		return fmt.Errorf("balance: check answered %d", resp.StatusCode)
 	}
 	return nil
 }
+
+// errDraining is the check of an Agora app that is shutting down (its
+// /readyz answers 503 "draining", DESIGN.md "Load balancing and health"):
+// not a blip to count up to Fall, but a process about to exit once its
+// drain delay ends, which may come before Fall checks have.
+var errDraining = errors.New("balance: check answered 503 draining: the app is shutting down")
 
 // checked applies one check's result to b.
 func (p *Pool) checked(b *Backend, err error) {
@@ -121,7 +132,7 @@ func (p *Pool) checked(b *Backend, err error) {
 	b.unejectIfDue(now) // its ramp began when the ejection ended, not now
 	if err != nil {
 		h.passes, h.fails, h.checkErr = 0, h.fails+1, err.Error()
-		if h.up && h.fails >= c.Fall {
+		if h.up && (h.fails >= c.Fall || errors.Is(err, errDraining)) {
 			h.up = false
 			p.cfg.Log.Warn("balance: backend unhealthy", "backend", b.URL.String(), "err", err)
 		}

@@ -17,6 +17,7 @@ const (
 	reset           // the connection closed without an answer
 	hang            // no answer until the check gives up
 	redirect        // 302: HAProxy counts 3xx as passing
+	draining        // 503 "draining": an Agora app shutting down
 )
 
 // origin is a backend whose /readyz answers as told.
@@ -45,6 +46,8 @@ func newOrigin(t *testing.T) *origin {
 			<-r.Context().Done()
 		case redirect:
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+		case draining:
+			http.Error(w, "draining", http.StatusServiceUnavailable)
 		}
 	}))
 	t.Cleanup(o.Close)
@@ -182,6 +185,12 @@ func TestActiveChecks(t *testing.T) {
 		{notReady, Unhealthy}, // a failure restarts the rise
 		{ready, Unhealthy},
 		{redirect, Healthy},
+		// An app that says it is draining is out at the first check, not
+		// the third: its drain delay (5 s by default) is shorter than
+		// three intervals, and it would exit while still in the rotation.
+		{draining, Unhealthy},
+		{ready, Unhealthy},
+		{ready, Healthy},
 	}
 	for i, s := range steps {
 		o.answer.Store(s.answer)
