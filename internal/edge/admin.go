@@ -48,6 +48,9 @@ type Status struct {
 	// OriginFailures are requests answered 502, 503 or 504 because no
 	// backend answered usably.
 	OriginFailures uint64 `json:"origin_failures"`
+	// Scale is the app pool of `agora up` and its autoscaler, when the
+	// edge runs under it (Edge.Scale, extra.go).
+	Scale any `json:"scale,omitempty"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -109,6 +112,7 @@ func (e *Edge) Status() Status {
 	}
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
+	s.Scale = e.scaleStatus()
 	return s
 }
 

@@ -34,7 +34,8 @@ func (e *Edge) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	if err := statusPage.Execute(&buf, struct {
 		Status
 		Nonce string
-	}{e.Status(), nonce}); err != nil {
+		Extra template.HTML // agora up's pool section (extra.go)
+	}{e.Status(), nonce, e.scaleHTML(nonce)}); err != nil {
 		e.Log.Error("edge: status page", "err", err)
 		http.Error(w, "status page failed; see the edge's log", http.StatusInternalServerError)
 		return
