@@ -58,7 +58,9 @@ func startPool(t *testing.T) (s *server, admin string) {
 		t.Fatalf("no admin address in %q", s.ready)
 	}
 	admin = m[1]
-	waitPool(t, admin, func(st upStatus) bool { return st.Scale.Ready == 2 && allHealthy(st.Status) && len(st.Pool.Backends) == 2 })
+	waitPool(t, admin, func(st upStatus) bool {
+		return st.Scale.Ready == 2 && allHealthy(st.Status) && len(st.Pool.Backends) == 2
+	})
 	return s, admin
 }
 
