@@ -8,9 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,9 +19,11 @@ import (
 	"agora/internal/edge"
 	"agora/internal/edge/cache"
 	"agora/internal/edge/purgelog"
+	"agora/internal/fault"
 	"agora/internal/mail"
 	"agora/internal/media"
 	"agora/internal/scale"
+	"agora/internal/scale/autoscale"
 	"agora/internal/seed"
 	"agora/internal/staff"
 	"agora/internal/store"
@@ -45,6 +45,45 @@ type upFlags struct {
 	allowedHosts       string
 	edge               edgeServe
 	pool               poolFlags
+	scale              scaleFlags
+}
+
+// scaleFlags are the app pool's size bounds and the autoscaler's settings
+// (internal/scale/autoscale holds their defaults and their reasons).
+type scaleFlags struct {
+	min, max                                  int
+	targetInFlight, tolerance, panicThreshold float64
+	stableWindow, panicWindow, scaleDownDelay time.Duration
+	tick                                      time.Duration
+}
+
+func (f *scaleFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.min, "min", autoscale.DefaultMin, "fewest app instances: two, so that one crash never takes the store down")
+	fs.IntVar(&f.max, "max", autoscale.DefaultMax(), "most app instances (default: twice the CPUs)")
+	fs.Float64Var(&f.targetInFlight, "target-inflight", autoscale.DefaultTargetInFlight, "requests in flight one app instance is sized for: the pool grows when the edge has more per instance")
+	fs.Float64Var(&f.tolerance, "scale-tolerance", autoscale.DefaultTolerance, "how far (a fraction) the load may stray from the target without a resize")
+	fs.DurationVar(&f.stableWindow, "stable-window", autoscale.DefaultStableWindow, "the load is averaged over this to grow, and must have been lower for this long to shrink")
+	fs.DurationVar(&f.panicWindow, "panic-window", 0, "short window that grows the pool at once on a burst (0: a tenth of --stable-window)")
+	fs.Float64Var(&f.panicThreshold, "panic-threshold", autoscale.DefaultPanicThreshold, "a burst is when the panic window asks for this multiple of the current size")
+	fs.DurationVar(&f.scaleDownDelay, "scale-down-delay", 0, "the pool shrinks only to the largest size asked over this window (0: --stable-window)")
+	fs.DurationVar(&f.tick, "scale-interval", scale.DefaultTick, "how often the autoscaler reads the edge's load")
+}
+
+// autoscaler checks the flags (autoscale.New's errors name the flag) and
+// makes the autoscaler.
+func (f *scaleFlags) autoscaler(log *slog.Logger) (*autoscale.Autoscaler, error) {
+	if f.tick <= 0 {
+		return nil, fmt.Errorf("%w: --scale-interval must be positive (got %s)", errUsage, f.tick)
+	}
+	a, err := autoscale.New(autoscale.Config{
+		Min: f.min, Max: f.max, TargetInFlight: f.targetInFlight, Tolerance: f.tolerance,
+		StableWindow: f.stableWindow, PanicWindow: f.panicWindow, PanicThreshold: f.panicThreshold,
+		ScaleDownDelay: f.scaleDownDelay, Log: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", errUsage, fault.MessageOf(err))
+	}
+	return a, nil
 }
 
 func upCommand() *command {
@@ -57,13 +96,18 @@ database and a media directory under --data, migrated automatically.
 --demo seeds a small demo catalog (800 products) the first time.
 Then open http://localhost:8080.
 
-The edge cache serves --listen and runs the app tier as a child process
-('agora app' on a loopback port), restarted with backoff if it crashes.
+The edge cache serves --listen and runs the app tier as a pool of child
+processes ('agora app' on loopback ports), each restarted with backoff if it
+crashes. An instance joins the edge's pool once its /readyz passes. The
+autoscaler reads the requests in flight at the edge every --scale-interval
+and keeps the pool between --min and --max instances, about
+--target-inflight requests each; a removed instance drains first. Its
+decisions are logged and shown on the status page.
 Purges from the app tier reach the edge by themselves; without
 --cluster-secret a random one is made for this run. The edge's admin API
-(status, purge) listens on --admin-listen. On SIGTERM the edge stops
-taking requests and finishes those in flight, then the app drains and stops.
-The autoscaled app pool joins in a later release, behind the same command.`,
+(status page, status, metrics, purge) listens on --admin-listen. On SIGTERM
+the edge stops taking requests and finishes those in flight, then the app
+instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.listen, "listen", ":8080", "public address of the store (host:port; port 0 picks a free one)")
 			fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "edge admin API address: GET /_agora/status, POST /_agora/purge; keep it off the public network (empty disables)")
@@ -83,6 +127,7 @@ The autoscaled app pool joins in a later release, behind the same command.`,
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &f.edge)
 			f.pool.register(fs)
+			f.scale.register(fs)
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
@@ -117,6 +162,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return err
 	}
+	auto, err := f.scale.autoscaler(env.log)
+	if err != nil {
+		return err
+	}
 	owner, err := prepareStore(ctx, env, &f)
 	if err != nil {
 		return err
@@ -128,51 +177,68 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return fmt.Errorf("finding this binary to run the app tier: %w", err)
 	}
-	sup := &scale.Supervisor{
-		Path: self, Args: appArgs(env.log, f), Env: appEnv(f), Log: env.log,
-		StopTimeout: f.drainDelay + f.shutdownTimeout + 10*time.Second,
-	}
-	// A second signal must not leave the app draining behind us.
-	defer onHardStop(ctx, sup.Kill)()
-	if err := sup.Start(ctx); err != nil {
-		return err // "agora up: scale: …": Main names the command
-	}
 	st, err := cache.NewStore(cache.Config{MaxBytes: size})
 	if err != nil {
-		return errors.Join(err, sup.Stop())
+		return err
 	}
 	limitEdgeMemory(env.log, size)
-	// The instance may move to another port when it is replaced; the
-	// backend URL names the first, and every dial goes to the current one.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = f.pool.responseHeaderWait
 	tr.MaxIdleConnsPerHost = 256
-	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		d := net.Dialer{Timeout: f.pool.dialTimeout}
-		return d.DialContext(ctx, network, sup.Addr())
-	}
-	backend := &url.URL{Scheme: "http", Host: sup.Addr()}
 	e := &edge.Edge{Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted, AllowedHosts: allowed}
-	pool, err := f.pool.build(e, []*url.URL{backend}, &http.Client{Transport: tr})
+	// The pool starts empty: app instances join it as they become ready.
+	pool, err := f.pool.build(e, nil, &http.Client{Transport: tr})
 	if err != nil {
-		return errors.Join(err, sup.Stop())
+		return err
 	}
 	defer pool.Close()
+	apps := &scale.Pool{
+		Path: self, Args: appArgs(env.log, f), Env: appEnv(f), Log: env.log, Edge: pool,
+		DrainTimeout: f.shutdownTimeout,
+		StopTimeout:  f.drainDelay + f.shutdownTimeout + 10*time.Second,
+	}
+	// A second signal must not leave the app instances draining behind us.
+	defer onHardStop(ctx, apps.Kill)()
+	if err := apps.Start(ctx, f.scale.min); err != nil {
+		return err // "agora up: scale: …": Main names the command
+	}
+	scaler := &scale.Scaler{Pool: apps, Auto: auto}
+	e.Scale = &edge.Extra{
+		Status:  func() any { return scaler.Status() },
+		HTML:    scaler.HTML,
+		Metrics: scaler,
+	}
+	var first string // the follower's fallback; it asks the pool first
+	if m := pool.Members(); len(m) > 0 {
+		first = m[0].URL.String()
+	}
 	e.Follower = &purgelog.Follower{
-		Origin: backend.String(), OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
+		Origin: first, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
 		Client: &http.Client{Transport: tr},
 		Apply:  e.ApplyPurge, Reset: e.Store.PurgeAll,
 	}
+	// The autoscaler stops before the pool does, so nothing grows it
+	// while it stops.
+	sctx, stopScaler := context.WithCancel(ctx)
+	ticker := time.NewTicker(f.scale.tick)
+	scaled := make(chan struct{})
+	go func() {
+		defer close(scaled)
+		scaler.Run(sctx, ticker.C)
+	}()
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout,
 		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
-		ready:                "serving", attrs: []any{"app", backend.String()},
+		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
 		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})
-	appErr := sup.Stop()
+	stopScaler()
+	ticker.Stop()
+	<-scaled
+	appErr := apps.Stop()
 	if appErr != nil {
 		appErr = fmt.Errorf("the app tier did not stop cleanly: %w", appErr)
 	}

@@ -75,7 +75,7 @@ func TestEdgeDatabaseRestart(t *testing.T) {
 	// every cached page is made stale, so that the pages requested during
 	// the restart are ones the edge must revalidate, and the database
 	// restarts.
-	for requests(t, admin) < 60 {
+	for requests(edgeStatus(t, admin)) < 60 {
 		time.Sleep(20 * time.Millisecond) // a poll's pace, not a synchronisation
 	}
 	softPurgeAll(t, admin, secret)

@@ -412,6 +412,7 @@ func TestBadSetupFailsWithOneClearLine(t *testing.T) {
 		{"unknown flag", []string{"app", "--nope"}, 2, "flag provided but not defined"},
 		{"unknown profile", []string{"seed", "--profile", "huge", "--db", "sqlite:" + filepath.Join(dir, "s.db")}, 2, "unknown --profile"},
 		{"bad env twin", []string{"app"}, 2, "AGORA_DRAIN_DELAY"},
+		{"pool bounds", []string{"up", "--data", filepath.Join(dir, "up"), "--min", "3", "--max", "2"}, 2, "--max (2) must be at least --min (3)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -61,6 +61,9 @@ type Status struct {
 	// Discovery is where the backends come from when DNS names them:
 	// each name's last answer, when it came, the last error.
 	Discovery *discover.Status `json:"discovery,omitempty"`
+	// Scale is the app pool of `agora up` and its autoscaler, when the
+	// edge runs under it (Edge.Scale, extra.go).
+	Scale any `json:"scale,omitempty"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -128,6 +131,7 @@ func (e *Edge) Status() Status {
 		d := e.Discovery.Status()
 		s.Discovery = &d
 	}
+	s.Scale = e.scaleStatus()
 	return s
 }
 

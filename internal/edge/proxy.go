@@ -87,6 +87,9 @@ type Edge struct {
 	// Conns, when set, is the limited public listener, whose connections
 	// the metrics report.
 	Conns *h1.Listener
+	// Scale, when set, adds the app pool's section to the admin status
+	// page, /_agora/status and /metrics (extra.go). Set it before serving.
+	Scale *Extra
 
 	// FetchTimeout bounds one origin fetch, headers and body.
 	FetchTimeout time.Duration

@@ -39,7 +39,8 @@ func (e *Edge) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 		Nonce     string
 		Backends  []backendView
 		PlotWidth int
-	}{st, nonce, backendViews(st), historyLen - 1}); err != nil {
+		Extra     template.HTML // agora up's pool section (extra.go)
+	}{st, nonce, backendViews(st), historyLen - 1, e.scaleHTML(nonce)}); err != nil {
 		e.Log.Error("edge: status page", "err", err)
 		http.Error(w, "status page failed; see the edge's log", http.StatusInternalServerError)
 		return

@@ -22,6 +22,7 @@ type child struct {
 	pid     int
 	started time.Time
 	serving chan struct{} // closed once it logged its address
+	addr    string        // host:port it serves on; read only after serving is closed
 	exited  chan struct{} // closed once it exited and its output is read
 	err     error         // how it exited; read only after exited is closed
 }
@@ -33,7 +34,7 @@ func (c *child) exitErr() error {
 
 // spawn starts an instance with its stdout and stderr on one pipe, read by
 // forward until the process (and anything it left holding the pipe) is gone.
-func (s *Supervisor) spawn() (*child, error) {
+func (s *Pool) spawn() (*child, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("scale: %w", err)
@@ -49,9 +50,6 @@ func (s *Supervisor) spawn() (*child, error) {
 		return nil, fmt.Errorf("scale: starting the app: %w", err)
 	}
 	c := &child{cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), serving: make(chan struct{}), exited: make(chan struct{})}
-	s.mu.Lock()
-	s.cur = c
-	s.mu.Unlock()
 	go func() {
 		s.forward(c, pr)
 		pr.Close()
@@ -65,7 +63,7 @@ func (s *Supervisor) spawn() (*child, error) {
 // the message, so they never pass for the parent's own (a supervisor log
 // reader looking for "msg=serving" must find the edge, not the app). Lines
 // that are not JSON, such as a panic's stack, are logged whole.
-func (s *Supervisor) forward(c *child, r io.Reader) {
+func (s *Pool) forward(c *child, r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -74,7 +72,7 @@ func (s *Supervisor) forward(c *child, r io.Reader) {
 	_, _ = io.Copy(io.Discard, r) // after an overlong line: never block the child on a full pipe
 }
 
-func (s *Supervisor) forwardLine(c *child, line []byte) {
+func (s *Pool) forwardLine(c *child, line []byte) {
 	var rec map[string]any
 	if err := json.Unmarshal(line, &rec); err != nil || rec["msg"] == nil {
 		s.Log.Warn("app output", "pid", c.pid, "line", string(line))
@@ -93,10 +91,10 @@ func (s *Supervisor) forwardLine(c *child, line []byte) {
 	s.Log.Log(context.Background(), level, "app: "+strings.TrimPrefix(msg, "app: "), attrs...)
 	if msg == "serving" {
 		if addr := hostOf(rec["url"]); addr != "" {
-			s.setAddr(addr)
 			select {
 			case <-c.serving:
 			default:
+				c.addr = addr
 				close(c.serving)
 			}
 		}

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"agora/internal/scale/autoscale"
 	"agora/internal/clocktest"
 	"agora/internal/fault"
+	"agora/internal/scale/autoscale"
 )
 
 // tick is the supervisor's period in these tests: Knative's tick interval.
