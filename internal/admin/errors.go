@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"agora/internal/fault"
+	"agora/internal/store"
 )
 
 // errorPage is the data of error.html.
@@ -40,6 +41,7 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 
 // fail answers a request that failed outside any form, by err's code.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	err = store.Unavailable(err) // a lost database is 503 wherever it surfaced
 	code := fault.CodeOf(err)
 	switch code {
 	case fault.Internal:

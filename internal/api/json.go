@@ -11,6 +11,7 @@ import (
 
 	"agora/internal/cachehdr"
 	"agora/internal/fault"
+	"agora/internal/store"
 )
 
 // ContentType is the media type of every API response (RFC 8259 §11: JSON
@@ -64,6 +65,7 @@ func WriteJSON(w http.ResponseWriter, status int, cacheControl string, v any, ta
 // generic message; "not found" may be cached briefly by shared caches (to
 // absorb floods), every other error is private.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	err = store.Unavailable(err) // a lost database is 503 wherever it surfaced
 	code := fault.CodeOf(err)
 	status := fault.Status(code)
 	if status >= 500 {

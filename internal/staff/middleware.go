@@ -12,6 +12,7 @@ import (
 	"agora/internal/cachehdr"
 	"agora/internal/fault"
 	"agora/internal/page"
+	"agora/internal/store"
 )
 
 type ctxKey struct{}
@@ -73,6 +74,7 @@ func bearer(r *http.Request) (string, bool) {
 // writeJSONError answers err as {"error":{"code","message"}}, like
 // internal/api (which imports this package, so cannot be imported here).
 func (s *Service) writeJSONError(w http.ResponseWriter, r *http.Request, err error) {
+	err = store.Unavailable(err) // a lost database is 503 wherever it surfaced
 	code := fault.CodeOf(err)
 	status := fault.Status(code)
 	if status >= 500 {

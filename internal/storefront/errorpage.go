@@ -7,6 +7,7 @@ import (
 
 	"agora/internal/cachehdr"
 	"agora/internal/fault"
+	"agora/internal/store"
 )
 
 // errorPage is the data of error.html.
@@ -60,6 +61,7 @@ func (h *Handler) BadRequest(w http.ResponseWriter, r *http.Request, err error) 
 // stale copy, else 500. The page is private so no cache keeps an outage's
 // answer; the edge serves its stale copy instead (stale-if-error).
 func (h *Handler) ServerError(w http.ResponseWriter, r *http.Request, err error) {
+	err = store.Unavailable(err) // a lost database is 503 wherever it surfaced
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The visitor went away; nobody will read the page.
 		h.log().Debug("storefront: request canceled", "method", r.Method, "path", r.URL.Path)
