@@ -167,6 +167,7 @@ cleanup() {
 	set +e
 	for n in "${!pid[@]}"; do stop_pid "${pid[$n]}"; done
 	[ -n "$schema" ] && psql "$PG" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null
+	cp "$work"/*.log "$out"/ 2>/dev/null # the proxies' and apps' logs, to explain a failure
 	rm -rf "$work"
 }
 trap cleanup EXIT
