@@ -51,9 +51,9 @@ type Client struct {
 	// fail.
 	Fallback http.RoundTripper
 
-	mu    sync.Mutex         // protects idle, sweep
+	mu    sync.Mutex               // protects idle, sweep
 	idle  map[string][]*clientConn // backend address → idle connections, most recent last
-	sweep *time.Timer        // closes expired idle connections; nil when none are idle
+	sweep *time.Timer              // closes expired idle connections; nil when none are idle
 	dial  func(context.Context, string, string) (net.Conn, error)
 	once  sync.Once
 }

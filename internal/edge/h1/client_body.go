@@ -33,9 +33,9 @@ type body struct {
 	stop    func() bool
 	ctx     context.Context
 
-	relMu   sync.Mutex // protects cn and closing (also written under mu)
-	cn      *clientConn      // nil once the connection is released
-	closing bool       // Close came during a Read: the connection is not reused
+	relMu   sync.Mutex  // protects cn and closing (also written under mu)
+	cn      *clientConn // nil once the connection is released
+	closing bool        // Close came during a Read: the connection is not reused
 }
 
 func (b *body) Read(p []byte) (int, error) {
