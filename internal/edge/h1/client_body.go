@@ -138,15 +138,16 @@ var lastChunk = []byte("\r\n0\r\n\r\n")
 var errChunk = errors.New("h1: malformed chunked response body")
 
 func (b *body) readCRLF() error {
-	c, err := b.cn.br.ReadByte()
-	if err == nil && c == '\r' {
-		c, err = b.cn.br.ReadByte()
-	}
-	if err != nil {
-		return unexpected(err)
-	}
-	if c != '\n' {
-		return errChunk
+	// Exactly CRLF, as net/http requires: a lenient reader here would
+	// frame the body differently from one in front of or behind it.
+	for _, want := range []byte("\r\n") {
+		c, err := b.cn.br.ReadByte()
+		if err != nil {
+			return unexpected(err)
+		}
+		if c != want {
+			return errChunk
+		}
 	}
 	return nil
 }

@@ -133,7 +133,8 @@ func parseStatusLine(line []byte) (minor, code int, status string, err error) {
 			return 0, 0, "", fmt.Errorf("h1: invalid character in status line %q", truncate(line))
 		}
 	}
-	if s := statusLines[code]; s != "" && string(line[9:]) == s {
+	if code < len(statusLines) && statusLines[code] != "" && string(line[9:]) == statusLines[code] {
+		s := statusLines[code]
 		return minor, code, s, nil // the usual reason: no allocation
 	}
 	return minor, code, string(line[9:]), nil
