@@ -70,20 +70,13 @@ func (cn *clientConn) roundTrip(ctx context.Context, req *http.Request) (*http.R
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, cn.cancel)
 	}
-	fail := func(err error) (*http.Response, error) {
-		if stop != nil {
-			stop()
-		}
-		cn.nc.Close()
-		return nil, err
-	}
 	reqClose, err := cn.writeRequest(req)
 	if err != nil {
 		var be *bodyReadError
 		if cn.reused && !errors.As(err, &be) && isPeerClose(err) {
 			err = &staleError{err}
 		}
-		return fail(err)
+		return cn.fail(stop, err)
 	}
 	if t := cn.c.ResponseHeaderTimeout; t > 0 {
 		cn.setReadDeadline(time.Now().Add(t))
@@ -101,10 +94,10 @@ func (cn *clientConn) roundTrip(ctx context.Context, req *http.Request) (*http.R
 			case isPeerClose(err):
 				err = fmt.Errorf("h1: backend closed the connection before its response head: %w", err)
 			}
-			return fail(err)
+			return cn.fail(stop, err)
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols {
-			return fail(errors.New("h1: backend switched protocols, which this client does not do"))
+			return cn.fail(stop, errors.New("h1: backend switched protocols, which this client does not do"))
 		}
 		if resp.StatusCode >= 200 {
 			break
@@ -116,7 +109,7 @@ func (cn *clientConn) roundTrip(ctx context.Context, req *http.Request) (*http.R
 	}
 	b, err := cn.frame(resp, req.Method)
 	if err != nil {
-		return fail(err)
+		return cn.fail(stop, err)
 	}
 	b.keep = b.keep && !reqClose
 	b.cn, b.stop, b.ctx = cn, stop, ctx
@@ -127,6 +120,15 @@ func (cn *clientConn) roundTrip(ctx context.Context, req *http.Request) (*http.R
 	}
 	resp.Body = b
 	return resp, nil
+}
+
+// fail ends a round trip that got no response: the connection is closed.
+func (cn *clientConn) fail(stop func() bool, err error) (*http.Response, error) {
+	if stop != nil {
+		stop()
+	}
+	cn.nc.Close()
+	return nil, err
 }
 
 func (cn *clientConn) isCanceled() bool {
