@@ -111,7 +111,10 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	addr := canonicalAddr(req.URL)
-	cn, err := c.get(ctx, addr)
+	// A request that cannot be sent again is not risked on a connection
+	// the backend may have closed (a draining backend closes its idle
+	// ones at once): its connection is checked however briefly it idled.
+	cn, err := c.get(ctx, addr, !replayable(req))
 	if err != nil {
 		closeBody(req)
 		return nil, err
@@ -193,8 +196,10 @@ func canonicalAddr(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), "80")
 }
 
-// get returns an idle connection to addr, or a new one.
-func (c *Client) get(ctx context.Context, addr string) (*clientConn, error) {
+// get returns an idle connection to addr, or a new one. An idle
+// connection is checked for a close by the backend when check is set or it
+// idled past staleCheckAfter.
+func (c *Client) get(ctx context.Context, addr string, check bool) (*clientConn, error) {
 	now := time.Now()
 	c.mu.Lock()
 	pool := c.idle[addr]
@@ -205,7 +210,7 @@ func (c *Client) get(ctx context.Context, addr string) (*clientConn, error) {
 		if idle := now.Sub(cn.idleAt); idle < c.IdleTimeout {
 			c.idle[addr] = pool
 			c.mu.Unlock()
-			if idle > staleCheckAfter && cn.peerClosed() {
+			if (check || idle > staleCheckAfter) && cn.peerClosed() {
 				// Closed by the backend while idle (its idle timeout, a
 				// restart): found before a request is lost on it.
 				cn.nc.Close()

@@ -439,8 +439,33 @@ func TestClientStaleIdleConnection(t *testing.T) {
 		t.Errorf("served %d, want 6", served)
 	}
 	mu.Unlock()
-	// A POST whose body cannot be had again: not resent.
-	_, err := get("POST", strings.NewReader("x"))
+	// A POST whose body cannot be had again is not resent; its connection
+	// was checked before use, so a close seen by then costs nothing.
+	resp, err := get("POST", strings.NewReader("x"))
+	if err == nil {
+		resp.Body.Close()
+	}
+	// When the close arrives after the check, the POST fails (it cannot be
+	// replayed), with a reset: a raw connection stands in for that race.
+	c2 := &Client{}
+	req, _ := http.NewRequest("GET", base+"/", nil)
+	resp, err = c2.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	addr := strings.TrimPrefix(base, "http://")
+	c2.mu.Lock()
+	idle := c2.idle[addr][0]
+	c2.mu.Unlock()
+	for !idle.peerClosed() {
+		time.Sleep(time.Millisecond) // polls the observable condition
+	}
+	req, _ = http.NewRequest("POST", base+"/", strings.NewReader("x"))
+	req.GetBody = nil
+	cn, _ := c2.get(context.Background(), addr, false) // past the check, as in the race
+	_, err = cn.roundTrip(context.Background(), req)
 	if err == nil {
 		t.Fatal("a POST on a stale connection succeeded; want an error (it cannot be replayed)")
 	}
