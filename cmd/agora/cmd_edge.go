@@ -19,7 +19,7 @@ import (
 )
 
 func edgeCommand() *command {
-	var backends, cacheSize, trusted, hosts string
+	var backends, cacheSize, trusted, hosts, originClient string
 	var o edgeServe
 	var policy cache.Policy
 	var pf poolFlags
@@ -59,6 +59,7 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			edgeConnFlags(fs, &o)
 			pf.register(fs)
 			df.register(fs)
+			fs.StringVar(&originClient, "origin-client", "h1", "client for the requests to the app servers: h1, the edge's own HTTP/1.1 client, or std, Go's net/http Transport (slower; the way back should h1 misbehave with a backend)")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -92,7 +93,10 @@ accepting, then gives in-flight requests --shutdown-timeout to finish.`,
 			if err != nil {
 				return err
 			}
-			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed}
+			if originClient != "h1" && originClient != "std" {
+				return fmt.Errorf("%w: --origin-client must be h1 or std", errUsage)
+			}
+			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient}
 			pool, err := pf.build(e, static, nil)
 			if err != nil {
 				return err
