@@ -149,7 +149,16 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 		// it) and the body; the header is read-only to a RoundTripper, and
 		// out is already the caller's copy, so cloning it again on every
 		// attempt is work for nothing.
-		a := out.WithContext(ctx)
+		// A request that may go elsewhere lets go of b when b goes out
+		// (Gone) while it waits for the head: a hung backend then costs
+		// the time its checks take, not ResponseHeaderTimeout.
+		actx, letGo := ctx, context.CancelFunc(func() {})
+		watching := func() bool { return false }
+		if gone := b.Gone(); gone != nil && replayable && idem {
+			actx, letGo = context.WithCancel(ctx)
+			watching = context.AfterFunc(gone, letGo)
+		}
+		a := out.WithContext(actx)
 		aimAt(a, b)
 		if body != nil {
 			a.Body = io.NopCloser(bytes.NewReader(body))
@@ -159,15 +168,20 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 		}
 		start := time.Now()
 		resp, err := e.Transport.RoundTrip(a)
+		watching() // the head is in, or the attempt is over: only the wait for it is cut
 		o := balance.Classify(resp, err)
-		if ctx.Err() != nil && err != nil {
+		switch {
+		case ctx.Err() != nil && err != nil:
 			o = balance.Canceled
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				o = balance.Timeout
 			}
+		case actx.Err() != nil && err != nil:
+			o = balance.Timeout // b went out while this waited: as if it timed out
 		}
 		res := balance.Result{Outcome: o, Latency: time.Since(start), Retry: attempt > 0}
 		if err != nil {
+			letGo()
 			b.Release(res)
 			level := slog.LevelWarn
 			if o == balance.Canceled {
@@ -183,7 +197,7 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 			}
 			return nil, lastErr
 		}
-		resp.Body = &releaseBody{ReadCloser: resp.Body, release: func() { b.Release(res) }}
+		resp.Body = &releaseBody{ReadCloser: resp.Body, release: func() { letGo(); b.Release(res) }}
 		if replayable && idem && retryStatus(resp.StatusCode) && ctx.Err() == nil {
 			lastResp, lastErr = resp, nil
 			continue

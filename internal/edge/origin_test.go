@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,5 +227,39 @@ func TestPoolStatus(t *testing.T) {
 	resp.Body.Close()
 	if want := "<h3>" + ok.URL + "</h3>\n<p><span class=\"state-healthy\">healthy</span>"; !strings.Contains(page, want) {
 		t.Errorf("status page lacks %q", want)
+	}
+}
+
+// TestHungBackendLetsGoWhenItGoesOut: a GET waiting on a backend that
+// hung is sent to another backend as soon as the pool takes the hung one
+// out (a failed check here), not after the response-head timeout: the
+// shopper's one slow request is as short as the checks make it (issue 10,
+// "Hung backend"). Before, it waited the whole timeout, or failed when
+// the client gave up first (bench/lb.sh, SIGSTOP).
+func TestHungBackendLetsGoWhenItGoesOut(t *testing.T) {
+	var hung atomic.Bool
+	first := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if hung.Load() {
+			<-r.Context().Done()
+			return
+		}
+		w.Write([]byte("first"))
+	})
+	second := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("second")) })
+	e := poolEdge(t, balance.Config{Check: &balance.Check{Interval: 20 * time.Millisecond, Timeout: 20 * time.Millisecond, Rise: 1, Fall: 1}},
+		first.URL, second.URL)
+	e.ResponseHeaderTimeout = time.Minute
+	e.FetchTimeout = 5 * time.Second // far past the checks' pace; the request fails with 504 only if nothing lets it go
+	for _, b := range e.Pool.Members() {
+		for b.State() != balance.Healthy {
+			time.Sleep(5 * time.Millisecond) // a poll's pace, not a synchronisation
+		}
+	}
+	hung.Store(true)
+	before := first.hits.Load()
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest("GET", "http://shop.test/p/1", nil))
+	if w.Code != 200 || w.Body.String() != "second" || first.hits.Load() == before {
+		t.Errorf("status %d %q, the hung backend got %d requests; want 200 from the second after trying the first", w.Code, w.Body, first.hits.Load()-before)
 	}
 }

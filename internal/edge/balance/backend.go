@@ -53,6 +53,9 @@ type Backend struct {
 	lat       latency
 
 	view atomic.Pointer[view] // the state Pick reads, published under mu
+	// out is cancelled when b goes out of the rotation (unhealthy or
+	// ejected) and replaced when it is back: see Gone. Set under mu.
+	out atomic.Pointer[outSignal]
 	// checkerDone is closed when b's health checker has ended (nil
 	// without checks): on removal from the set, or Close.
 	checkerDone chan struct{}
@@ -63,6 +66,26 @@ type Backend struct {
 	// idleClosed: idle is closed, so an Acquire racing with the drain
 	// must back off (Wait has returned).
 	idleClosed bool
+}
+
+// outSignal is a context cancelled when its backend goes out.
+type outSignal struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// Gone is a context cancelled when b goes out of the rotation, unhealthy
+// or ejected, or nil when b is out already. A request waiting on b for its
+// answer's head may watch it and go to another backend at once when that
+// is safe (origin.go): a hung backend then costs its waiting shoppers the
+// time the checks take to see it, not the whole response-head timeout.
+// Draining is not going out: what b holds then is meant to finish.
+func (b *Backend) Gone() context.Context {
+	s := b.out.Load()
+	if s == nil || s.ctx.Err() != nil {
+		return nil
+	}
+	return s.ctx
 }
 
 // UnmarshalText reads a State's name, so a client can decode Status.

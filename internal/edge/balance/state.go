@@ -45,6 +45,15 @@ func (b *Backend) publish() {
 		v.state = Healthy
 	}
 	b.view.Store(v)
+	// Gone's signal: cancelled on the way out, renewed on the way back.
+	out := v.state == Unhealthy || v.state == Ejected
+	switch cur := b.out.Load(); {
+	case out && cur != nil && cur.ctx.Err() == nil:
+		cur.cancel()
+	case !out && (cur == nil || cur.ctx.Err() != nil):
+		ctx, cancel := context.WithCancel(context.Background())
+		b.out.Store(&outSignal{ctx, cancel})
+	}
 }
 
 // becomeUp makes b available from now, slow-starting. The caller holds b.mu.
