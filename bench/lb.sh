@@ -268,8 +268,13 @@ start_proxy() {
 	shift
 	case $name in
 	agora | agora-nocache)
-		local extra=()
-		[ "$name" = agora-nocache ] && extra=(--cache-size 1)
+		# --max-conns-per-ip 0: every request of the load tool comes from
+		# 127.0.0.1, and with cold, uncached pages it holds more than the
+		# edge's default 256 connections per client address at once, which
+		# the edge refuses (503, resets) as a flood from one client would
+		# be; HAProxy has no such cap by default.
+		local extra=(--max-conns-per-ip 0)
+		[ "$name" = agora-nocache ] && extra+=(--cache-size 1)
 		GOMAXPROCS=$threads AGORA_CLUSTER_SECRET=$secret "${srv_pin[@]}" "$agora" edge --backends "$(
 			IFS=,
 			echo "$*"
