@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"io"
 	"net/http"
+	"os"
+	"os/signal"
+	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"agora/internal/edge"
@@ -32,6 +37,10 @@ type edgeServe struct {
 	// onServing, if set, is called just before ready is logged (agora up
 	// prints the way into the admin).
 	onServing func()
+	// upgradable: SIGUSR2 hands the listeners to a new process of the
+	// binary on disk (handover.go). agora up cannot yet: its app instances
+	// are tied to its process.
+	upgradable bool
 }
 
 // server is what both HTTP servers offer.
@@ -51,9 +60,17 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		servers = append(servers, newEdgeServer(e.AdminHandler(o.secret)))
 		addrs = append(addrs, o.adminListen)
 	}
+	// A process started by an edge upgrade serves the old one's sockets.
+	inh, err := takeInherited()
+	if err != nil {
+		return err
+	}
+	if o.adminListen == "" && inh.admin != nil {
+		inh.admin.Close()
+	}
 	lns := make([]net.Listener, 0, len(addrs))
-	for _, a := range addrs {
-		ln, err := net.Listen("tcp", a)
+	for i, a := range addrs {
+		ln, err := listenOr([]net.Listener{inh.public, inh.admin}[i], a)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
@@ -62,6 +79,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		}
 		lns = append(lns, ln)
 	}
+	raw := slices.Clone(lns) // the sockets an upgrade hands on
 	// The public listener is capped, whichever server serves it; the admin
 	// listener is private and is not.
 	e.Conns = h1.Limit(lns[0], h1.Limits{
@@ -77,6 +95,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
 	}
+	if inh.ready != nil {
+		awaitBackend(ctx, e) // the old process serves meanwhile
+	}
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
@@ -88,12 +109,22 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if len(lns) > 1 {
 		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/")
 	}
+	if inh.ready != nil {
+		attrs = append(attrs, "upgraded", true, "pid", os.Getpid())
+	}
 	env.log.Info(o.ready, attrs...)
+	if inh.ready != nil {
+		_, _ = io.WriteString(inh.ready, "ready\n") // the old process stops accepting now
+		inh.ready.Close()
+	}
+	handedOver, stopUpgrades := watchUpgrades(env, o, raw, addrs)
+	defer stopUpgrades()
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
+	case <-handedOver:
 	}
 	var errs []error
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
@@ -110,6 +141,48 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	wg.Wait()
 	e.Wait()
 	return errors.Join(errs...)
+}
+
+// watchUpgrades hands raw (the listeners of addrs: public, then admin) to
+// a new process on SIGUSR2 and closes handedOver once it serves on them.
+// A failed upgrade is logged and this process keeps serving.
+func watchUpgrades(env *cmdEnv, o edgeServe, raw []net.Listener, addrs []string) (handedOver <-chan struct{}, stop func()) {
+	done := make(chan struct{})
+	over := make(chan struct{})
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	exe, exeErr := os.Executable()
+	names := []string{"public", "admin"}[:len(raw)]
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-usr2:
+			}
+			if !o.upgradable {
+				env.log.Warn("SIGUSR2 ignored: agora up cannot hand its edge to a new process (its app instances would go with this one); send SIGHUP to upgrade the app tier, and restart agora up to upgrade the edge")
+				continue
+			}
+			if exeErr != nil {
+				env.log.Error("edge upgrade failed: cannot find this binary; this process keeps serving", "err", exeErr)
+				continue
+			}
+			env.log.Info("SIGUSR2: upgrading the edge: handing the listeners to a new process", "listen", addrs)
+			pid, err := handOver(env, exe, raw, names)
+			if err != nil {
+				env.log.Error("edge upgrade FAILED: the new process did not serve; this process keeps serving", "pid", pid, "err", err)
+				continue
+			}
+			env.log.Info("edge upgrade: the new process serves; this one stops accepting and drains", "new_pid", pid)
+			close(over)
+			return
+		}
+	}()
+	return over, func() {
+		signal.Stop(usr2)
+		close(done)
+	}
 }
 
 // publicServer is the edge's own HTTP/1.1 server with the fast hit path
