@@ -125,6 +125,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	case <-handedOver:
+		linger(ctx, servers)
 	}
 	var errs []error
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
@@ -141,6 +142,34 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	wg.Wait()
 	e.Wait()
 	return errors.Join(errs...)
+}
+
+// handoverLinger is how long an edge that handed its listeners over keeps
+// its idle kept-alive connections open (each closes after its next
+// response) before its Shutdown closes those left: most clients move to
+// the new process through a clean close rather than racing a close of an
+// idle connection with their next request.
+const handoverLinger = 2 * time.Second
+
+// linger lets the servers that can (h1) stop accepting but keep their
+// idle connections for handoverLinger, or until ctx ends (SIGTERM).
+func linger(ctx context.Context, servers []server) {
+	n := 0
+	for _, s := range servers {
+		if l, ok := s.(interface{ Linger() }); ok {
+			l.Linger()
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	t := time.NewTimer(handoverLinger)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // watchUpgrades hands raw (the listeners of addrs: public, then admin) to

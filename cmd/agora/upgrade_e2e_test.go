@@ -164,7 +164,8 @@ var upgradedPID = regexp.MustCompile(`new_pid=(\d+)`)
 // process starts with an empty cache: its first requests are misses, served
 // by the apps.
 func TestEdgeUpgradeHandsOverTheSocket(t *testing.T) {
-	tier := startLBTier(t, lbConfig{apps: 2})
+	tier := startEdgeTier(t, 2)
+	waitStatus(t, tier.admin, "every backend healthy", allHealthy)
 	old := tier.edge.cmd.Process.Pid
 	lt := startLoad(t, tier.edge.url, 30, time.Minute, shopperMix)
 	waitStatus(t, tier.admin, "the load on", func(st edge.Status) bool { return st.Hits+st.Misses >= 30 })
