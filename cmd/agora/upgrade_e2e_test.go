@@ -148,6 +148,14 @@ func TestUpReload(t *testing.T) {
 	}
 	waitPool(t, admin, func(st upStatus) bool { return allHealthy(st.Status) })
 
+	// (3) agora up cannot hand its edge over: SIGUSR2 says so and changes
+	// nothing (rather than killing the process, its default action).
+	s.signal(t, syscall.SIGUSR2)
+	s.waitLog(t, "SIGUSR2 ignored")
+	if got := pids(poolStatus(t, admin)); !slices.Equal(got, pids(st)) {
+		t.Errorf("SIGUSR2 changed the instances: %v, want %v", got, pids(st))
+	}
+
 	recs := lt.stop(t)
 	if f := recs.failed(); len(f) > 0 || len(recs) < 30 {
 		t.Errorf("%d of %d requests failed during the reloads", len(f), len(recs))

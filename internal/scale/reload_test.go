@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"agora/internal/scale/autoscale"
 )
 
 // TestReloadReplacesEachInstance: every instance is replaced by a new
@@ -113,5 +116,30 @@ func TestReloadOfABadBinaryAborts(t *testing.T) {
 	}
 	if _, err := p.Reload(context.Background()); err != nil {
 		t.Errorf("a second reload, of a good binary: %v", err)
+	}
+}
+
+// TestStatusPageShowsTheReload: the pool's section says how far a reload
+// is, and an aborted one in the alarm's style with its reason.
+func TestStatusPageShowsTheReload(t *testing.T) {
+	p := newPool(t, "serve", &logSink{})
+	auto, err := autoscale.New(autoscale.Config{Min: 2, Max: 8, TargetInFlight: 10, StableWindow: time.Minute, Log: p.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &Scaler{Pool: p, Auto: auto, Load: func() autoscale.Sample { return autoscale.Sample{} }}
+	if page := string(sc.HTML("n")); !strings.Contains(page, `<p id="scale-reload"></p>`) {
+		t.Errorf("the page mentions a reload before any:\n%s", page)
+	}
+	p.reload = &ReloadStatus{Active: true, Replaced: 2, Total: 3}
+	if page := string(sc.HTML("n")); !strings.Contains(page, "reloading: 2 of 3 replaced") {
+		t.Errorf("the page lacks the reload's progress:\n%s", page)
+	}
+	p.reload = &ReloadStatus{Replaced: 0, Total: 3, Error: "reload aborted at instance 1 of 3: exit status 1"}
+	if page := string(sc.HTML("n")); !strings.Contains(page, `class="alarm">last reload ABORTED (0 of 3 replaced): reload aborted at instance 1 of 3: exit status 1`) {
+		t.Errorf("the page lacks the abort:\n%s", page)
+	}
+	if st := sc.Status(); st.Reload == nil || st.Reload.Error == "" {
+		t.Errorf("Status().Reload = %+v", st.Reload)
 	}
 }
