@@ -158,10 +158,22 @@ func TestUpReload(t *testing.T) {
 
 	recs := lt.stop(t)
 	if f := recs.failed(); len(f) > 0 || len(recs) < 30 {
-		t.Errorf("%d of %d requests failed during the reloads", len(f), len(recs))
+		t.Errorf("%d of %d requests failed during the reloads; the supervisor's own log:\n%s", len(f), len(recs), ownLines(s.log()))
 	}
 	t.Logf("%d requests, none failed", len(recs))
 	s.stop(t)
+}
+
+// ownLines are the lines of an agora up log that are not an app
+// instance's (those begin "app: "): the supervisor's and the edge's.
+func ownLines(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, `msg="app: `) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 var upgradedPID = regexp.MustCompile(`new_pid=(\d+)`)
