@@ -129,7 +129,6 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 		env.log.Warn("no --cluster-secret: purges from the app tier will not reach this edge, and admin purges are refused")
 	}
 	o.ready, o.attrs = "serving", []any{"backends", len(e.Pool.Members())}
-	o.upgradable = true
 	if err := serveEdge(ctx, env, e, o); err != nil {
 		return err
 	}

@@ -106,7 +106,12 @@ and keeps the pool between --min and --max instances, about
 --target-inflight requests each; a removed instance drains first. Its
 decisions are logged and shown on the status page. SIGHUP (or agora
 reload) upgrades the app tier: each instance is replaced, one at a time, by
-one of the binary now on disk.
+one of the binary now on disk. SIGUSR2 upgrades everything: it starts the
+binary on disk as a new 'agora up' with the same arguments and hands it the
+listening sockets; once the new one's own app instances are ready and it
+serves, this one stops accepting, drains, and stops its app instances. The
+new edge starts with an empty cache. Give --cluster-secret (without it each
+process makes its own, and agora reload needs the new one).
 Purges from the app tier reach the edge by themselves; without
 --cluster-secret a random one is made for this run. The edge's admin API
 (status page, status, metrics, purge) listens on --admin-listen. On SIGTERM
@@ -138,6 +143,11 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 }
 
 func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
+	// An upgrade's sockets, taken before any app instance could inherit them.
+	inh, err := takeInherited()
+	if err != nil {
+		return err
+	}
 	size, err := parseSize(f.cacheSize)
 	if err != nil {
 		return err
@@ -236,7 +246,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}()
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
-		shutdownTimeout: f.shutdownTimeout,
+		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
 		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
 		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"agora/internal/edge"
@@ -43,6 +44,7 @@ type inherited struct {
 
 // takeInherited reads inheritEnv, once: the variable is removed so that
 // this process's own children (and its own later upgrade) do not see it.
+// agora up calls it before it starts any child.
 func takeInherited() (inherited, error) {
 	var in inherited
 	spec := os.Getenv(inheritEnv)
@@ -56,6 +58,10 @@ func takeInherited() (inherited, error) {
 		if err != nil || fd < 3 {
 			return in, fmt.Errorf("%s=%q: want NAME:FD pairs such as public:3", inheritEnv, spec)
 		}
+		// Inherited descriptors lack close-on-exec: without it, agora up's
+		// app instances would hold the listeners and the pipe (whose EOF
+		// the old process waits for) open.
+		syscall.CloseOnExec(fd)
 		f := os.NewFile(uintptr(fd), name)
 		if name == "ready" {
 			in.ready = f

@@ -37,10 +37,10 @@ type edgeServe struct {
 	// onServing, if set, is called just before ready is logged (agora up
 	// prints the way into the admin).
 	onServing func()
-	// upgradable: SIGUSR2 hands the listeners to a new process of the
-	// binary on disk (handover.go). agora up cannot yet: its app instances
-	// are tied to its process.
-	upgradable bool
+	// inherited, if set, are the sockets of an upgrade, taken by the
+	// caller (agora up, before it starts children); else serveEdge takes
+	// them.
+	inherited *inherited
 }
 
 // server is what both HTTP servers offer.
@@ -61,9 +61,13 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		addrs = append(addrs, o.adminListen)
 	}
 	// A process started by an edge upgrade serves the old one's sockets.
-	inh, err := takeInherited()
-	if err != nil {
-		return err
+	inh := o.inherited
+	if inh == nil {
+		in, err := takeInherited()
+		if err != nil {
+			return err
+		}
+		inh = &in
 	}
 	if o.adminListen == "" && inh.admin != nil {
 		inh.admin.Close()
@@ -117,7 +121,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		_, _ = io.WriteString(inh.ready, "ready\n") // the old process stops accepting now
 		inh.ready.Close()
 	}
-	handedOver, stopUpgrades := watchUpgrades(env, o, raw, addrs)
+	handedOver, stopUpgrades := watchUpgrades(env, raw, addrs)
 	defer stopUpgrades()
 
 	var serveErr error
@@ -175,7 +179,7 @@ func linger(ctx context.Context, servers []server) {
 // watchUpgrades hands raw (the listeners of addrs: public, then admin) to
 // a new process on SIGUSR2 and closes handedOver once it serves on them.
 // A failed upgrade is logged and this process keeps serving.
-func watchUpgrades(env *cmdEnv, o edgeServe, raw []net.Listener, addrs []string) (handedOver <-chan struct{}, stop func()) {
+func watchUpgrades(env *cmdEnv, raw []net.Listener, addrs []string) (handedOver <-chan struct{}, stop func()) {
 	done := make(chan struct{})
 	over := make(chan struct{})
 	usr2 := make(chan os.Signal, 1)
@@ -188,10 +192,6 @@ func watchUpgrades(env *cmdEnv, o edgeServe, raw []net.Listener, addrs []string)
 			case <-done:
 				return
 			case <-usr2:
-			}
-			if !o.upgradable {
-				env.log.Warn("SIGUSR2 ignored: agora up cannot hand its edge to a new process (its app instances would go with this one); send SIGHUP to upgrade the app tier, and restart agora up to upgrade the edge")
-				continue
 			}
 			if exeErr != nil {
 				env.log.Error("edge upgrade failed: cannot find this binary; this process keeps serving", "err", exeErr)

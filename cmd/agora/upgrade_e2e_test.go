@@ -148,20 +148,65 @@ func TestUpReload(t *testing.T) {
 	}
 	waitPool(t, admin, func(st upStatus) bool { return allHealthy(st.Status) })
 
-	// (3) agora up cannot hand its edge over: SIGUSR2 says so and changes
-	// nothing (rather than killing the process, its default action).
+	// (3) SIGUSR2: a new agora up on the same sockets, with its own app
+	// instances; the old one drains and stops with its instances.
+	oldApps := pids(st)
 	s.signal(t, syscall.SIGUSR2)
-	s.waitLog(t, "SIGUSR2 ignored")
-	if got := pids(poolStatus(t, admin)); !slices.Equal(got, pids(st)) {
-		t.Errorf("SIGUSR2 changed the instances: %v, want %v", got, pids(st))
+	s.waitLog(t, "edge upgrade: the new process serves")
+	m = upgradedPID.FindStringSubmatch(s.log())
+	if m == nil {
+		t.Fatalf("no new pid in the log:\n%s", ownLines(s.log()))
 	}
+	newUp, _ := strconv.Atoi(m[1])
+	t.Cleanup(func() { _ = syscall.Kill(newUp, syscall.SIGKILL) }) // its instances die with it (Pdeathsig)
+	pollUntil(t, "the old agora up to exit", func() bool { return exitedPID(s.cmd.Process.Pid) })
+	for _, pid := range oldApps {
+		if !gone(pid) {
+			t.Errorf("the old supervisor's instance %d still runs", pid)
+		}
+	}
+	st = waitPool(t, admin, func(st upStatus) bool { return st.Scale.Ready == 2 && allHealthy(st.Status) })
+	for _, pid := range pids(st) {
+		if slices.Contains(oldApps, pid) || ppid(t, pid) != newUp {
+			t.Errorf("instance %d is not the new supervisor's (%d)", pid, newUp)
+		}
+	}
+	before2 := served(t, admin)
+	waitPool(t, admin, func(st upStatus) bool { return st.Hits+st.Misses >= before2+30 }) // load through the new edge
 
 	recs := lt.stop(t)
 	if f := recs.failed(); len(f) > 0 || len(recs) < 30 {
-		t.Errorf("%d of %d requests failed during the reloads; the supervisor's own log:\n%s", len(f), len(recs), ownLines(s.log()))
+		t.Errorf("%d of %d requests failed during the upgrades; the supervisor's own log:\n%s", len(f), len(recs), ownLines(s.log()))
 	}
 	t.Logf("%d requests, none failed", len(recs))
-	s.stop(t)
+	if err := syscall.Kill(newUp, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-s.done; err != nil { // the harness's stderr ends with the new supervisor and its instances
+		t.Errorf("the old agora up exited with %v", err)
+	}
+	for _, pid := range append(pids(st), newUp) {
+		if !exitedPID(pid) { // the new agora up's parent is gone: init reaps it, in its own time
+			t.Errorf("%d still runs after the new agora up stopped", pid)
+		}
+	}
+	if n := strings.Count(s.log(), "stopped cleanly"); n < 2 {
+		t.Errorf("%d clean stops in the log, want one per agora up:\n%s", n, ownLines(s.log()))
+	}
+}
+
+// ppid is the parent of pid.
+func ppid(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(b), ") ")
+	var state string
+	var parent int
+	fmt.Sscanf(after, "%s %d", &state, &parent)
+	return parent
 }
 
 // ownLines are the lines of an agora up log that are not an app
