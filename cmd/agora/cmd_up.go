@@ -247,7 +247,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
-		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
+		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
 		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
