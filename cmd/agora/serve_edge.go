@@ -121,7 +121,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		_, _ = io.WriteString(inh.ready, "ready\n") // the old process stops accepting now
 		inh.ready.Close()
 	}
-	handedOver, stopUpgrades := watchUpgrades(env, raw, addrs)
+	handedOver, stopUpgrades := watchUpgrades(env, raw)
 	defer stopUpgrades()
 
 	var serveErr error
@@ -176,16 +176,20 @@ func linger(ctx context.Context, servers []server) {
 	}
 }
 
-// watchUpgrades hands raw (the listeners of addrs: public, then admin) to
-// a new process on SIGUSR2 and closes handedOver once it serves on them.
+// watchUpgrades hands raw (the listeners: public, then admin) to a new
+// process on SIGUSR2 and closes handedOver once it serves on them.
 // A failed upgrade is logged and this process keeps serving.
-func watchUpgrades(env *cmdEnv, raw []net.Listener, addrs []string) (handedOver <-chan struct{}, stop func()) {
+func watchUpgrades(env *cmdEnv, raw []net.Listener) (handedOver <-chan struct{}, stop func()) {
 	done := make(chan struct{})
 	over := make(chan struct{})
 	usr2 := make(chan os.Signal, 1)
 	signal.Notify(usr2, syscall.SIGUSR2)
 	exe, exeErr := os.Executable()
 	names := []string{"public", "admin"}[:len(raw)]
+	var listening []string
+	for _, ln := range raw {
+		listening = append(listening, ln.Addr().String())
+	}
 	go func() {
 		for {
 			select {
@@ -197,7 +201,7 @@ func watchUpgrades(env *cmdEnv, raw []net.Listener, addrs []string) (handedOver 
 				env.log.Error("edge upgrade failed: cannot find this binary; this process keeps serving", "err", exeErr)
 				continue
 			}
-			env.log.Info("SIGUSR2: upgrading the edge: handing the listeners to a new process", "listen", addrs)
+			env.log.Info("SIGUSR2: upgrading the edge: handing the listeners to a new process", "listen", listening)
 			pid, err := handOver(env, exe, raw, names)
 			if err != nil {
 				env.log.Error("edge upgrade FAILED: the new process did not serve; this process keeps serving", "pid", pid, "err", err)
