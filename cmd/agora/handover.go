@@ -7,7 +7,9 @@ package main
 // them to, says so on a pipe, and the old process then stops accepting and
 // drains as on SIGTERM. The kernel's accept queue is shared, so no
 // connection is refused in between. This is the nginx binary upgrade
-// (USR2), with a pipe for "ready" instead of a pid file.
+// (USR2), with a pipe for "ready" instead of a pid file. `agora edge` and
+// `agora up` both do it; the new `agora up` starts its own app instances
+// before it serves, and the old one stops its own after its drain.
 
 import (
 	"context"
