@@ -44,7 +44,14 @@ HTTP/1.1 server from responses serialized when stored (--net-http serves
 with Go's standard server instead, for comparison). The admin API (status,
 purge, drain: see agora purge and agora drain) listens on --admin-listen;
 keep it off the public network. On SIGTERM it stops
-accepting, then gives in-flight requests --shutdown-timeout to finish.`,
+accepting, then gives in-flight requests --shutdown-timeout to finish.
+
+SIGUSR2 upgrades the edge without refusing a connection: it starts the
+binary now on disk with the same arguments and hands it the listening
+sockets; once the new process's pool has a backend that passed its checks,
+it serves, and this process stops accepting and drains as on SIGTERM. The
+new process starts with an empty cache. If it fails to serve within a
+minute, it is killed and this process keeps serving.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.listen, "listen", ":8080", "public address (host:port)")
 			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: status page /_agora/, GET /_agora/status, POST /_agora/purge, POST /_agora/drain and /_agora/undrain (empty disables)")

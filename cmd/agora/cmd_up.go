@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"agora/internal/catalog"
@@ -102,7 +104,14 @@ crashes. An instance joins the edge's pool once its /readyz passes. The
 autoscaler reads the requests in flight at the edge every --scale-interval
 and keeps the pool between --min and --max instances, about
 --target-inflight requests each; a removed instance drains first. Its
-decisions are logged and shown on the status page.
+decisions are logged and shown on the status page. SIGHUP (or agora
+reload) upgrades the app tier: each instance is replaced, one at a time, by
+one of the binary now on disk. SIGUSR2 upgrades everything: it starts the
+binary on disk as a new 'agora up' with the same arguments and hands it the
+listening sockets; once the new one's own app instances are ready and it
+serves, this one stops accepting, drains, and stops its app instances. The
+new edge starts with an empty cache. Give --cluster-secret (without it each
+process makes its own, and agora reload needs the new one).
 Purges from the app tier reach the edge by themselves; without
 --cluster-secret a random one is made for this run. The edge's admin API
 (status page, status, metrics, purge) listens on --admin-listen. On SIGTERM
@@ -134,6 +143,11 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 }
 
 func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
+	// An upgrade's sockets, taken before any app instance could inherit them.
+	inh, err := takeInherited()
+	if err != nil {
+		return err
+	}
 	size, err := parseSize(f.cacheSize)
 	if err != nil {
 		return err
@@ -207,7 +221,11 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		Status:  func() any { return scaler.Status() },
 		HTML:    scaler.HTML,
 		Metrics: scaler,
+		// The reload goes on if the operator's client hangs up: stopping
+		// half-way would gain nothing. Stop aborts it.
+		Reload: func(ctx context.Context) (any, error) { return apps.Reload(context.WithoutCancel(ctx)) },
 	}
+	defer reloadOnHangup(env, apps)()
 	var first string // the follower's fallback; it asks the pool first
 	if m := pool.Members(); len(m) > 0 {
 		first = m[0].URL.String()
@@ -228,8 +246,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}()
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
-		shutdownTimeout: f.shutdownTimeout,
-		maxConns:        f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
+		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
+		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
 		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
@@ -247,6 +265,34 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	env.log.Info("stopped cleanly")
 	return nil
+}
+
+// reloadOnHangup reloads the app tier on every SIGHUP (the upgrade signal
+// of daemons: systemd's ExecReload=kill -HUP $MAINPID) until the returned
+// function is called. A SIGHUP during a reload is logged and ignored.
+func reloadOnHangup(env *cmdEnv, apps *scale.Pool) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+				env.log.Info("SIGHUP: reloading the app tier")
+				go func() {
+					if _, err := apps.Reload(context.Background()); errors.Is(err, scale.ErrReloading) {
+						env.log.Warn("SIGHUP ignored: a reload is already under way")
+					} // Reload logs its own steps and its abort
+				}()
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }
 
 // prepareStore fills in the embedded defaults, migrates, and seeds the demo

@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"agora/internal/edge"
@@ -32,6 +37,10 @@ type edgeServe struct {
 	// onServing, if set, is called just before ready is logged (agora up
 	// prints the way into the admin).
 	onServing func()
+	// inherited, if set, are the sockets of an upgrade, taken by the
+	// caller (agora up, before it starts children); else serveEdge takes
+	// them.
+	inherited *inherited
 }
 
 // server is what both HTTP servers offer.
@@ -51,9 +60,21 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		servers = append(servers, newEdgeServer(e.AdminHandler(o.secret)))
 		addrs = append(addrs, o.adminListen)
 	}
+	// A process started by an edge upgrade serves the old one's sockets.
+	inh := o.inherited
+	if inh == nil {
+		in, err := takeInherited()
+		if err != nil {
+			return err
+		}
+		inh = &in
+	}
+	if o.adminListen == "" && inh.admin != nil {
+		inh.admin.Close()
+	}
 	lns := make([]net.Listener, 0, len(addrs))
-	for _, a := range addrs {
-		ln, err := net.Listen("tcp", a)
+	for i, a := range addrs {
+		ln, err := listenOr([]net.Listener{inh.public, inh.admin}[i], a)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
@@ -62,6 +83,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		}
 		lns = append(lns, ln)
 	}
+	raw := slices.Clone(lns) // the sockets an upgrade hands on
 	// The public listener is capped, whichever server serves it; the admin
 	// listener is private and is not.
 	e.Conns = h1.Limit(lns[0], h1.Limits{
@@ -77,6 +99,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
 	}
+	if inh.ready != nil {
+		awaitBackend(ctx, e) // the old process serves meanwhile
+	}
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
@@ -88,12 +113,23 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if len(lns) > 1 {
 		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/")
 	}
+	if inh.ready != nil {
+		attrs = append(attrs, "upgraded", true, "pid", os.Getpid())
+	}
 	env.log.Info(o.ready, attrs...)
+	if inh.ready != nil {
+		_, _ = io.WriteString(inh.ready, "ready\n") // the old process stops accepting now
+		inh.ready.Close()
+	}
+	handedOver, stopUpgrades := watchUpgrades(env, raw)
+	defer stopUpgrades()
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
+	case <-handedOver:
+		linger(ctx, servers)
 	}
 	var errs []error
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
@@ -110,6 +146,76 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	wg.Wait()
 	e.Wait()
 	return errors.Join(errs...)
+}
+
+// handoverLinger is how long an edge that handed its listeners over keeps
+// its idle kept-alive connections open (each closes after its next
+// response) before its Shutdown closes those left: most clients move to
+// the new process through a clean close rather than racing a close of an
+// idle connection with their next request.
+const handoverLinger = 2 * time.Second
+
+// linger lets the servers that can (h1) stop accepting but keep their
+// idle connections for handoverLinger, or until ctx ends (SIGTERM).
+func linger(ctx context.Context, servers []server) {
+	n := 0
+	for _, s := range servers {
+		if l, ok := s.(interface{ Linger() }); ok {
+			l.Linger()
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	t := time.NewTimer(handoverLinger)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// watchUpgrades hands raw (the listeners: public, then admin) to a new
+// process on SIGUSR2 and closes handedOver once it serves on them.
+// A failed upgrade is logged and this process keeps serving.
+func watchUpgrades(env *cmdEnv, raw []net.Listener) (handedOver <-chan struct{}, stop func()) {
+	done := make(chan struct{})
+	over := make(chan struct{})
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	exe, exeErr := os.Executable()
+	names := []string{"public", "admin"}[:len(raw)]
+	var listening []string
+	for _, ln := range raw {
+		listening = append(listening, ln.Addr().String())
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-usr2:
+			}
+			if exeErr != nil {
+				env.log.Error("edge upgrade failed: cannot find this binary; this process keeps serving", "err", exeErr)
+				continue
+			}
+			env.log.Info("SIGUSR2: upgrading the edge: handing the listeners to a new process", "listen", listening)
+			pid, err := handOver(env, exe, raw, names)
+			if err != nil {
+				env.log.Error("edge upgrade FAILED: the new process did not serve; this process keeps serving", "pid", pid, "err", err)
+				continue
+			}
+			env.log.Info("edge upgrade: the new process serves; this one stops accepting and drains", "new_pid", pid)
+			close(over)
+			return
+		}
+	}()
+	return over, func() {
+		signal.Stop(usr2)
+		close(done)
+	}
 }
 
 // publicServer is the edge's own HTTP/1.1 server with the fast hit path

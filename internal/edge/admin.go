@@ -192,8 +192,8 @@ func (e *Edge) applyTags(tags []string, soft bool) int {
 
 // AdminHandler serves the admin listener (--admin-listen only): the status
 // page at /_agora/ (/ redirects there), GET /_agora/status, GET /metrics,
-// /debug/pprof/, POST /_agora/purge and POST /_agora/drain and /undrain
-// (drain.go). The POSTs need "Authorization: Bearer <secret>"; with an
+// /debug/pprof/, POST /_agora/purge, POST /_agora/drain and /undrain
+// (drain.go), and POST /_agora/reload when Scale offers it (extra.go). The POSTs need "Authorization: Bearer <secret>"; with an
 // empty secret they are refused.
 func (e *Edge) AdminHandler(secret string) http.Handler {
 	e.init() // its handlers read e.Pool concurrently with the first request
@@ -218,6 +218,9 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 	})
 	mux.HandleFunc("POST /_agora/undrain", func(w http.ResponseWriter, r *http.Request) {
 		e.serveDrain(w, r, secret, false)
+	})
+	mux.HandleFunc("POST /_agora/reload", func(w http.ResponseWriter, r *http.Request) {
+		e.serveReload(w, r, secret) // extra.go: agora up's app upgrade
 	})
 	return mux
 }

@@ -1,9 +1,14 @@
 package edge
 
 import (
+	"context"
 	"html/template"
+	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"agora/internal/fault"
 )
 
 // Extra is a part of the admin listener that a component outside the edge
@@ -18,6 +23,31 @@ type Extra struct {
 	HTML func(nonce string) template.HTML
 	// Metrics, if set, joins GET /metrics.
 	Metrics prometheus.Collector
+	// Reload, if set, serves POST /_agora/reload (behind the cluster
+	// secret): `agora up` replaces its app instances with the binary on
+	// disk. It returns when the reload is over; its answer is the JSON
+	// body, its error a fault error whose message the operator reads.
+	Reload func(ctx context.Context) (any, error)
+}
+
+// serveReload runs Edge.Scale.Reload for the operator (agora reload).
+func (e *Edge) serveReload(w http.ResponseWriter, r *http.Request, secret string) {
+	if !authorized(w, r, secret, "reloads") {
+		return
+	}
+	if e.Scale == nil || e.Scale.Reload == nil {
+		adminError(w, http.StatusNotFound, "nothing to reload here: only agora up runs app instances it can replace")
+		return
+	}
+	// A reload takes as long as its instances take to start and drain:
+	// longer than the admin server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	ans, err := e.Scale.Reload(r.Context())
+	if err != nil {
+		adminError(w, fault.Status(fault.CodeOf(err)), fault.MessageOf(err))
+		return
+	}
+	adminJSON(w, http.StatusOK, ans)
 }
 
 // scaleStatus is the value of Status.Scale: nil without Edge.Scale.

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"agora/internal/fault"
 )
 
 // TestAdminShowsExtra: what Edge.Scale provides (agora up's pool) is in
@@ -62,4 +65,35 @@ func getText(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return body(t, resp)
+}
+
+// TestAdminReload: POST /_agora/reload needs the cluster secret, is absent
+// without Edge.Scale.Reload, answers the reload's result, and passes an
+// aborted reload's message and status on to the operator.
+func TestAdminReload(t *testing.T) {
+	e, _ := newEdge(t)
+	admin := httptest.NewServer(e.AdminHandler(testSecret))
+	t.Cleanup(admin.Close)
+	if st, ans := adminPost(t, admin, "/_agora/reload", testSecret, ""); st != http.StatusNotFound || ans["error"] == nil {
+		t.Errorf("reload without a pool: %d %v", st, ans)
+	}
+	fail := false
+	calls := 0
+	e.Scale = &Extra{Reload: func(context.Context) (any, error) {
+		calls++
+		if fail {
+			return nil, fault.New(fault.Unavailable, "reload aborted at instance 1 of 2")
+		}
+		return map[string]int{"replaced": 2}, nil
+	}}
+	if st, _ := adminPost(t, admin, "/_agora/reload", "wrong", ""); st != http.StatusUnauthorized || calls != 0 {
+		t.Errorf("reload with a wrong secret: %d, %d calls", st, calls)
+	}
+	if st, ans := adminPost(t, admin, "/_agora/reload", testSecret, ""); st != http.StatusOK || ans["replaced"] != float64(2) {
+		t.Errorf("reload: %d %v", st, ans)
+	}
+	fail = true
+	if st, ans := adminPost(t, admin, "/_agora/reload", testSecret, ""); st != http.StatusServiceUnavailable || ans["error"] != "reload aborted at instance 1 of 2" {
+		t.Errorf("aborted reload: %d %v", st, ans)
+	}
 }

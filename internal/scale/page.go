@@ -28,6 +28,8 @@ type Status struct {
 	// changes of size with their reasons, oldest first.
 	History   []Point              `json:"history"`
 	Decisions []autoscale.Decision `json:"decisions"`
+	// Reload is the last reload (an app upgrade); absent before the first.
+	Reload *ReloadStatus `json:"reload,omitempty"`
 }
 
 // Status is a snapshot for the status page and /_agora/status.
@@ -35,7 +37,7 @@ func (sc *Scaler) Status() Status {
 	in := sc.Pool.Instances()
 	st := Status{
 		Size: sc.Pool.Size(), Ready: sc.Pool.Ready(), Panicking: sc.Auto.Panicking(),
-		Instances: in, Decisions: sc.Auto.Decisions(),
+		Instances: in, Decisions: sc.Auto.Decisions(), Reload: sc.Pool.ReloadState(),
 	}
 	for _, i := range in {
 		if i.CrashLoop {

@@ -77,6 +77,9 @@ type Pool struct {
 	// pool, for the requests the edge still has in flight to it; SIGTERM
 	// follows (and the app's own drain).
 	DrainTimeout time.Duration
+	// ReadyTimeout bounds Reload's wait for each instance of the new
+	// binary to pass /readyz; if 0, DefaultReadyTimeout.
+	ReadyTimeout time.Duration
 
 	initOnce sync.Once
 	killed   chan struct{} // closed by Kill: no drain, no restart
@@ -91,6 +94,9 @@ type Pool struct {
 	// drained are backends the edge's pool removed, by address, until the
 	// slot that owned them takes them to wait for their drain.
 	drained map[string]*balance.Backend
+	reload  *ReloadStatus // the last reload; nil before the first
+	// want is the size Resize asked for during a reload, applied after it.
+	want int
 }
 
 // slot is one place in the pool: an instance, and its replacements.
@@ -157,6 +163,10 @@ func (p *Pool) Resize(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
+		return
+	}
+	if p.reload != nil && p.reload.Active {
+		p.want = n // one change at a time: the reload counts on its slots
 		return
 	}
 	for len(p.slots) < n {
@@ -251,6 +261,9 @@ func (p *Pool) defaults() {
 	}
 	if p.DrainTimeout <= 0 {
 		p.DrainTimeout = DefaultDrainTimeout
+	}
+	if p.ReadyTimeout <= 0 {
+		p.ReadyTimeout = DefaultReadyTimeout
 	}
 }
 

@@ -190,7 +190,7 @@ func (w *responseWriter) commit(final bool) {
 		w.closeAfter = true // say so: drain will close
 	}
 	switch {
-	case w.closeAfter || w.req.Close || w.c.srv.closing.Load():
+	case w.closeAfter || w.req.Close || w.c.srv.closing.Load() || w.c.srv.lingering.Load():
 		w.closeAfter = true
 		b = append(b, "Connection: close\r\n"...)
 	case w.req.ProtoMinor == 0:

@@ -84,6 +84,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	closing   atomic.Bool
+	// lingering: Linger ran; responses close their connections.
+	lingering atomic.Bool
 	active    sync.WaitGroup // one per conn in conns, for Shutdown to wait on
 }
 
@@ -130,7 +132,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() {
+			if s.closing.Load() || s.lingering.Load() {
 				return http.ErrServerClosed
 			}
 			var ne net.Error
@@ -180,6 +182,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		return ctx.Err()
+	}
+}
+
+// Linger stops accepting, and makes every connection close after its next
+// response (with "Connection: close"), but, unlike Shutdown, leaves idle
+// connections open for their clients' next request. Shutdown follows.
+// For an edge that handed its listener to a new process (agora edge,
+// SIGUSR2): a kept-alive connection closed at once races a client that
+// sends on it just then, and loses that request if it is not one a client
+// may retry; lingering a moment moves most clients to the new process
+// through a clean close.
+func (s *Server) Linger() {
+	s.init()
+	s.lingering.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ln := range s.listeners {
+		ln.Close()
 	}
 }
 
@@ -269,7 +289,7 @@ func (c *conn) serve() {
 				c.r += head
 				// During Shutdown, announce the close as the handler path
 				// does (responseWriter.commit).
-				closing := req.Close || c.srv.closing.Load()
+				closing := req.Close || c.srv.closing.Load() || c.srv.lingering.Load()
 				if !c.writeReply(closing) || closing {
 					return
 				}

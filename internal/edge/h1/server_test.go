@@ -736,6 +736,43 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+// TestLinger: after Linger, no new connection is accepted, but an idle
+// kept-alive one stays open: its next request is answered, on either path,
+// announcing the close, and then the connection closes. Shutdown follows.
+func TestLinger(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, &Server{Fast: testFast})
+	idle := dial(t, ts.addr)
+	idle.open()
+	idleFast := dial(t, ts.addr)
+	idleFast.open()
+
+	ts.Linger()
+	<-ts.served
+	if ts.serveErr != http.ErrServerClosed {
+		t.Fatalf("Serve: %v", ts.serveErr)
+	}
+	if nc, err := net.Dial("tcp", ts.addr); err == nil {
+		nc.Close()
+		t.Error("a new connection was accepted after Linger")
+	}
+	idle.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n")
+	if resp := idle.expect("GET", 200, "small"); !resp.Close {
+		t.Error("the handler's response after Linger does not announce the close")
+	}
+	idle.closed()
+	idleFast.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+	if resp := idleFast.expect("GET", 200, "fast"); !resp.Close {
+		t.Error("the fast path's response after Linger does not announce the close")
+	}
+	idleFast.closed()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown after Linger: %v", err)
+	}
+}
+
 // TestShutdownDeadline: when ctx ends first, Shutdown closes what is left
 // and returns ctx's error.
 func TestShutdownDeadline(t *testing.T) {
