@@ -104,6 +104,7 @@ type stepRun struct {
 	Dir      string
 	recs     []rec
 	Failed   int
+	NotRun   string // why the load tool never sent: it could not read the catalog
 
 	lead    time.Duration // its catalog read: how early the next run starts
 	started chan struct{} // closed when Start is set (or the tool exited)
@@ -148,7 +149,12 @@ func run(o options) error {
 			// Once, a run exited before sending; its error says why.
 			fmt.Fprintf(os.Stderr, "ramp: %v; once more\n", err)
 			if r, err = b.start(phase, rate, o.step, len(runs), nil); err != nil {
-				return err
+				// The store is down or the machine swamped: say so in the
+				// report rather than lose the steps already run.
+				fmt.Fprintf(os.Stderr, "ramp: %v; step not run\n", err)
+				now := time.Now()
+				runs = append(runs, &stepRun{Phase: phase, Rate: rate, Start: now, End: now, NotRun: err.Error()})
+				return nil
 			}
 		}
 		runs, prev = append(runs, r), r
@@ -293,6 +299,9 @@ func (r *stepRun) plannedEnd() time.Time { return r.Start.Add(r.Duration) }
 
 // wait waits for the run to end and reads its records.
 func (r *stepRun) wait(b *bench) error {
+	if r.NotRun != "" {
+		return nil
+	}
 	if err := <-r.done; err != nil {
 		return err
 	}
@@ -358,7 +367,7 @@ func (b *bench) report(runs, quiet []*stepRun, rampEnd time.Time, decisions []au
 	var md strings.Builder
 	fmt.Fprintln(&md, "| phase | offered req/s | achieved req/s | pool size (min–max) | ready at end | desired (max) | p50 | p95 | p99 | requests | failed |")
 	fmt.Fprintln(&md, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-	total, failed := 0, 0
+	total, failed, notRun := 0, 0, 0
 	for _, r := range runs {
 		ss := b.during(r.Start, r.plannedEnd())
 		lo, hi, maxDesired, ready := 0, 0, 0, 0
@@ -368,6 +377,11 @@ func (b *bench) report(runs, quiet []*stepRun, rampEnd time.Time, decisions []au
 			}
 			hi, maxDesired, ready = max(hi, s.Size), max(maxDesired, s.Desired), s.Ready
 		}
+		if r.NotRun != "" {
+			fmt.Fprintf(&md, "| %s | %d | not run: %s |||||||||\n", r.Phase, r.Rate, r.NotRun)
+			notRun++
+			continue
+		}
 		secs := r.Duration.Seconds()
 		total += len(r.recs)
 		failed += r.Failed
@@ -376,7 +390,7 @@ func (b *bench) report(runs, quiet []*stepRun, rampEnd time.Time, decisions []au
 			percentile(r.recs, .5), percentile(r.recs, .95), percentile(r.recs, .99), len(r.recs), r.Failed)
 	}
 	var sum strings.Builder
-	fmt.Fprintf(&sum, "requests: %d, failed: %d\n", total, failed)
+	fmt.Fprintf(&sum, "requests: %d, failed: %d; steps not run (the load tool could not read the catalog): %d\n", total, failed, notRun)
 	if len(quiet) > 0 {
 		at := ""
 		for _, s := range b.samples {
