@@ -60,6 +60,7 @@ func main() {
 	flag.IntVar(&o.burstFrom, "burst-from", 50, "the burst's rate before its step")
 	flag.IntVar(&o.burstTo, "burst-to", 500, "the burst's rate")
 	flag.IntVar(&o.min, "min", 2, "agora up's --min: the quiet ends when the pool is back at it")
+	again := flag.Bool("replot", false, "redraw the report and the plot of the finished run in --out (its runs.json, samples.csv and requests)")
 	flag.Parse()
 	for _, s := range strings.Split(steps, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -68,6 +69,10 @@ func main() {
 			os.Exit(2)
 		}
 		o.steps = append(o.steps, n)
+	}
+	run := run
+	if *again {
+		run = replot
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "ramp:", err)
@@ -124,6 +129,9 @@ type bench struct {
 	t0      time.Time
 	mu      sync.Mutex // protects samples
 	samples []sample
+
+	rampEnd   time.Time // when the ramp's last step was planned to end
+	quietRuns int       // runs of the quiet phase
 }
 
 func run(o options) error {
@@ -195,6 +203,7 @@ func run(o options) error {
 		}
 	}
 	quietRuns := runs[quietStart : len(runs)-2]
+	b.rampEnd, b.quietRuns = rampEnd, len(quietRuns)
 	close(stop)
 	<-sampled
 	final, err := b.status()
@@ -318,6 +327,7 @@ func (b *bench) read(r *stepRun) error {
 	if err != nil {
 		return err
 	}
+	r.recs, r.Failed = nil, 0 // a replot reads them again
 	col := func(name string) int { return slices.Index(loadtest.CSVHeader, name) }
 	sent, lat, outcome := col("sent_s"), col("latency_ms"), col("outcome")
 	off := r.Start.Sub(b.t0).Seconds()
@@ -365,7 +375,7 @@ func (b *bench) during(from, to time.Time) []sample {
 
 func (b *bench) report(runs, quiet []*stepRun, rampEnd time.Time, decisions []autoscale.Decision) error {
 	var md strings.Builder
-	fmt.Fprintln(&md, "| phase | offered req/s | achieved req/s | pool size (min–max) | ready at end | desired (max) | p50 | p95 | p99 | requests | failed |")
+	fmt.Fprintln(&md, "| phase | offered req/s | achieved req/s | pool size (min–max) | ready at end | desired (max) | p50 | p95 | p99 | sent | failed |")
 	fmt.Fprintln(&md, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 	total, failed, notRun := 0, 0, 0
 	for _, r := range runs {
@@ -427,6 +437,9 @@ func (b *bench) report(runs, quiet []*stepRun, rampEnd time.Time, decisions []au
 		fmt.Fprintf(&sum, "  %+6.1f s  %d → %d  %-6s %s\n", d.At.Sub(b.t0).Seconds(), d.From, d.To, d.Mode, d.Reason)
 	}
 	report := md.String() + "\n" + sum.String()
+	if err := b.saveRuns(runs, decisions); err != nil {
+		return err
+	}
 	fmt.Print(report)
 	if err := os.WriteFile(filepath.Join(b.o.out, "report.md"), []byte(report), 0o644); err != nil {
 		return err
@@ -469,4 +482,63 @@ func (b *bench) writeSamples() error {
 		return err
 	}
 	return f.Close()
+}
+
+// saved is what --replot needs besides the samples and the load tool's
+// records: the bench's start, each run's place on its clock, the decisions.
+type saved struct {
+	T0        time.Time            `json:"t0"`
+	RampEnd   time.Time            `json:"ramp_end"`
+	QuietRuns int                  `json:"quiet_runs"`
+	Runs      []*stepRun           `json:"runs"`
+	Decisions []autoscale.Decision `json:"decisions"`
+}
+
+func (b *bench) saveRuns(runs []*stepRun, decisions []autoscale.Decision) error {
+	data, err := json.MarshalIndent(saved{T0: b.t0, RampEnd: b.rampEnd, QuietRuns: b.quietRuns, Runs: runs, Decisions: decisions}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(b.o.out, "runs.json"), data, 0o644)
+}
+
+// replot redraws the report and the plot of a finished run from its files.
+func replot(o options) error {
+	data, err := os.ReadFile(filepath.Join(o.out, "runs.json"))
+	if err != nil {
+		return err
+	}
+	var sv saved
+	if err := json.Unmarshal(data, &sv); err != nil {
+		return err
+	}
+	b := &bench{o: o, t0: sv.T0, rampEnd: sv.RampEnd, quietRuns: sv.QuietRuns}
+	f, err := os.Open(filepath.Join(o.out, "samples.csv"))
+	if err != nil {
+		return err
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		return err
+	}
+	for _, r := range rows[1:] {
+		var s sample
+		s.At, _ = strconv.ParseFloat(r[0], 64)
+		s.Size, _ = strconv.Atoi(r[1])
+		s.Ready, _ = strconv.Atoi(r[2])
+		s.Desired, _ = strconv.Atoi(r[3])
+		s.Panicking = r[4] == "true"
+		s.InFlight, _ = strconv.ParseInt(r[5], 10, 64)
+		b.samples = append(b.samples, s)
+	}
+	for _, r := range sv.Runs {
+		if r.NotRun == "" {
+			if err := b.read(r); err != nil {
+				return err
+			}
+		}
+	}
+	quiet := sv.Runs[len(sv.Runs)-2-sv.QuietRuns : len(sv.Runs)-2]
+	return b.report(sv.Runs, quiet, sv.RampEnd, sv.Decisions)
 }

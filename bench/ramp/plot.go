@@ -49,14 +49,19 @@ func (b *bench) plot(w io.Writer, runs []*stepRun, decisions []autoscale.Decisio
 			}
 		}
 	}
-	maxLat := 100.0
+	// A log scale: the test latency (100 ms) and a collapse (10 s, the
+	// load tool's timeout) both stay readable.
+	minLat, maxLat := 50.0, 1000.0
 	p95s := make([]float64, len(buckets))
 	for i, bk := range buckets {
 		p95s[i] = percentile(bk, .95)
 		maxLat = max(maxLat, p95s[i])
 	}
 	maxLat = niceCeil(maxLat)
-	yLat := func(ms float64) float64 { return latTop + latH - latH*ms/maxLat }
+	yLat := func(ms float64) float64 {
+		ms = max(ms, minLat)
+		return latTop + latH - latH*math.Log(ms/minLat)/math.Log(maxLat/minLat)
+	}
 
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(w, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
@@ -92,11 +97,14 @@ func (b *bench) plot(w io.Writer, runs []*stepRun, decisions []autoscale.Decisio
 	fmt.Fprintf(w, `<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">app instances</text>`+"\n", poolTop+poolH/2, poolTop+poolH/2)
 	fmt.Fprintf(w, `<text x="%d" y="%d" transform="rotate(90 %d %d)" text-anchor="middle" fill="#777">offered req/s</text>`+"\n",
 		width-12, poolTop+poolH/2, width-12, poolTop+poolH/2)
-	for v := 0.0; v <= maxLat; v += maxLat / 4 {
-		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%.0f</text>`+"\n",
-			left, yLat(v), width-right, yLat(v), left-6, yLat(v)+4, v)
+	for _, v := range []float64{50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000} {
+		if v > maxLat {
+			break
+		}
+		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n",
+			left, yLat(v), width-right, yLat(v), left-6, yLat(v)+4, msLabel(v))
 	}
-	fmt.Fprintf(w, `<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">p95 ms (per 5 s)</text>`+"\n", latTop+latH/2, latTop+latH/2)
+	fmt.Fprintf(w, `<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">p95 per 5 s (log)</text>`+"\n", latTop+latH/2, latTop+latH/2)
 	for t := 0.0; t <= end; t += 60 {
 		fmt.Fprintf(w, `<text x="%.1f" y="%d" text-anchor="middle">%.0f s</text>`+"\n", x(t), latTop+latH+18, t)
 		fmt.Fprintf(w, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ccc"/>`+"\n", x(t), latTop+latH, x(t), latTop+latH+5)
@@ -124,9 +132,17 @@ func (b *bench) plot(w io.Writer, runs []*stepRun, decisions []autoscale.Decisio
 	}
 
 	// p95 and failures.
+	// One polyline per stretch of load: no line across a pause.
 	var p strings.Builder
+	flush := func() {
+		if p.Len() > 0 {
+			fmt.Fprintf(w, `<polyline fill="none" stroke="#2a8a4a" stroke-width="2" points="%s"/>`+"\n", strings.TrimSpace(p.String()))
+			p.Reset()
+		}
+	}
 	for i, v := range p95s {
 		if len(buckets[i]) == 0 {
+			flush()
 			continue
 		}
 		at := 0.0 // the bucket's mean send time: a bucket the load fills only in part is drawn where it has load
@@ -135,7 +151,7 @@ func (b *bench) plot(w io.Writer, runs []*stepRun, decisions []autoscale.Decisio
 		}
 		fmt.Fprintf(&p, "%.1f,%.1f ", x(at/float64(len(buckets[i]))), yLat(v))
 	}
-	fmt.Fprintf(w, `<polyline fill="none" stroke="#2a8a4a" stroke-width="2" points="%s"/>`+"\n", strings.TrimSpace(p.String()))
+	flush()
 	for i, bk := range buckets {
 		for _, q := range bk {
 			if q.Failed {
@@ -159,6 +175,13 @@ func (b *bench) plot(w io.Writer, runs []*stepRun, decisions []autoscale.Decisio
 	}
 	fmt.Fprintf(w, `<text x="%d" y="%d" fill="#2a8a4a">p95 of every request sent in each 5 s (red dot: a failure in that 5 s)</text>`+"\n", left+10, latTop-8)
 	fmt.Fprintln(w, "</svg>")
+}
+
+func msLabel(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%g s", ms/1000)
+	}
+	return fmt.Sprintf("%g ms", ms)
 }
 
 // niceCeil rounds v up to 1, 2 or 5 × a power of ten.
