@@ -15,7 +15,7 @@ import (
 // shaded so the ramp, the quiet and the burst read at a glance.
 const (
 	width   = 960
-	left    = 60
+	left    = 72
 	right   = 60
 	poolTop = 50
 	poolH   = 220
