@@ -34,6 +34,18 @@ type serveFlags struct {
 	trustedProxies                   string        // clientaddr.Parse list: whose forwarding headers are believed
 	maxInFlight, maxQueue            int           // app.Config's concurrency limit (agora app only)
 	queueTimeout                     time.Duration
+	testLatency                      time.Duration // app.Config.TestLatency: load tests only
+}
+
+// testLatencyUsage is the help of --test-latency, on app and on up.
+const testLatencyUsage = "TEST ONLY, never for a real store: hold every request (but health checks) this long before handling it, so that concurrency, not CPU, limits an instance in a load test (bench/ramp.sh)"
+
+// checkTestLatency refuses a negative --test-latency as the user's mistake.
+func checkTestLatency(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("%w: --test-latency cannot be negative (got %s)", errUsage, d)
+	}
+	return nil
 }
 
 func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName string) {
@@ -74,12 +86,16 @@ measure it with agora loadtest (docs/OPERATIONS.md).`,
 			fs.IntVar(&sf.maxInFlight, "max-inflight", 0, "requests handled at once at most; more wait in a queue, then get 503 (0: no limit)")
 			fs.IntVar(&sf.maxQueue, "max-queue", 0, "requests that may wait for a slot beyond --max-inflight (0: as many as --max-inflight; -1: none)")
 			fs.DurationVar(&sf.queueTimeout, "queue-timeout", app.DefaultQueueTimeout, "longest wait in the queue before a 503")
+			fs.DurationVar(&sf.testLatency, "test-latency", 0, testLatencyUsage)
 			fs.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 			fs.StringVar(&mediaURL, "media", "", "media storage: file:///ABS/DIR, a directory path, or s3://BUCKET?endpoint=…&region=… (default ./agora-data/media)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
 			if sf.maxInFlight < 0 || sf.maxQueue < -1 || sf.queueTimeout <= 0 {
 				return fmt.Errorf("%w: --max-inflight must be 0 or more, --max-queue -1 or more, --queue-timeout above 0", errUsage)
+			}
+			if err := checkTestLatency(sf.testLatency); err != nil {
+				return err
 			}
 			d, err := store.Open(ctx, db, store.Options{})
 			if err != nil {
@@ -129,6 +145,7 @@ func serve(ctx context.Context, env *cmdEnv, sf serveFlags, d *store.DB, m *medi
 		MaxInFlight:     sf.maxInFlight,
 		MaxQueue:        sf.maxQueue,
 		QueueTimeout:    sf.queueTimeout,
+		TestLatency:     sf.testLatency,
 		ClusterSecret:   sf.clusterSecret,
 		TrustedProxies:  trusted,
 	}, deps)

@@ -48,6 +48,7 @@ type upFlags struct {
 	edge               edgeServe
 	pool               poolFlags
 	scale              scaleFlags
+	testLatency        time.Duration // forwarded to every app instance
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -137,6 +138,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			edgeConnFlags(fs, &f.edge)
 			f.pool.register(fs)
 			f.scale.register(fs)
+			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
@@ -174,6 +176,9 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	allowed, err := parseAllowedHosts(f.allowedHosts)
 	if err != nil {
+		return err
+	}
+	if err := checkTestLatency(f.testLatency); err != nil {
 		return err
 	}
 	auto, err := f.scale.autoscaler(env.log)
@@ -346,7 +351,7 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 	if log.Enabled(context.Background(), slog.LevelDebug) {
 		level = "debug"
 	}
-	return []string{"app",
+	args := []string{"app",
 		"--listen", "127.0.0.1:0",
 		"--metrics-listen", "",
 		"--log-format", "json", "--log-level", level,
@@ -358,6 +363,10 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 		"--session-ttl", f.sessionTTL.String(),
 		"--access-log=" + strconv.FormatBool(f.accessLog),
 	}
+	if f.testLatency > 0 {
+		args = append(args, "--test-latency", f.testLatency.String())
+	}
+	return args
 }
 
 // appEnv passes the settings that may hold passwords through the

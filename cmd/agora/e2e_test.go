@@ -413,6 +413,8 @@ func TestBadSetupFailsWithOneClearLine(t *testing.T) {
 		{"unknown profile", []string{"seed", "--profile", "huge", "--db", "sqlite:" + filepath.Join(dir, "s.db")}, 2, "unknown --profile"},
 		{"bad env twin", []string{"app"}, 2, "AGORA_DRAIN_DELAY"},
 		{"pool bounds", []string{"up", "--data", filepath.Join(dir, "up"), "--min", "3", "--max", "2"}, 2, "--max (2) must be at least --min (3)"},
+		{"negative test latency", []string{"app", "--test-latency", "-1ms"}, 2, "--test-latency cannot be negative"},
+		{"negative test latency, up", []string{"up", "--data", filepath.Join(dir, "up"), "--test-latency", "-1ms"}, 2, "--test-latency cannot be negative"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

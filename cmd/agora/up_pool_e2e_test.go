@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"agora/internal/edge"
 	"agora/internal/loadtest"
 	"agora/internal/scale"
+	"agora/internal/scale/autoscale"
 )
 
 // upStatus is the edge's status with agora up's pool section.
@@ -43,23 +46,31 @@ func poolStatus(t *testing.T, admin string) upStatus {
 
 // startPool runs `agora up` over a small seeded catalog with a pool of two
 // instances (--max 2: the autoscaler is tested on its own) and waits until
-// both are in the edge's pool and healthy there.
-func startPool(t *testing.T) (s *server, admin string) {
+// both are in the edge's pool and healthy there. extra flags come last, so
+// they win.
+func startPool(t *testing.T, extra ...string) (s *server, admin string) {
+	t.Helper()
+	return startPoolOf(t, 2, append([]string{"--min", "2", "--max", "2"}, extra...)...)
+}
+
+// startPoolOf runs `agora up` with flags and waits for n instances in the
+// edge's pool, all healthy.
+func startPoolOf(t *testing.T, n int, flags ...string) (s *server, admin string) {
 	t.Helper()
 	data := t.TempDir()
 	db := "sqlite:" + filepath.Join(data, "agora.db")
 	if code, out, errOut := run(t, "seed", "--db", db, "--media", filepath.Join(data, "media"), "--products", "20", "--categories", "4", "--quiet"); code != 0 {
 		t.Fatalf("seed: %d %s %s", code, out, errOut)
 	}
-	s = start(t, "up", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-		"--drain-delay", "0s", "--min", "2", "--max", "2", "--slow-start", "0s", "--access-log=false")
+	s = start(t, append([]string{"up", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+		"--drain-delay", "0s", "--slow-start", "0s", "--access-log=false"}, flags...)...)
 	m := adminAttr.FindStringSubmatch(s.ready)
 	if m == nil {
 		t.Fatalf("no admin address in %q", s.ready)
 	}
 	admin = m[1]
 	waitPool(t, admin, func(st upStatus) bool {
-		return st.Scale.Ready == 2 && allHealthy(st.Status) && len(st.Pool.Backends) == 2
+		return st.Scale.Ready == n && allHealthy(st.Status) && len(st.Pool.Backends) == n
 	})
 	return s, admin
 }
@@ -92,11 +103,16 @@ func pids(st upStatus) []int {
 
 func gone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
 
-// load runs the load tool on GET pages only against base and returns it
-// started, with where its records go.
+// load runs the load tool on GET pages only against base, 30 requests a
+// second, and returns it started; wait ends it and returns its records.
 func load(t *testing.T, base, duration string) (wait func() [][]string) {
+	return loadAt(t, base, 30, duration)
+}
+
+// loadAt is load at rate requests a second.
+func loadAt(t *testing.T, base string, rate int, duration string) (wait func() [][]string) {
 	out := filepath.Join(t.TempDir(), "run")
-	lt := exec.Command(binary, "loadtest", "--target", base, "--rate", "30", "--duration", duration, "--seed", "7",
+	lt := exec.Command(binary, "loadtest", "--target", base, "--rate", strconv.Itoa(rate), "--duration", duration, "--seed", "7",
 		"--mix", "home=2,category=2,product=4,search=2", "--out", out)
 	var stdout, stderr bytes.Buffer
 	lt.Stdout, lt.Stderr = &stdout, &stderr
@@ -105,9 +121,32 @@ func load(t *testing.T, base, duration string) (wait func() [][]string) {
 	}
 	return func() [][]string {
 		err := lt.Wait()
-		t.Logf("loadtest (exit %v):\n%s%s", err, stdout.String(), stderr.String())
+		t.Logf("loadtest at %d/s (exit %v):\n%s%s", rate, err, stdout.String(), stderr.String())
 		return readCSV(t, filepath.Join(out, loadtest.RequestsFile))
 	}
+}
+
+// noFailures reports every failed request among rows, and returns how many
+// there were in all.
+func noFailures(t *testing.T, what string, rows [][]string) int {
+	t.Helper()
+	for _, r := range rows {
+		if r[csvCol("outcome")] == string(loadtest.Failed) {
+			t.Errorf("failed GET %s: %v", what, r)
+		}
+	}
+	return len(rows)
+}
+
+// backendInFlight is the requests the edge has in flight at the instance
+// serving url ("" or not in the pool: 0).
+func backendInFlight(st upStatus, url string) int64 {
+	for _, b := range st.Pool.Backends {
+		if url != "" && strings.TrimSuffix(b.URL, "/") == strings.TrimSuffix(url, "/") {
+			return b.InFlight
+		}
+	}
+	return 0
 }
 
 // served is how many GETs and HEADs the edge answered, hits and misses.
@@ -118,34 +157,38 @@ func served(t *testing.T, admin string) uint64 {
 
 var csvCol = func(name string) int { return slices.Index(loadtest.CSVHeader, name) }
 
-// TestUpPoolCrashAndStop: kill -9 of one instance under load is replaced
-// and costs no GET; SIGTERM under load completes every request the edge
+// TestUpPoolCrashAndStop: kill -9 of one instance while it holds requests
+// is replaced, and the edge sends those requests to the other instance, so
+// no GET fails; SIGTERM under load completes every request the edge
 // accepted, and leaves no instance behind.
+//
+// Every page must reach the app tier for the kill to catch requests there:
+// a cache too small to keep any page (--cache-size 1B), and the test
+// latency (300ms) so each instance holds several requests at once.
 func TestUpPoolCrashAndStop(t *testing.T) {
-	s, admin := startPool(t)
-	before := pids(poolStatus(t, admin))
+	s, admin := startPool(t, "--cache-size", "1B", "--test-latency", "300ms")
+	st := poolStatus(t, admin)
+	victim := st.Scale.Instances[0]
+	retriesBefore := st.Retries
 
 	wait := load(t, s.url, "5s")
-	for requests(edgeStatus(t, admin)) < 30 { // about a second of load: a count, not a sleep
-		time.Sleep(20 * time.Millisecond) // a poll's pace, not a synchronisation
-	}
-	if err := syscall.Kill(before[0], syscall.SIGKILL); err != nil {
+	// Two requests held by the victim: the kill cuts them off mid-request.
+	waitPool(t, admin, func(st upStatus) bool { return backendInFlight(st, victim.URL) >= 2 })
+	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	rows := wait()
-	for _, r := range rows {
-		if r[csvCol("outcome")] == string(loadtest.Failed) {
-			t.Errorf("failed GET after a crash: %v", r)
-		}
+	if n := noFailures(t, "after a crash", rows); n < 100 {
+		t.Fatalf("%d requests recorded: the run did not happen as planned", n)
 	}
-	if len(rows) < 100 {
-		t.Fatalf("%d requests recorded: the run did not happen as planned", len(rows))
-	}
-	st := waitPool(t, admin, func(st upStatus) bool { return st.Scale.Ready == 2 && !slices.Contains(pids(st), before[0]) })
+	st = waitPool(t, admin, func(st upStatus) bool { return st.Scale.Ready == 2 && !slices.Contains(pids(st), victim.PID) })
 	if st.Scale.Instances[0].Restarts != 1 {
 		t.Errorf("instances after the crash: %+v, want the first restarted once", st.Scale.Instances)
 	}
-	t.Logf("%d GETs across the crash; edge retries %d", len(rows), st.Retries)
+	if st.Retries <= retriesBefore {
+		t.Errorf("edge retries %d before the crash, %d after: the kill cut off no request", retriesBefore, st.Retries)
+	}
+	t.Logf("%d GETs across the crash; edge retries %d", len(rows), st.Retries-retriesBefore)
 
 	// Stop under load: the edge finishes what it accepted, then the
 	// instances drain; afterwards nothing listens (connect_refused), but
@@ -154,7 +197,7 @@ func TestUpPoolCrashAndStop(t *testing.T) {
 	wait = load(t, s.url, "5s")
 	n := served(t, admin)
 	// The load tool reads the catalog first; then about two seconds of
-	// load. Most are cache hits now: counted at the edge.
+	// load, counted at the edge.
 	for served(t, admin) < n+80 {
 		time.Sleep(20 * time.Millisecond) // a poll's pace, not a synchronisation
 	}
@@ -199,4 +242,81 @@ func TestUpPoolKilledSupervisorLeavesNoInstance(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // a poll's pace, not a synchronisation
 		}
 	}
+}
+
+// TestUpPoolRampQuietBurst (issue 11's Ramp, Quiet and Burst, short): the
+// app's work made I/O-bound (--test-latency 100ms, and no page cached, so
+// every request reaches the app tier) and one instance sized for one
+// request in flight. Load rising in steps grows the pool, each step a
+// decision with its reason, and no request fails; when the load falls to
+// a trickle the pool drains back to --min after the stable window; a 10×
+// step from there takes the panic path. The decisions are asserted, never
+// how long they took: bench/ramp.sh measures that at full scale.
+func TestUpPoolRampQuietBurst(t *testing.T) {
+	s, admin := startPoolOf(t, 1, "--min", "1", "--max", "4", "--target-inflight", "1",
+		"--scale-interval", "200ms", "--stable-window", "6s", "--test-latency", "100ms", "--cache-size", "1B")
+
+	// Ramp. By Little's law the edge has at least rate × 100ms in flight:
+	// 3 at 30/s, so three instances.
+	for _, rate := range []int{3, 10, 20, 30} {
+		noFailures(t, "during the ramp", loadAt(t, s.url, rate, "3s")())
+	}
+	st := poolStatus(t, admin)
+	ups := grew(st.Scale.Decisions)
+	if len(ups) == 0 {
+		t.Fatalf("the pool never grew: %+v", st.Scale)
+	}
+	for _, d := range ups {
+		t.Logf("%d → %d (%s): %s", d.From, d.To, d.Mode, d.Reason)
+		if d.Reason == "" {
+			t.Errorf("a decision without a reason: %+v", d)
+		}
+	}
+	peak := 0
+	for _, p := range st.Scale.History {
+		peak = max(peak, p.Size)
+	}
+	if peak < 2 {
+		t.Errorf("the pool peaked at %d instances at 30 requests/s: %+v", peak, st.Scale.History)
+	}
+
+	// Quiet: a trickle while the pool drains back to --min.
+	downsBefore := len(st.Scale.Decisions) - len(ups)
+	trickle := loadAt(t, s.url, 2, "15s")
+	st = waitPool(t, admin, func(st upStatus) bool { return st.Scale.Size == 1 && st.Scale.Ready == 1 && !st.Scale.Panicking })
+	downs := shrank(st.Scale.Decisions)
+	if len(downs) <= downsBefore || downs[len(downs)-1].To != 1 {
+		t.Errorf("no decision took the pool back to --min: %+v", st.Scale.Decisions)
+	}
+	for _, d := range downs {
+		t.Logf("%d → %d (%s): %s", d.From, d.To, d.Mode, d.Reason)
+	}
+	noFailures(t, "while the pool shrank", trickle())
+
+	// Burst: 4/s, then 40/s. The panic window (a tenth of the stable one)
+	// sees at least 4 in flight: a need of four instances, past the
+	// threshold of twice the size the 4/s left (one, at most two).
+	noFailures(t, "before the burst", loadAt(t, s.url, 4, "2s")())
+	st = poolStatus(t, admin)
+	panicsBefore, sizeBefore := len(panics(st.Scale.Decisions)), st.Scale.Desired
+	noFailures(t, "during the burst", loadAt(t, s.url, 40, "4s")())
+	st = poolStatus(t, admin)
+	if p := panics(st.Scale.Decisions); len(p) <= panicsBefore {
+		t.Errorf("a 10× step from %d instances took no panic decision: %+v", sizeBefore, st.Scale.Decisions)
+	} else {
+		t.Logf("burst: %d → %d: %s", p[panicsBefore].From, p[panicsBefore].To, p[panicsBefore].Reason)
+	}
+}
+
+func grew(ds []autoscale.Decision) []autoscale.Decision {
+	return slices.DeleteFunc(slices.Clone(ds), func(d autoscale.Decision) bool { return d.To <= d.From })
+}
+
+func shrank(ds []autoscale.Decision) []autoscale.Decision {
+	return slices.DeleteFunc(slices.Clone(ds), func(d autoscale.Decision) bool { return d.To >= d.From })
+}
+
+// panics are the decisions that grew the pool in panic mode.
+func panics(ds []autoscale.Decision) []autoscale.Decision {
+	return slices.DeleteFunc(grew(ds), func(d autoscale.Decision) bool { return d.Mode != autoscale.Panic })
 }

@@ -87,6 +87,11 @@ type Config struct {
 	// its scheme): the edge or load balancer in front. From anyone else
 	// those headers are removed before a handler runs. nil trusts no one.
 	TrustedProxies *clientaddr.Trusted
+	// TestLatency, for load tests only, holds every request (but health
+	// checks and the purge log's poll) this long before its handler runs,
+	// so that concurrency rather than CPU limits the instance
+	// (testlatency.go). 0: none, the only setting for a real store.
+	TestLatency time.Duration
 }
 
 // Defaults for zero Config fields.
@@ -155,6 +160,9 @@ type Server struct {
 func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.DB == nil || deps.Catalog == nil {
 		return nil, errors.New("app: a database and a catalog are required")
+	}
+	if cfg.TestLatency < 0 {
+		return nil, fmt.Errorf("app: the test latency cannot be negative (got %s)", cfg.TestLatency)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
