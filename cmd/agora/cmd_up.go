@@ -201,10 +201,13 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return err
 	}
 	limitEdgeMemory(env.log, size)
+	// The health checks' client. Requests go through the edge's own
+	// backend client, as in `agora edge`; the purge follower's long poll
+	// uses neither (a response-head timeout shorter than its 25 s wait
+	// failed every idle poll).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = f.pool.responseHeaderWait
-	tr.MaxIdleConnsPerHost = 256
-	e := &edge.Edge{Store: st, Log: env.log, Transport: tr, TrustedProxies: trusted, AllowedHosts: allowed}
+	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed}
 	// The pool starts empty: app instances join it as they become ready.
 	pool, err := f.pool.build(e, nil, &http.Client{Transport: tr})
 	if err != nil {
@@ -237,8 +240,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	e.Follower = &purgelog.Follower{
 		Origin: first, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
-		Client: &http.Client{Transport: tr},
-		Apply:  e.ApplyPurge, Reset: e.Store.PurgeAll,
+		Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
 	}
 	// The autoscaler stops before the pool does, so nothing grows it
 	// while it stops.

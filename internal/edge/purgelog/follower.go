@@ -62,6 +62,8 @@ type Follower struct {
 	Secret string
 	// Client makes the requests. If nil, http.DefaultClient. It needs no
 	// timeout of its own: each request is bounded by Wait plus a margin.
+	// Its transport must not time out a response head sooner than Wait,
+	// or every poll that finds nothing new fails.
 	Client *http.Client
 	// Apply is called with each entry, in seq order, once. Required.
 	Apply func(e Entry)
