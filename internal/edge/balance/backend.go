@@ -43,7 +43,10 @@ type Backend struct {
 	inflight atomic.Int64 // acquired and not released, queued ones included
 	// progress is when b last completed a request, or last went from idle
 	// to busy if later, in Unix nanoseconds: see stalled.
-	progress  atomic.Int64
+	progress atomic.Int64
+	// answered is when b last completed a request without failing, in
+	// Unix nanoseconds: a check that times out meanwhile is busy, not dead.
+	answered  atomic.Int64
 	queued    atomic.Int64 // waiting in Acquire for a slot of sem
 	requests  atomic.Uint64
 	failures  atomic.Uint64
@@ -249,6 +252,8 @@ func (b *Backend) Release(r Result) {
 	}
 	if r.Outcome.failed() {
 		b.failures.Add(1)
+	} else if r.Outcome != Canceled {
+		b.answered.Store(now.UnixNano())
 	}
 	b.pool.report(b, r.Outcome, now)
 	b.progress.Store(now.UnixNano())

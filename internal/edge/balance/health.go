@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -130,6 +131,15 @@ func (p *Pool) checked(b *Backend, err error) {
 		return
 	}
 	b.unejectIfDue(now) // its ramp began when the ejection ended, not now
+	if err != nil && timedOut(err) && now.Sub(time.Unix(0, b.answered.Load())) < c.Interval {
+		// Busy, not dead: a check that timed out while b answered the
+		// requests sent to it says the machine is saturated. Counted, such
+		// checks took busy apps out one after another and turned overload
+		// into 503s; a hung b answers nothing, and its timeouts count.
+		h.checkErr = err.Error() + " (not counted: it answers requests)"
+		b.publish()
+		return
+	}
 	if err != nil {
 		h.passes, h.fails, h.checkErr = 0, h.fails+1, err.Error()
 		if h.up && (h.fails >= c.Fall || errors.Is(err, errDraining)) {
@@ -165,4 +175,11 @@ func (p *Pool) anyAvailable(b *Backend, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// timedOut reports whether a check failed for want of an answer in time,
+// rather than with one (a refused connection, a 503).
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

@@ -309,3 +309,41 @@ func TestCheckJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyIsNotDead: checks that time out while the backend answers the
+// requests sent to it are not counted towards Fall: a machine whose CPU is
+// saturated answers /readyz late, and marking its busy apps unhealthy one
+// after another turned overload into 503s (bench/ramp.sh at 600 req/s).
+// Once it stops answering requests too, the timeouts count again.
+func TestBusyIsNotDead(t *testing.T) {
+	t.Parallel()
+	r := newCheckRig(t, Config{Check: &Check{Timeout: 20 * time.Millisecond}}, 1)
+	var u string
+	for k := range r.origins {
+		u = k
+	}
+	if st := r.check(u); st != Healthy {
+		t.Fatalf("after two passes: %v", st)
+	}
+	b := byURL(t, r.p, u)
+	r.origins[u].answer.Store(hang)
+	for i := range 4 {
+		if err := b.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.Release(Result{Latency: 300 * time.Millisecond}) // slow, but answered
+		if st := r.check(u); st != Healthy {
+			t.Fatalf("check %d timed out while requests were answered: %v, want still healthy", i+1, st)
+		}
+	}
+	if st := r.p.Status().Backends[0]; st.CheckError == "" {
+		t.Error("a timed-out check left no trace in the status")
+	}
+	r.clk.Advance(5 * time.Second) // no answer since: hung, not busy
+	want := []State{Healthy, Healthy, Unhealthy}
+	for i, w := range want {
+		if st := r.check(u); st != w {
+			t.Fatalf("timeout %d with no request answered: %v, want %v", i+1, st, w)
+		}
+	}
+}
