@@ -49,6 +49,7 @@ type upFlags struct {
 	pool               poolFlags
 	scale              scaleFlags
 	testLatency        time.Duration // forwarded to every app instance
+	maxInFlight        int           // forwarded to every app instance as --max-inflight
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -139,6 +140,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			f.pool.register(fs)
 			f.scale.register(fs)
 			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
+			fs.IntVar(&f.maxInFlight, "max-inflight", 0, "requests each app instance handles at once; more queue briefly, then get 503, which the edge retries on another instance (0: no limit)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
 	}
@@ -177,6 +179,9 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	allowed, err := parseAllowedHosts(f.allowedHosts)
 	if err != nil {
 		return err
+	}
+	if f.maxInFlight < 0 {
+		return fmt.Errorf("%w: --max-inflight must not be negative (0: no limit)", errUsage)
 	}
 	if err := checkTestLatency(f.testLatency); err != nil {
 		return err
@@ -367,6 +372,9 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 	}
 	if f.testLatency > 0 {
 		args = append(args, "--test-latency", f.testLatency.String())
+	}
+	if f.maxInFlight > 0 {
+		args = append(args, "--max-inflight", strconv.Itoa(f.maxInFlight))
 	}
 	return args
 }

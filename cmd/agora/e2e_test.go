@@ -415,6 +415,7 @@ func TestBadSetupFailsWithOneClearLine(t *testing.T) {
 		{"pool bounds", []string{"up", "--data", filepath.Join(dir, "up"), "--min", "3", "--max", "2"}, 2, "--max (2) must be at least --min (3)"},
 		{"negative test latency", []string{"app", "--test-latency", "-1ms"}, 2, "--test-latency cannot be negative"},
 		{"negative test latency, up", []string{"up", "--data", filepath.Join(dir, "up"), "--test-latency", "-1ms"}, 2, "--test-latency cannot be negative"},
+		{"negative max in flight, up", []string{"up", "--data", filepath.Join(dir, "up"), "--max-inflight", "-1"}, 2, "--max-inflight must not be negative"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
