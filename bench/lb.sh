@@ -14,7 +14,11 @@
 #   AGORA_REV=HEAD bench/lb.sh             measure a commit, not the working tree
 #
 # Environment:
-#   PARTS="pass faults"  which parts to run
+#   PARTS="pass faults"  which parts to run; also "saturate": wrk -c64 on the
+#                     uncached home page through the uncached edge and
+#                     HAProxy, kill -9 of one of 3 apps a third of the way
+#                     in (SAT_DURATION=24s); failures are wrk's non-2xx
+#                     answers and socket errors
 #   ROUNDS=3          pass-through rounds (order of the proxies rotated each
 #                     round; the table shows medians)
 #   DURATION=10s      length of each measured wrk run (after a 2 s warm-up)
@@ -91,6 +95,7 @@ case "${1:-}" in
 esac
 
 PARTS=${PARTS:-pass faults}
+SAT_DURATION=${SAT_DURATION:-24s}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
@@ -122,7 +127,7 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 [ "$PIN" != 1 ] || command -v taskset >/dev/null || need+=(util-linux)
-case " $PARTS " in *" faults "*) command -v psql >/dev/null || need+=(postgresql-client) ;; esac
+case " $PARTS " in *" faults "* | *" saturate "*) command -v psql >/dev/null || need+=(postgresql-client) ;; esac
 if [ ${#need[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench: needs ${need[*]} (as root: apt-get install ${need[*]})" >&2; exit 1; }
 	echo "# installing ${need[*]} with apt-get" >&2
@@ -472,17 +477,8 @@ start_app() { # start_app I: `agora app` number I on its port
 fault_run() {
 	local proxy=$1 fault=$2 i dur=$fault_s backends=() d="$out/faults/$1-$2"
 	[ "$fault" = rolling ] && dur=$((fault_s + 15))
-	# Fresh apps for every run; the old ones (one maybe stopped) are killed:
-	# nothing is in flight between runs, so they need no drain.
-	for i in 0 1 2; do
-		if [ -n "${pid[app$i]:-}" ]; then
-			kill -KILL "${pid[app$i]}" 2>/dev/null || true
-			wait "${pid[app$i]}" 2>/dev/null || true
-			unset "pid[app$i]"
-		fi
-		start_app "$i"
-		backends+=("http://127.0.0.1:${app_port[$i]}")
-	done
+	# Fresh apps for every run; the old ones (one maybe stopped) are killed.
+	fresh_apps
 	start_proxy "$proxy" "${backends[@]}"
 	wait_healthy "$proxy" 3
 	echo "#   $proxy $fault: ${RATE}/s for ${dur}s" >&2
@@ -533,7 +529,10 @@ fault_run() {
 	echo "#     $planned planned, $ok ok, $refused refused, $failed failed ($gets GET, $after from second $from); ${causes:-no failures}" >&2
 }
 
-faults() {
+# apps_setup: the ports and the seeded schema of the fault and saturate
+# parts, once.
+apps_setup() {
+	[ -n "$schema" ] && return
 	local i
 	for i in 0 1 2; do app_port[$i]=$(free_port); done
 	schema="bench_lb_$$"
@@ -541,6 +540,63 @@ faults() {
 	db="${PG}&search_path=$schema"
 	echo "# seeding a small catalog into schema $schema" >&2
 	"$agora" seed --db "$db" --media "$work/media" --products 200 --categories 10 --quiet >"$work/seed.log"
+}
+
+# fresh_apps: three new app processes on their ports (the old ones killed:
+# nothing is in flight between runs).
+fresh_apps() {
+	local i
+	backends=()
+	for i in 0 1 2; do
+		if [ -n "${pid[app$i]:-}" ]; then
+			kill -KILL "${pid[app$i]}" 2>/dev/null || true
+			wait "${pid[app$i]}" 2>/dev/null || true
+			unset "pid[app$i]"
+		fi
+		start_app "$i"
+		backends+=("http://127.0.0.1:${app_port[$i]}")
+	done
+}
+
+# saturate: issue 10's kill under saturating load. wrk (-c64, SAT_DURATION)
+# on the uncached home page through the uncached edge and through HAProxy;
+# kill -9 of one app a third of the way in; wrk's non-2xx answers and
+# socket errors are the failures.
+saturate() {
+	apps_setup
+	printf 'proxy\trequests\treq_per_s\tnon_2xx\tsocket_errors\n' >"$out/saturate.tsv"
+	local p f n non2xx sockerr rps
+	for p in agora-nocache haproxy; do
+		fresh_apps
+		start_proxy "$p" "${backends[@]}"
+		wait_healthy "$p" 3
+		f="$out/saturate-$p.txt"
+		echo "#   saturate $p: wrk -c64 for $SAT_DURATION, kill -9 of an app at a third" >&2
+		"${load_pin[@]}" wrk -t1 -c64 -d"$SAT_DURATION" --latency "${url[$p]}/" >"$f" &
+		local w=$!
+		sleep "$((${SAT_DURATION%s} / 3))"
+		kill -KILL "${pid[app1]}"
+		wait "${pid[app1]}" 2>/dev/null || true
+		unset "pid[app1]"
+		wait "$w"
+		stop proxy
+		n=$(awk '/requests in/ { print $1 }' "$f")
+		rps=$(awk '/^Requests\/sec/ { print $2 }' "$f")
+		non2xx=$(awk '/Non-2xx or 3xx responses/ { print $NF }' "$f")
+		sockerr=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$f")
+		printf '%s\t%s\t%s\t%s\t%s\n' "$p" "$n" "$rps" "${non2xx:-0}" "${sockerr:-0}" >>"$out/saturate.tsv"
+		echo "#     $n requests ($rps/s): ${non2xx:-0} non-2xx, ${sockerr:-0} socket errors" >&2
+	done
+}
+
+saturate_report() {
+	echo
+	echo "# saturate: wrk -t1 -c64 -d$SAT_DURATION on the uncached home page, kill -9 of one of 3 apps at a third; failures = non-2xx + socket errors"
+	column -t -s $'\t' "$out/saturate.tsv"
+}
+
+faults() {
+	apps_setup
 	printf 'proxy\tfault\tplanned\tok\trefused\tfailed\tfailed_get\tcauses\tfailed_from_fault\n' >"$out/faults.tsv"
 	local f p
 	for f in $FAULTS; do
@@ -575,11 +631,13 @@ faults_report() {
 } >"$out/notes.txt"
 case " $PARTS " in *" pass "*) pass_through ;; esac
 case " $PARTS " in *" faults "*) faults ;; esac
+case " $PARTS " in *" saturate "*) saturate ;; esac
 {
 	cat "$out/notes.txt"
 	echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	case " $PARTS " in *" pass "*) pass_report ;; esac
 	case " $PARTS " in *" faults "*) faults_report ;; esac
+	case " $PARTS " in *" saturate "*) saturate_report ;; esac
 	[ -f "$out/edge-cpu-top.txt" ] && { echo; echo "edge CPU profile: $out/edge-cpu.pprof (top: $out/edge-cpu-top.txt)"; }
 	echo
 	echo "raw results: $out"
