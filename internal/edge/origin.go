@@ -102,6 +102,12 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 	var tried []*balance.Backend
 	var lastResp *http.Response
 	var lastErr error
+	// free: the last attempt sent nothing a backend acted on (a refused
+	// connection) or its backend is out of the rotation now (Gone), so
+	// trying another adds no load the outage did not already shed: such a
+	// retry is not taken from the budget, which is there to stop retries
+	// from piling onto backends that are alive but failing.
+	free := false
 	// finish returns what the last attempt got, when no retry follows.
 	finish := func() (*http.Response, error) {
 		if lastResp != nil {
@@ -124,11 +130,13 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 			return nil, &originError{http.StatusServiceUnavailable, err}
 		}
 		if attempt > 0 {
-			retried, ok := e.budget.Retry()
-			if !ok {
-				return finish()
+			if !free {
+				retried, ok := e.budget.Retry()
+				if !ok {
+					return finish()
+				}
+				defer retried()
 			}
-			defer retried()
 			e.front.retries.Add(1)
 		}
 		if lastResp != nil {
@@ -142,7 +150,7 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 				return nil, ctx.Err()
 			}
 			// Nothing was sent: another backend may take it.
-			lastErr = &originError{http.StatusServiceUnavailable, err}
+			lastErr, free = &originError{http.StatusServiceUnavailable, err}, true
 			continue
 		}
 		// A shallow copy: an attempt changes only the URL (aimAt copies
@@ -176,9 +184,10 @@ func (e *Edge) roundTrip(out *http.Request) (*http.Response, error) {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				o = balance.Timeout
 			}
-		case actx.Err() != nil && err != nil:
+		case actx.Err() != nil && err != nil && o != balance.ConnectFailure:
 			o = balance.Timeout // b went out while this waited: as if it timed out
 		}
+		free = err != nil && (o == balance.ConnectFailure || actx.Err() != nil)
 		res := balance.Result{Outcome: o, Latency: time.Since(start), Retry: attempt > 0}
 		if err != nil {
 			letGo()
