@@ -226,6 +226,12 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	// A second signal must not leave the app instances draining behind us.
 	defer onHardStop(ctx, apps.Kill)()
+	// SIGHUP is caught from here on: one that comes while the first
+	// instances start is a reload once they serve, not the default
+	// action, which would end agora up.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := apps.Start(ctx, f.scale.min); err != nil {
 		return err // "agora up: scale: …": Main names the command
 	}
@@ -238,7 +244,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		// half-way would gain nothing. Stop aborts it.
 		Reload: func(ctx context.Context) (any, error) { return apps.Reload(context.WithoutCancel(ctx)) },
 	}
-	defer reloadOnHangup(env, apps)()
+	defer reloadOnHangup(env, apps, hup)()
 	var first string // the follower's fallback; it asks the pool first
 	if m := pool.Members(); len(m) > 0 {
 		first = m[0].URL.String()
@@ -282,9 +288,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 // reloadOnHangup reloads the app tier on every SIGHUP (the upgrade signal
 // of daemons: systemd's ExecReload=kill -HUP $MAINPID) until the returned
 // function is called. A SIGHUP during a reload is logged and ignored.
-func reloadOnHangup(env *cmdEnv, apps *scale.Pool) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+func reloadOnHangup(env *cmdEnv, apps *scale.Pool, hup <-chan os.Signal) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -301,10 +305,7 @@ func reloadOnHangup(env *cmdEnv, apps *scale.Pool) (stop func()) {
 			}
 		}
 	}()
-	return func() {
-		signal.Stop(hup)
-		close(done)
-	}
+	return func() { close(done) }
 }
 
 // prepareStore fills in the embedded defaults, migrates, and seeds the demo
