@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,43 +96,23 @@ type drainAnswer struct {
 // postDrain posts the drain to the edge's admin API. Its errors are one
 // line for the operator, and never hold the secret.
 func postDrain(ctx context.Context, endpoint *url.URL, secret, backend string) (drainAnswer, error) {
-	var ans drainAnswer
-	body, err := json.Marshal(edge.DrainRequest{Backend: backend})
-	if err != nil {
-		return ans, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint.String(), bytes.NewReader(body))
+	var ans drainAnswer
+	status, decErr, err := adminPost(ctx, endpoint, secret, edge.DrainRequest{Backend: backend}, &ans, "the edge")
 	if err != nil {
 		return ans, err
 	}
-	req.Header.Set("Authorization", "Bearer "+secret)
-	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{
-		// Following a redirect would send the secret wherever it points.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 	where := endpoint.Redacted()
-	res, err := client.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return ans, fmt.Errorf("cannot reach the edge's admin API at %s: %v; is the edge running, and is --admin its --admin-listen address?", where, err)
-	}
-	defer res.Body.Close()
-	decErr := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&ans)
 	switch {
-	case res.StatusCode == http.StatusOK && decErr == nil:
+	case status == http.StatusOK && decErr == nil:
 		return ans, nil
-	case res.StatusCode == http.StatusUnauthorized:
+	case status == http.StatusUnauthorized:
 		return ans, fmt.Errorf("%s refused the cluster secret: give --cluster-secret (or AGORA_CLUSTER_SECRET) the secret the edge was started with", where)
-	case res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusNotFound:
-		return ans, fmt.Errorf("%w: %s: %s", errUsage, where, orStatus(ans.Error, res.StatusCode))
-	case decErr != nil || res.StatusCode == http.StatusMethodNotAllowed:
-		return ans, fmt.Errorf("%s answered %d without a drain result: is --admin the edge's admin listener (its --admin-listen), not its public one?", where, res.StatusCode)
+	case status == http.StatusBadRequest || status == http.StatusNotFound:
+		return ans, fmt.Errorf("%w: %s: %s", errUsage, where, orStatus(ans.Error, status))
+	case decErr != nil || status == http.StatusMethodNotAllowed:
+		return ans, fmt.Errorf("%s answered %d without a drain result: is --admin the edge's admin listener (its --admin-listen), not its public one?", where, status)
 	}
-	return ans, fmt.Errorf("%s answered %s", where, orStatus(ans.Error, res.StatusCode))
+	return ans, fmt.Errorf("%s answered %s", where, orStatus(ans.Error, status))
 }

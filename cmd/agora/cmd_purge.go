@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,38 +140,15 @@ func (o *purgeOpts) describe() string {
 // of its purge log entry. Its errors are one line for the operator, and
 // never hold the secret.
 func postPurge(ctx context.Context, endpoint *url.URL, o purgeOpts) (int64, error) {
-	body, err := json.Marshal(edge.PurgeRequest{Tags: o.tags, URLs: o.urls, All: o.all, Soft: o.soft})
-	if err != nil {
-		return 0, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, purgeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint.String(), bytes.NewReader(body))
+	var ans purgeAnswer
+	status, decErr, err := adminPost(ctx, endpoint, o.secret,
+		edge.PurgeRequest{Tags: o.tags, URLs: o.urls, All: o.all, Soft: o.soft}, &ans, "the edge")
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+o.secret)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	client := &http.Client{
-		Timeout: purgeTimeout,
-		// The admin API never redirects a POST; following one would send
-		// the secret wherever it points.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	where := endpoint.Redacted()
-	res, err := client.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // its URL is in where already
-		}
-		return 0, fmt.Errorf("cannot reach the edge's admin API at %s: %v; is the edge running, and is --admin its --admin-listen address?", where, err)
-	}
-	defer res.Body.Close()
-	var ans purgeAnswer
-	decErr := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&ans)
-	return ans.result(where, res.StatusCode, decErr)
+	return ans.result(endpoint.Redacted(), status, decErr)
 }
 
 // purgeAnswer is the body of the edge's answer to a purge

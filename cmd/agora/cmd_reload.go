@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -73,39 +70,23 @@ The same with curl:
 // postReload asks the edge's admin API for a reload and waits for its end.
 // Its errors are one line for the operator, and never hold the secret.
 func postReload(ctx context.Context, endpoint *url.URL, secret string) (scale.ReloadResult, error) {
-	var res scale.ReloadResult
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint.String(), nil)
-	if err != nil {
-		return res, err
-	}
-	req.Header.Set("Authorization", "Bearer "+secret)
-	client := &http.Client{
-		// Following a redirect would send the secret wherever it points.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	where := endpoint.Redacted()
-	resp, err := client.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return res, fmt.Errorf("no reload result from %s: %v; is agora up running, and is --admin its --admin-listen address?", where, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var ans struct {
 		scale.ReloadResult
 		Error string `json:"error"`
 	}
-	decErr := json.Unmarshal(raw, &ans)
-	switch {
-	case resp.StatusCode == http.StatusOK && decErr == nil:
-		return ans.ReloadResult, nil
-	case resp.StatusCode == http.StatusUnauthorized:
-		return res, fmt.Errorf("%s refused the cluster secret: give --cluster-secret (or AGORA_CLUSTER_SECRET) the secret agora up was started with", where)
-	case decErr != nil || resp.StatusCode == http.StatusMethodNotAllowed:
-		return res, fmt.Errorf("%s answered %d without a reload result: is --admin agora up's admin listener (its --admin-listen), not its public one?", where, resp.StatusCode)
+	status, decErr, err := adminPost(ctx, endpoint, secret, nil, &ans, "agora up")
+	if err != nil {
+		return ans.ReloadResult, err
 	}
-	return res, fmt.Errorf("the reload failed: %s", orStatus(ans.Error, resp.StatusCode))
+	where := endpoint.Redacted()
+	res := ans.ReloadResult
+	switch {
+	case status == http.StatusOK && decErr == nil:
+		return ans.ReloadResult, nil
+	case status == http.StatusUnauthorized:
+		return res, fmt.Errorf("%s refused the cluster secret: give --cluster-secret (or AGORA_CLUSTER_SECRET) the secret agora up was started with", where)
+	case decErr != nil || status == http.StatusMethodNotAllowed:
+		return res, fmt.Errorf("%s answered %d without a reload result: is --admin agora up's admin listener (its --admin-listen), not its public one?", where, status)
+	}
+	return res, fmt.Errorf("the reload failed: %s", orStatus(ans.Error, status))
 }
