@@ -103,6 +103,8 @@
 # within that; DURATION is limited to 40s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 repo=$PWD
 
 case "${1:-}" in
@@ -151,23 +153,7 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v varnishd >/dev/null || [ -x /usr/sbin/varnishd ] || need+=(varnish)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-	[ "$(id -u)" = 0 ] || { echo "bench: needs ${need[*]} (as root: apt-get install ${need[*]})" >&2; exit 1; }
-	echo "# installing ${need[*]} with apt-get" >&2
-	# Keep the packages' services (nginx on :80, varnish on :6081) from
-	# starting: this script runs its own instances.
-	made_policy=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		made_policy=1
-	fi
-	apt_ok=0
-	apt-get update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null && apt_ok=1
-	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
-	[ "$apt_ok" = 1 ] || { echo "bench: apt-get install ${need[*]} failed" >&2; exit 1; }
-fi
+apt_install "${need[@]}"
 varnishd_bin=$(command -v varnishd || echo /usr/sbin/varnishd)
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 varnish_version=$("$varnishd_bin" -V 2>&1 | grep -o 'varnish-[0-9.]*' | head -1)
@@ -203,18 +189,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # wait_http URL PID LOG
-	for _ in $(seq 400); do
-		curl -s -o /dev/null "$1" && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "bench: $1 did not come up; its log:" >&2
-	cat "$3" >&2
-	exit 1
-}
-die() { echo "bench: $*" >&2; exit 1; }
 
 # --- build -----------------------------------------------------------------
 mkdir -p "$work/src"
@@ -435,7 +409,6 @@ request = function()
 end
 LUA
 
-to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; printf "%.3f", v }'; }
 printf 'round\trow\ttool\treq_s\tp50_ms\tp99_ms\trequests\torigin_requests\terrors\n' >"$out/results.tsv"
 
 # run ROUND ROW TOOL: one wrk run, checked, appended to results.tsv.
@@ -507,7 +480,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # --- report ----------------------------------------------------------------------
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 get() { awk -F'\t' -v row="$1" -v t="$2" -v c="$3" 'NR > 1 && $2 == row && $3 == t { print $c }' "$out/results.tsv" | median; }
 {
 	echo

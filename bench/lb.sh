@@ -84,6 +84,8 @@
 # the schema is dropped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 case "${1:-}" in
 -h | --help | help)
@@ -128,23 +130,7 @@ command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 [ "$PIN" != 1 ] || command -v taskset >/dev/null || need+=(util-linux)
 case " $PARTS " in *" faults "* | *" saturate "*) command -v psql >/dev/null || need+=(postgresql-client) ;; esac
-if [ ${#need[@]} -gt 0 ]; then
-	[ "$(id -u)" = 0 ] || { echo "bench: needs ${need[*]} (as root: apt-get install ${need[*]})" >&2; exit 1; }
-	echo "# installing ${need[*]} with apt-get" >&2
-	# Keep the packages' services (haproxy, nginx on :80) from starting:
-	# this script runs its own instances.
-	made_policy=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		made_policy=1
-	fi
-	apt_ok=0
-	apt-get update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null && apt_ok=1
-	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
-	[ "$apt_ok" = 1 ] || { echo "bench: apt-get install ${need[*]} failed" >&2; exit 1; }
-fi
+apt_install "${need[@]}"
 haproxy_bin=$(command -v haproxy || echo /usr/sbin/haproxy)
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 haproxy_version=$("$haproxy_bin" -v | awk 'NR == 1 { print $3 }')
@@ -178,20 +164,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() { echo "bench: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # wait_http URL PID LOG: until URL answers 200
-	for _ in $(seq 600); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "bench: $1 did not come up; its log:" >&2
-	tail -20 "$3" >&2
-	exit 1
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; printf "%.3f", v }'; }
 
 # --- build -----------------------------------------------------------------------
 mkdir -p "$work/src"

@@ -47,6 +47,8 @@
 # Every process the script starts is stopped on exit, Ctrl-C included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 case "${1:-}" in
 -h | --help | help)
@@ -87,7 +89,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' + working tree')"
 echo "# building agora and bench/ramp ($rev)" >&2
