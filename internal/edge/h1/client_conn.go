@@ -354,7 +354,7 @@ func hasToken(vv []string, t string) bool {
 			for len(e) > 0 && (e[len(e)-1] == ' ' || e[len(e)-1] == '\t') {
 				e = e[:len(e)-1]
 			}
-			if equalFoldString(e, t) {
+			if equalFold(e, t) {
 				return true
 			}
 		}
@@ -369,23 +369,4 @@ func indexByte(s string, c byte) int {
 		}
 	}
 	return -1
-}
-
-func equalFoldString(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -206,7 +206,7 @@ func (cn *clientConn) frame(resp *http.Response, method string) (*body, error) {
 		switch {
 		case resp.ProtoMinor == 0:
 			return nil, errors.New("h1: Transfer-Encoding in an HTTP/1.0 response")
-		case len(te) != 1 || !equalFoldString(te[0], "chunked"):
+		case len(te) != 1 || !equalFold(te[0], "chunked"):
 			return nil, fmt.Errorf("h1: unsupported Transfer-Encoding %q", te)
 		case len(h["Content-Length"]) > 0:
 			return nil, errors.New("h1: both Transfer-Encoding and Content-Length in a response")

@@ -364,7 +364,12 @@ var tokenChar = func() (t [256]bool) {
 
 // EqualFold compares b, a field name or token from a request, with the
 // ASCII string s, ignoring case, without allocating.
-func EqualFold(b []byte, s string) bool {
+func EqualFold(b []byte, s string) bool { return equalFold(b, s) }
+
+// equalFold is EqualFold for bytes or a string (the client's header
+// values). ASCII only, unlike strings.EqualFold, which would let the Kelvin
+// sign stand for a "k" in a token such as "keep-alive".
+func equalFold[T ~string | ~[]byte](b T, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
