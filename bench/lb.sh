@@ -166,14 +166,7 @@ trap 'exit 130' INT TERM
 
 
 # --- build -----------------------------------------------------------------------
-mkdir -p "$work/src"
-if [ -n "${AGORA_REV:-}" ]; then
-	git archive "$AGORA_REV" | tar -C "$work/src" -xf -
-	rev=$(git rev-parse --short "$AGORA_REV")
-else
-	tar --exclude=./.git --exclude='*.test' --exclude=./agora -cf - . | tar -C "$work/src" -xf -
-	rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?') + working tree"
-fi
+source_tree "$work/src"
 echo "# building agora ($rev)" >&2
 (cd "$work/src" && go build -o "$work/agora" ./cmd/agora && go build -o "$work/origin" ./bench/lb/origin)
 agora="$work/agora"

@@ -41,3 +41,17 @@ apt_install() {
 	[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 	[ "$apt_ok" = 1 ] || die "apt-get install $* failed"
 }
+
+# source_tree DIR: the source to measure into DIR, and rev naming it:
+# commit AGORA_REV when set (so a past commit can be measured against the
+# present), else the working tree as it is.
+source_tree() {
+	mkdir -p "$1"
+	if [ -n "${AGORA_REV:-}" ]; then
+		git archive "$AGORA_REV" | tar -C "$1" -xf -
+		rev=$(git rev-parse --short "$AGORA_REV")
+	else
+		tar --exclude=./.git --exclude='*.test' --exclude=./agora -cf - . | tar -C "$1" -xf -
+		rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?') + working tree"
+	fi
+}
