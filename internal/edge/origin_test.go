@@ -248,10 +248,15 @@ func TestHungBackendLetsGoWhenItGoesOut(t *testing.T) {
 	second := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("second")) })
 	e := poolEdge(t, balance.Config{Check: &balance.Check{Interval: 20 * time.Millisecond, Timeout: 20 * time.Millisecond, Rise: 1, Fall: 1}},
 		first.URL, second.URL)
-	e.ResponseHeaderTimeout = time.Minute
-	e.FetchTimeout = 5 * time.Second // far past the checks' pace; the request fails with 504 only if nothing lets it go
+	// Only letting go when the backend goes out can answer this request:
+	// the head timeout is past the whole budget, which fails it with 504.
+	e.ResponseHeaderTimeout = time.Hour
+	e.FetchTimeout = time.Minute
 	for _, b := range e.Pool.Members() {
 		for b.State() != balance.Healthy {
+			if b.State() == balance.Unhealthy {
+				t.Fatalf("%s failed its checks before the test hung it", b)
+			}
 			time.Sleep(5 * time.Millisecond) // a poll's pace, not a synchronisation
 		}
 	}
