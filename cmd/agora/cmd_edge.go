@@ -104,7 +104,7 @@ minute, it is killed and this process keeps serving.`,
 				return fmt.Errorf("%w: --origin-client must be h1 or std", errUsage)
 			}
 			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient}
-			pool, err := pf.build(e, static, nil)
+			pool, err := pf.build(e, static)
 			if err != nil {
 				return err
 			}

@@ -128,7 +128,7 @@ func TestPoolFlags(t *testing.T) {
 	} {
 		f := poolFlags{policy: c.policy, hashKey: c.key, rise: 2, fall: 3}
 		e := &edge.Edge{}
-		p, err := f.build(e, []*url.URL{u}, nil)
+		p, err := f.build(e, []*url.URL{u})
 		if (err == nil) != c.ok {
 			t.Errorf("--policy %s --hash-key %s: %v, want ok %v", c.policy, c.key, err, c.ok)
 			continue
@@ -147,7 +147,7 @@ func TestPoolFlags(t *testing.T) {
 			t.Errorf("--policy %s --hash-key %s: key %q, want %q", c.policy, c.key, got, c.hashes)
 		}
 	}
-	if _, err := (&poolFlags{policy: "least-request", rise: 0, fall: 3}).build(&edge.Edge{}, nil, nil); err == nil {
+	if _, err := (&poolFlags{policy: "least-request", rise: 0, fall: 3}).build(&edge.Edge{}, nil); err == nil {
 		t.Error("--rise 0 accepted")
 	}
 }

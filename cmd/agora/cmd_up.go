@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -206,15 +205,12 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return err
 	}
 	limitEdgeMemory(env.log, size)
-	// The health checks' client. Requests go through the edge's own
-	// backend client, as in `agora edge`; the purge follower's long poll
-	// uses neither (a response-head timeout shorter than its 25 s wait
-	// failed every idle poll).
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = f.pool.responseHeaderWait
+	// Requests go through the edge's own backend client, as under agora
+	// edge; the purge follower uses Go's default client, which does not cut
+	// its 25 s long poll short with a response-head timeout.
 	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed}
 	// The pool starts empty: app instances join it as they become ready.
-	pool, err := f.pool.build(e, nil, &http.Client{Transport: tr})
+	pool, err := f.pool.build(e, nil)
 	if err != nil {
 		return err
 	}

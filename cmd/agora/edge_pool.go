@@ -42,9 +42,8 @@ func (f *poolFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.responseHeaderWait, "response-header-timeout", edge.DefaultResponseHeaderTimeout, "a backend that sends no response head within this fails; idempotent requests then go to another")
 }
 
-// build makes the pool of urls and sets e's pool, key and timeouts. client,
-// if set, sends the health checks (agora up dials its supervised child).
-func (f *poolFlags) build(e *edge.Edge, urls []*url.URL, client *http.Client) (*balance.Pool, error) {
+// build makes the pool of urls and sets e's pool, key and timeouts.
+func (f *poolFlags) build(e *edge.Edge, urls []*url.URL) (*balance.Pool, error) {
 	if f.rise < 1 || f.fall < 1 || f.healthInterval < 0 || f.healthTimeout < 0 || f.slowStart < 0 || f.maxPerBackend < 0 || f.queuePerBackend < 0 || f.dialTimeout < 0 || f.responseHeaderWait < 0 {
 		return nil, fmt.Errorf("%w: --rise and --fall must be at least 1; durations and limits must not be negative", errUsage)
 	}
@@ -68,7 +67,7 @@ func (f *poolFlags) build(e *edge.Edge, urls []*url.URL, client *http.Client) (*
 		return nil, fmt.Errorf("%w: --policy %q: want least-request, round-robin or hash", errUsage, f.policy)
 	}
 	if f.healthInterval > 0 {
-		cfg.Check = &balance.Check{Interval: f.healthInterval, Timeout: f.healthTimeout, Rise: f.rise, Fall: f.fall, Client: client}
+		cfg.Check = &balance.Check{Interval: f.healthInterval, Timeout: f.healthTimeout, Rise: f.rise, Fall: f.fall}
 	}
 	p := balance.New(cfg)
 	p.Set(urls)
