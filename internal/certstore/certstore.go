@@ -24,6 +24,14 @@ import (
 // ErrNotFound says a key holds no value (and is no directory, for Stat).
 var ErrNotFound = errors.New("certstore: not found")
 
+// KeyError is a key or value refused before reaching the database: the
+// caller's mistake, not a failure.
+type KeyError struct{ msg string }
+
+func (e *KeyError) Error() string { return e.msg }
+
+func keyErrorf(format string, args ...any) error { return &KeyError{fmt.Sprintf(format, args...)} }
+
 // MaxValueBytes bounds one value: certificates, keys and their metadata
 // are a few KiB; the bound keeps a mistaken or hostile writer from filling
 // the database through one request.
@@ -42,11 +50,11 @@ type Info struct {
 // relative paths of non-empty segments.
 func CheckKey(key string) error {
 	if key == "" || len(key) > 1024 || !utf8.ValidString(key) {
-		return fmt.Errorf("certstore: key %.40q: want 1 to 1024 bytes of UTF-8", key)
+		return keyErrorf("certstore: key %.40q: want 1 to 1024 bytes of UTF-8", key)
 	}
 	for _, seg := range strings.Split(key, "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("certstore: key %.80q: want a relative path without empty, . or .. segments", key)
+			return keyErrorf("certstore: key %.80q: want a relative path without empty, . or .. segments", key)
 		}
 	}
 	return nil
@@ -58,7 +66,7 @@ func Put(ctx context.Context, db *store.DB, key string, value []byte, now time.T
 		return err
 	}
 	if len(value) > MaxValueBytes {
-		return fmt.Errorf("certstore: %s: %d bytes, at most %d", key, len(value), MaxValueBytes)
+		return keyErrorf("certstore: %s: %d bytes, at most %d", key, len(value), MaxValueBytes)
 	}
 	if value == nil {
 		value = []byte{} // NOT NULL
