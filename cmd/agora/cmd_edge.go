@@ -24,6 +24,7 @@ func edgeCommand() *command {
 	var policy cache.Policy
 	var pf poolFlags
 	var df dnsFlags
+	var af acmeFlags
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
@@ -66,6 +67,7 @@ minute, it is killed and this process keeps serving.`,
 			edgeConnFlags(fs, &o)
 			pf.register(fs)
 			df.register(fs)
+			af.register(fs)
 			fs.StringVar(&originClient, "origin-client", "h1", "client for the requests to the app servers: h1, the edge's own HTTP/1.1 client, or std, Go's net/http Transport (slower; the way back should h1 misbehave with a backend)")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
@@ -98,6 +100,9 @@ minute, it is killed and this process keeps serving.`,
 			}
 			allowed, err := parseAllowedHosts(hosts)
 			if err != nil {
+				return err
+			}
+			if o.acme, err = af.check("", o.secret != ""); err != nil { // "": --tls-cert, once the TLS flags are in
 				return err
 			}
 			if originClient != "h1" && originClient != "std" {

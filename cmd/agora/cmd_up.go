@@ -45,6 +45,7 @@ type upFlags struct {
 	edgeTrustedProxies string
 	allowedHosts       string
 	edge               edgeServe
+	acme               acmeFlags
 	pool               poolFlags
 	scale              scaleFlags
 	testLatency        time.Duration // forwarded to every app instance
@@ -136,6 +137,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &f.edge)
+			f.acme.register(fs)
 			f.pool.register(fs)
 			f.scale.register(fs)
 			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
@@ -173,6 +175,12 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return err
 	}
 	if err := checkConnFlags(f.edge); err != nil {
+		return err
+	}
+	// up always has a cluster secret (a random one when not given), so
+	// the app tier it runs can keep the certificates.
+	acmeSetup, err := f.acme.check("", true) // "": --tls-cert, once the TLS flags are in
+	if err != nil {
 		return err
 	}
 	allowed, err := parseAllowedHosts(f.allowedHosts)
@@ -262,8 +270,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
 		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		maxBackgroundFetches: f.edge.maxBackgroundFetches,
-		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
+		maxBackgroundFetches: f.edge.maxBackgroundFetches, acme: acmeSetup,
+		ready: "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
 		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,10 @@ type edgeServe struct {
 	// caller (agora up, before it starts children); else serveEdge takes
 	// them.
 	inherited *inherited
+	// acme, if set, makes the public listener TLS with certificates from
+	// an ACME CA (acmeflags.go); it answers TLS-ALPN-01 challenges. An
+	// --http-listen server answers HTTP-01 through acme.manager.HTTPHandler.
+	acme *acmeSetup
 }
 
 // server is what both HTTP servers offer.
@@ -92,6 +97,21 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	lns[0] = e.Conns
 	fctx, stopFollower := context.WithCancel(context.Background())
 	defer stopFollower()
+	scheme := "http"
+	if o.acme != nil {
+		// Started once the listener is bound, so certmagic finds the port
+		// taken (ours) and opens no challenge listener of its own.
+		stopACME, err := o.acme.start(fctx, env, e, o.secret, lns[0].Addr(), nil)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		defer stopACME()
+		lns[0] = tls.NewListener(lns[0], o.acme.manager.TLSConfig("http/1.1"))
+		scheme = "https"
+	}
 	var wg sync.WaitGroup
 	if e.Follower != nil {
 		wg.Go(func() { e.Follower.Run(fctx) })
@@ -109,7 +129,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if o.onServing != nil {
 		o.onServing()
 	}
-	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
+	attrs := append([]any{"url", scheme + "://" + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
 	if len(lns) > 1 {
 		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/")
 	}
