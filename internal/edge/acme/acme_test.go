@@ -20,6 +20,7 @@ import (
 	"agora/internal/app"
 	"agora/internal/catalog"
 	"agora/internal/edge/acme"
+	"agora/internal/edge/acme/acmetest"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 )
@@ -70,7 +71,7 @@ func newEdge(t *testing.T, name string) *edge {
 func port(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 
 // start serves e with certificates from a Manager over storage.
-func (e *edge) start(t *testing.T, p *pebble, storage acme.Config) {
+func (e *edge) start(t *testing.T, p *acmetest.Pebble, storage acme.Config) {
 	t.Helper()
 	storage.Domains, storage.Email = []string{domain}, "ops@agora.test"
 	storage.CA, storage.CARoots = p.Directory, p.CARoots
@@ -145,7 +146,7 @@ func (e *edge) servedCert(t *testing.T, roots *x509.CertPool) (*x509.Certificate
 func TestEdgeGetsCertificate(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	e := newEdge(t, "edge-a")
-	p := startPebble(t, port(e.httpLn), port(e.tlsLn))
+	p := acmetest.Start(t, port(e.httpLn), port(e.tlsLn))
 	e.start(t, p, acme.Config{Storage: remote(appTier(t, db))})
 	cert, body := e.servedCert(t, p.Root(t))
 	if !slices.Contains(cert.DNSNames, domain) || body != "hello from edge-a" {
@@ -175,7 +176,7 @@ func TestTwoEdgesOneOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		origin := appTier(t, db)
 		a, b := newEdge(t, "edge-a"), newEdge(t, "edge-b")
-		p := startPebble(t, port(a.httpLn), port(a.tlsLn))
+		p := acmetest.Start(t, port(a.httpLn), port(a.tlsLn))
 		a.start(t, p, acme.Config{Storage: remote(origin)})
 		b.start(t, p, acme.Config{Storage: remote(origin)})
 		roots := p.Root(t)

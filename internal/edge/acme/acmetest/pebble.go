@@ -1,4 +1,9 @@
-package acme_test
+// Package acmetest runs a real ACME server for tests: pebble
+// (github.com/letsencrypt/pebble, the test CA of Let's Encrypt's own
+// clients) as a process on loopback, with a DNS server that sends every name
+// to 127.0.0.1. The binary is $AGORA_PEBBLE, else pebble on PATH, else in
+// GOPATH/bin, where ./scripts/test installs it (go install, pinned).
+package acmetest
 
 import (
 	"bufio"
@@ -30,12 +35,12 @@ import (
 	"agora/internal/testdep"
 )
 
-// pebble is a real ACME server (github.com/letsencrypt/pebble, the test CA
+// Pebble is a real ACME server (github.com/letsencrypt/pebble, the test CA
 // of Let's Encrypt's own clients), run as a process on loopback. It
 // validates for real: its DNS server is ours (every name is 127.0.0.1) and
 // it connects to the edge's listeners on httpPort (HTTP-01) and tlsPort
 // (TLS-ALPN-01).
-type pebble struct {
+type Pebble struct {
 	Directory string         // the ACME directory URL
 	CARoots   *x509.CertPool // trusts pebble's HTTPS listener (what --acme-ca-root gives)
 	RootsFile string         // the same, as a PEM file
@@ -66,9 +71,9 @@ func pebbleBinary() (string, error) {
 	return "", errors.New("pebble is not installed")
 }
 
-// startPebble runs pebble validating on httpPort and tlsPort of 127.0.0.1
+// Start runs pebble validating on httpPort and tlsPort of 127.0.0.1
 // (0: that challenge cannot succeed).
-func startPebble(t *testing.T, httpPort, tlsPort int) *pebble {
+func Start(t *testing.T, httpPort, tlsPort int) *Pebble {
 	t.Helper()
 	bin, err := pebbleBinary()
 	if err != nil {
@@ -76,10 +81,10 @@ func startPebble(t *testing.T, httpPort, tlsPort int) *pebble {
 			"run ./scripts/test (it installs it), or `go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.3` and put it on PATH or in AGORA_PEBBLE")
 	}
 	dir := t.TempDir()
-	p := &pebble{}
+	p := &Pebble{}
 	certFile, keyFile := writeServerCert(t, dir, p)
 	dnsAddr := startDNS(t)
-	listen, mgmt := freeAddr(t), freeAddr(t)
+	listen, mgmt := FreeAddr(t), FreeAddr(t)
 	p.Directory, p.mgmt = "https://"+listen+"/dir", "https://"+mgmt
 	cfg := map[string]any{"pebble": map[string]any{
 		"listenAddress": listen, "managementListenAddress": mgmt,
@@ -109,7 +114,7 @@ func startPebble(t *testing.T, httpPort, tlsPort int) *pebble {
 		cmd.Process.Kill()
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("pebble's log:\n%s", p.logText())
+			t.Logf("pebble's log:\n%s", p.Log())
 		}
 	})
 	ready := make(chan struct{})
@@ -129,25 +134,25 @@ func startPebble(t *testing.T, httpPort, tlsPort int) *pebble {
 	select {
 	case <-ready:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("pebble did not start within 30s:\n%s", p.logText())
+		t.Fatalf("pebble did not start within 30s:\n%s", p.Log())
 	}
 	waitListening(t, listen)
 	waitListening(t, mgmt)
 	return p
 }
 
-func (p *pebble) logText() string {
+func (p *Pebble) Log() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.log.String()
 }
 
 // Orders counts the orders pebble was asked for.
-func (p *pebble) Orders() int { return strings.Count(p.logText(), "Added order") }
+func (p *Pebble) Orders() int { return strings.Count(p.Log(), "Added order") }
 
 // Root returns the root that signs pebble's certificates (management API
 // /roots/0): a client trusting it trusts what the edge serves.
-func (p *pebble) Root(t *testing.T) *x509.CertPool {
+func (p *Pebble) Root(t *testing.T) *x509.CertPool {
 	t.Helper()
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.CARoots}}}
 	res, err := c.Get(p.mgmt + "/roots/0")
@@ -165,7 +170,7 @@ func (p *pebble) Root(t *testing.T) *x509.CertPool {
 
 // writeServerCert makes a CA and, signed by it, the certificate of
 // pebble's HTTPS listeners (127.0.0.1), and sets p.CARoots and p.RootsFile.
-func writeServerCert(t *testing.T, dir string, p *pebble) (certFile, keyFile string) {
+func writeServerCert(t *testing.T, dir string, p *Pebble) (certFile, keyFile string) {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "agora test CA for pebble"},
@@ -241,8 +246,8 @@ func startDNS(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// freeAddr is a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
+// FreeAddr is a loopback address with a port free a moment ago.
+func FreeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
