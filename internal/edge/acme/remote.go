@@ -88,7 +88,11 @@ func cmpOr(d, def time.Duration) time.Duration {
 // do sends one request to the app tier and returns the body of a 2xx
 // answer; a 404 is fs.ErrNotExist, as certmagic expects of a missing key.
 func (r *Remote) do(ctx context.Context, method, path string, q url.Values, body []byte) ([]byte, error) {
-	u := strings.TrimSuffix(r.Origin(), "/") + path
+	origin := r.Origin()
+	if origin == "" {
+		return nil, fmt.Errorf("acme storage: %s %s: no app server is up to keep the certificates", method, path)
+	}
+	u := strings.TrimSuffix(origin, "/") + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
