@@ -75,7 +75,9 @@ func (e *edge) start(t *testing.T, p *acmetest.Pebble, storage acme.Config) {
 	t.Helper()
 	storage.Domains, storage.Email = []string{domain}, "ops@agora.test"
 	storage.CA, storage.CARoots = p.Directory, p.CARoots
-	storage.HTTPAddr, storage.TLSAddr = e.httpLn.Addr(), e.tlsLn.Addr()
+	if storage.HTTPAddr == nil && storage.TLSAddr == nil {
+		storage.HTTPAddr, storage.TLSAddr = e.httpLn.Addr(), e.tlsLn.Addr()
+	}
 	storage.Log = slog.New(slog.NewTextHandler(testWriter{t, e.name}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	m, err := acme.New(storage)
 	if err != nil {
@@ -141,21 +143,45 @@ func (e *edge) servedCert(t *testing.T, roots *x509.CertPool) (*x509.Certificate
 }
 
 // TestEdgeGetsCertificate: an edge with no certificate orders one from a
-// real ACME server, which validates against the edge's own listeners, and
-// serves it over TLS to a client that trusts only the CA's root.
+// real ACME server, which validates against the edge's own listeners (the
+// plain-HTTP one for HTTP-01, the TLS one for TLS-ALPN-01), and serves it
+// over TLS to a client that trusts only the CA's root.
 func TestEdgeGetsCertificate(t *testing.T) {
-	db := storetest.Open(t, store.SQLite)
-	e := newEdge(t, "edge-a")
-	p := acmetest.Start(t, port(e.httpLn), port(e.tlsLn))
-	e.start(t, p, acme.Config{Storage: remote(appTier(t, db))})
-	cert, body := e.servedCert(t, p.Root(t))
-	if !slices.Contains(cert.DNSNames, domain) || body != "hello from edge-a" {
-		t.Errorf("served a certificate for %v with body %q; want %s and the edge's page", cert.DNSNames, body, domain)
-	}
-	if n := p.Orders(); n != 1 {
-		t.Errorf("pebble took %d orders, want 1", n)
+	for _, challenge := range []string{"http-01", "tls-alpn-01"} {
+		t.Run(challenge, func(t *testing.T) {
+			db := storetest.Open(t, store.SQLite)
+			e := newEdge(t, "edge-a")
+			// The CA can reach only the listener of the challenge under
+			// test, and the edge offers only that challenge.
+			cfg := acme.Config{Storage: remote(appTier(t, db))}
+			var p *acmetest.Pebble
+			if challenge == "http-01" {
+				p = acmetest.Start(t, port(e.httpLn), 0)
+				cfg.HTTPAddr = e.httpLn.Addr()
+			} else {
+				p = acmetest.Start(t, 0, port(e.tlsLn))
+				cfg.TLSAddr = e.tlsLn.Addr()
+			}
+			e.start(t, p, cfg)
+			cert, body := e.servedCert(t, p.Root(t))
+			if !slices.Contains(cert.DNSNames, domain) || body != "hello from edge-a" {
+				t.Errorf("served a certificate for %v with body %q; want %s and the edge's page", cert.DNSNames, body, domain)
+			}
+			if n := p.Orders(); n != 1 {
+				t.Errorf("pebble took %d orders, want 1", n)
+			}
+			// Pebble logs its HTTP-01 requests only; TLS-ALPN-01 was then
+			// the one left. Never without validating (PEBBLE_VA_ALWAYS_VALID).
+			log := p.Log()
+			if strings.Contains(log, "Attempting to validate w/ HTTP") != (challenge == "http-01") || strings.Contains(log, "Skipping real validation") {
+				t.Errorf("pebble did not validate with %s alone:\n%s", challenge, log)
+			}
+		})
 	}
 	// The plain-HTTP listener redirects what is not a challenge.
+	e := newEdge(t, "edge-r")
+	p := acmetest.Start(t, port(e.httpLn), port(e.tlsLn))
+	e.start(t, p, acme.Config{Storage: remote(appTier(t, storetest.Open(t, store.SQLite)))})
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := c.Get("http://" + e.httpLn.Addr().String() + "/cart?x=1")
 	if err != nil {
