@@ -24,6 +24,8 @@ const (
 	acmeLockPath   = "/_internal/acme/lock"   // POST {"name","owner","ttl_ms"}: {"held":bool}
 	acmeRenewPath  = "/_internal/acme/renew"  // POST {"name","owner","ttl_ms"}: {"held":bool}
 	acmeUnlockPath = "/_internal/acme/unlock" // POST {"name","owner"}
+	// acmeNoSuchKey is the error of a 404 for a key that holds nothing.
+	acmeNoSuchKey = "no such key"
 	// maxLockTTL bounds a lease, so a typo cannot hold a lock for a day.
 	maxLockTTL = 10 * time.Minute
 )
@@ -164,7 +166,9 @@ func (s *Server) acmeLock(w http.ResponseWriter, r *http.Request) {
 func (s *Server) acmeFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, certstore.ErrNotFound):
-		purgesError(w, http.StatusNotFound, "not found")
+		// Not "not found": that is the answer of an app without a
+		// cluster secret, where the storage does not exist at all.
+		purgesError(w, http.StatusNotFound, acmeNoSuchKey)
 	case r.Context().Err() != nil:
 	case isKeyError(err):
 		purgesError(w, http.StatusBadRequest, err.Error())

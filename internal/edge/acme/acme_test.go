@@ -314,6 +314,17 @@ func TestRemoteStorage(t *testing.T) {
 		if l, err := r.List(ctx, "acme", true); err != nil || !slices.Equal(l, []string{"acme/x/users/b/b.key"}) {
 			t.Errorf("after Delete: %q, %v", l, err)
 		}
+		// An app tier without a cluster secret has no storage: that is an
+		// error to report, not an empty storage to fill.
+		s, err := app.New(app.Config{}, app.Deps{DB: db, Catalog: catalog.New(db), Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noSecret := httptest.NewServer(s.Handler())
+		defer noSecret.Close()
+		if _, err := remote(noSecret.URL).Load(ctx, "acme/x/users/b/b.key"); err == nil || errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "404") {
+			t.Errorf("Load from an app without a cluster secret: %v, want a 404 that is not fs.ErrNotExist", err)
+		}
 		bad := remote(r.Origin())
 		bad.Secret = "wrong"
 		if err := bad.Store(ctx, "k", []byte("v")); err == nil || !strings.Contains(err.Error(), "401") {

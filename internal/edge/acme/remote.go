@@ -111,7 +111,9 @@ func (r *Remote) do(ctx context.Context, method, path string, q url.Values, body
 		return nil, fmt.Errorf("acme storage: %s %s: %w", method, path, err)
 	}
 	switch {
-	case res.StatusCode == http.StatusNotFound && len(q["key"]) > 0:
+	// The app says "no such key" (internal/app acmeNoSuchKey); a bare 404
+	// is an app without a cluster secret, where the storage does not exist.
+	case res.StatusCode == http.StatusNotFound && bytes.Contains(b, []byte("no such key")):
 		return nil, fmt.Errorf("acme storage: %s: %w", q.Get("key"), fs.ErrNotExist)
 	case res.StatusCode/100 != 2:
 		return nil, fmt.Errorf("acme storage: %s %s: %s: %s", method, path, res.Status, bytes.TrimSpace(b))
