@@ -60,6 +60,15 @@ func TestACMEE2ETwoEdges(t *testing.T) {
 	if n := p.Orders(); n != 1 {
 		t.Errorf("pebble took %d orders from two edges sharing storage, want 1", n)
 	}
+	// One edge says it obtained the certificate; the CA validated on A.
+	obtained := []bool{strings.Contains(a.log(), "certificate obtained successfully"), strings.Contains(b.log(), "certificate obtained successfully")}
+	if obtained[0] == obtained[1] {
+		t.Errorf("edges A and B logged an obtained certificate: %v; want exactly one", obtained)
+	} else if obtained[1] {
+		t.Log("edge B ordered; edge A answered its challenge from the shared storage")
+	} else {
+		t.Log("edge A ordered; edge B loaded the certificate from the shared storage")
+	}
 }
 
 // servedCert waits until the edge at base answers HTTPS for domain with a
