@@ -10,7 +10,6 @@ import (
 	"agora/internal/edge/purgelog"
 )
 
-
 // tier is a shield edge served on loopback and PoPs that use it as their
 // backend, in front of one app origin.
 type tier struct {
