@@ -4,7 +4,9 @@
 # share of those requests that reached the app tier (the app's own
 # agora_http_requests_total), and latency per PoP. One machine, loopback:
 # the PoPs are no nearer the shopper than the shield, so the latency shows
-# the cost of the extra hop on misses, not what geography buys.
+# the cost of the extra hop on misses, not what geography buys. Every PoP
+# is sent Host: shop.test, as PoPs of one store answer for one name (the
+# host is part of the shield's cache key).
 #
 #   bench/shield.sh            RATE=40 DURATION=15s PRODUCTS=2000
 set -euo pipefail
@@ -51,7 +53,7 @@ run() {
 	local before; before=$(app_requests)
 	local lt=()
 	for i in 0 1 2; do
-		"$A" loadtest --target "http://127.0.0.1:${ports[$i]}" --rate "$RATE" --duration "$DURATION" --seed $((7 + i)) >"$work/lt$i-$name.txt" 2>&1 &
+		"$A" loadtest --target "http://127.0.0.1:${ports[$i]}" --host shop.test --rate "$RATE" --duration "$DURATION" --seed $((7 + i)) >"$work/lt$i-$name.txt" 2>&1 &
 		lt+=($!)
 	done
 	wait "${lt[@]}"
