@@ -20,6 +20,8 @@ import (
 
 func edgeCommand() *command {
 	var backends, cacheSize, trusted, hosts, originClient string
+	var purgeOrigin, downstream string
+	var shield bool
 	var o edgeServe
 	var policy cache.Policy
 	var pf poolFlags
@@ -69,6 +71,9 @@ minute, it is killed and this process keeps serving.`,
 			df.register(fs)
 			af.register(fs)
 			fs.StringVar(&originClient, "origin-client", "h1", "client for the requests to the app servers: h1, the edge's own HTTP/1.1 client, or std, Go's net/http Transport (slower; the way back should h1 misbehave with a backend)")
+			fs.BoolVar(&shield, "shield", false, "the --backends are a shield (another agora edge in front of the app tier), not the app tier: this PoP sends them the cluster secret, gets tags and the shield's purge seq, and stores no page from a shield that has not applied a purge this PoP has (tiered caching); needs --purge-origin and --cluster-secret")
+			fs.StringVar(&purgeOrigin, "purge-origin", "", "base URL of the app tier (an app server, or its balancer) whose purge log this edge follows and admin purges append to, when that is not the --backends (a PoP behind a --shield); http(s)://HOST:PORT")
+			fs.StringVar(&downstream, "downstream-cdn", "off", "a CDN in front of this edge: cloudflare (CDN-Cache-Control and Cache-Tag), fastly (Surrogate-Control and Surrogate-Key), generic (CDN-Cache-Control and Surrogate-Key) are added to stored pages as they leave, for the CDN to cache and be purged by (see agora cdn-purge); off strips them")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -109,6 +114,9 @@ minute, it is killed and this process keeps serving.`,
 				return fmt.Errorf("%w: --origin-client must be h1 or std", errUsage)
 			}
 			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient}
+			if err := tierFlags(e, o.secret, shield, purgeOrigin, downstream); err != nil {
+				return err
+			}
 			pool, err := pf.build(e, static)
 			if err != nil {
 				return err
@@ -129,7 +137,7 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 		// The pool says which one, so a dead backend is passed over.
 		e.Follower = &purgelog.Follower{
 			OriginFunc: e.PurgeOrigin, Secret: o.secret, Log: env.log,
-			Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
+			Apply: e.ApplyPurge, Reset: e.ResetPurges,
 		}
 		if len(e.Backends) > 0 { // none when DNS names every backend
 			e.Follower.Origin = e.Backends[0].String()
@@ -142,6 +150,31 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 		return err
 	}
 	env.log.Info("stopped cleanly")
+	return nil
+}
+
+// tierFlags sets e's place in a tiered network (issue 13): a PoP behind a
+// shield, the app tier its purge log is read from, the CDN in front.
+func tierFlags(e *edge.Edge, secret string, shield bool, purgeOrigin, downstream string) error {
+	e.ClusterSecret = secret // any edge with the secret can be a shield
+	if purgeOrigin != "" {
+		u, err := url.Parse(purgeOrigin)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: --purge-origin: %q is not an http(s)://HOST:PORT URL", errUsage, redact.URL(purgeOrigin))
+		}
+		e.PurgeLog = u
+	}
+	if shield {
+		if secret == "" || e.PurgeLog == nil {
+			return fmt.Errorf("%w: --shield needs --cluster-secret (the shield trusts PoPs that send it) and --purge-origin (the purge log is the app tier's, not the shield's)", errUsage)
+		}
+		e.ShieldSecret = secret
+	}
+	d, err := edge.ParseDownstream(downstream)
+	if err != nil {
+		return fmt.Errorf("%w: --downstream-cdn: %v", errUsage, err)
+	}
+	e.Downstream = d
 	return nil
 }
 

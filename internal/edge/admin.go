@@ -159,7 +159,9 @@ func (e *Edge) poolStatus() (balance.Status, []string) {
 
 // ApplyPurge applies one purge log entry; it is a purgelog.Follower's Apply.
 func (e *Edge) ApplyPurge(p purgelog.Entry) {
+	pos := e.appliedSeq()
 	e.applyTags(p.Tags, p.Soft)
+	e.purges.record(p, pos) // after: a shield's seq must not run ahead of its store
 }
 
 // applyTags purges tags, reserved ones included, and returns how many
@@ -322,6 +324,10 @@ func (e *Edge) appendPurge(ctx context.Context, secret string, tags []string, so
 	}
 	ctx, cancel := context.WithTimeout(ctx, purgeAppendTimeout)
 	defer cancel()
+	if e.PurgeLog != nil {
+		seq, err, _ := e.appendPurgeTo(ctx, e.PurgeLog, secret, body)
+		return seq, err
+	}
 	var tried []*balance.Backend
 	var errs []error
 	for {
@@ -379,6 +385,9 @@ func (e *Edge) appendPurgeTo(ctx context.Context, backend *url.URL, secret strin
 // the pool knows (purgelog.Follower.OriginFunc).
 func (e *Edge) PurgeOrigin() string {
 	e.init()
+	if e.PurgeLog != nil {
+		return e.PurgeLog.String()
+	}
 	c, err := e.Pool.Pick("")
 	if err != nil {
 		return ""

@@ -82,6 +82,19 @@ type Edge struct {
 	MaxRetryBody int64
 	// Follower, when set, is reported by the admin status.
 	Follower *purgelog.Follower
+	// ClusterSecret, when set, lets PoPs that send it use this edge as
+	// their shield: they get tags and its applied purge seq (shield.go).
+	ClusterSecret string
+	// ShieldSecret, when set, says the backends are a shield (another
+	// edge), not the app tier: requests carry it, and answers are stored
+	// only as shield.go allows. It is the cluster secret.
+	ShieldSecret string
+	// PurgeLog, when set, is the app tier the purge log is read from and
+	// appended to, instead of a backend of the pool (a shield has none).
+	PurgeLog *url.URL
+	// Downstream names the CDN in front of this edge, which then gets the
+	// fields it caches and purges by (downstream.go); "" for none.
+	Downstream Downstream
 	// TrustedProxies are the peers whose forwarding fields
 	// (X-Forwarded-For, -Proto, -Host) are passed on; from anyone else
 	// they are replaced by what the edge saw (front.go). Nil trusts no
@@ -131,6 +144,7 @@ type Edge struct {
 	refreshing  map[string]bool      // keys with a background refresh under way (stale.go)
 
 	hits, misses, coalesced, staleServed atomic.Uint64
+	purges                               purgeRing // the tail of the purge log applied (shield.go)
 
 	// joined, when set, is called each time a request joins another's
 	// flight; tests use it to know every waiter is in place. Nil in
@@ -227,6 +241,10 @@ func (e *Edge) Wait() { e.bg.Wait() }
 func (e *Edge) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Host = pr.In.Host
 	e.setForwarded(pr.In, pr.Out.Header)
+	pr.Out.Header.Del(shieldAuthField) // the secret of one hop only
+	if e.ShieldSecret != "" {
+		pr.Out.Header.Set(shieldAuthField, e.ShieldSecret)
+	}
 	if id := pr.In.Header.Get("X-Request-Id"); id != "" {
 		pr.Out.Header.Set("X-Request-Id", id)
 	} else {
@@ -259,7 +277,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		e.serveCacheable(w, e.withClientScheme(withoutConnectionFields(r)))
+		e.serveCacheable(w, e.asShield(e.withClientScheme(withoutConnectionFields(r))))
 	default:
 		e.passThrough(w, r)
 	}
@@ -430,4 +448,5 @@ func (e *Edge) invalidate(r *http.Request) {
 func stripTags(h http.Header) {
 	h.Del("Surrogate-Key")
 	h.Del("Surrogate-Control")
+	h.Del(shieldField)
 }

@@ -72,6 +72,13 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		cs += "; detail=" + res.reason
 	}
 	h.Set("Cache-Status", cs)
+	if stampShield(h, r, res.tags, false) {
+		if res.targeted != "" {
+			h.Set("Surrogate-Control", res.targeted)
+		}
+	} else if res.entry != nil {
+		e.Downstream.addFields(h, res.entry)
+	}
 	if res.entry != nil && res.status == res.entry.Status {
 		// Stored: coded variants and the client's conditionals apply. A
 		// revalidated response is a use of the stored one, which may now
@@ -107,7 +114,10 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, ent *cache.Ent
 	for k, v := range ent.Header {
 		h[k] = slices.Clone(v)
 	}
-	h.Del("Surrogate-Control") // kept for revalidation, never sent
+	if !stampShield(h, r, ent.Tags, ent.State(now) != cache.Fresh) {
+		h.Del("Surrogate-Control") // kept for revalidation, sent to a PoP only
+		e.Downstream.addFields(h, ent)
+	}
 	h.Set("Age", strconv.FormatInt(int64(ent.Freshness.Age(ent.StoredAt, now)/time.Second), 10))
 	h.Set("Cache-Status", cacheStatus)
 	e.writeEntryBody(w, r, e.withEncoded(r, ent))
