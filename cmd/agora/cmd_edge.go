@@ -67,6 +67,8 @@ minute, it is killed and this process keeps serving.`,
 			pf.register(fs)
 			df.register(fs)
 			fs.StringVar(&originClient, "origin-client", "h1", "client for the requests to the app servers: h1, the edge's own HTTP/1.1 client, or std, Go's net/http Transport (slower; the way back should h1 misbehave with a backend)")
+			fs.StringVar(&o.edgeName, "edge-name", "", "this edge's name among the store's edges (a PoP such as eu-west-1), the same after a restart: the app tier lists each edge under it with the purge seq it applied (default: host name and public listener address)")
+			fs.DurationVar(&o.heartbeat, "heartbeat-interval", purgelog.DefaultHeartbeat, "how often the edge reports its applied purge seq to the app tier (also after every purge it applies); silent for three intervals, it is shown as gone")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -92,6 +94,12 @@ minute, it is killed and this process keeps serving.`,
 			tp, err := parseTrustedProxies(trusted)
 			if err != nil {
 				return err
+			}
+			if o.heartbeat < 10*time.Millisecond || o.heartbeat > 10*time.Minute {
+				return fmt.Errorf("%w: --heartbeat-interval must be between 10ms and 10m (got %s)", errUsage, o.heartbeat)
+			}
+			if len(o.edgeName) > 200 || strings.ContainsAny(o.edgeName, "\x00\n\r") {
+				return fmt.Errorf("%w: --edge-name must be at most 200 bytes on one line", errUsage)
 			}
 			if err := checkConnFlags(o); err != nil {
 				return err

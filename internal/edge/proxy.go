@@ -82,6 +82,10 @@ type Edge struct {
 	MaxRetryBody int64
 	// Follower, when set, is reported by the admin status.
 	Follower *purgelog.Follower
+	// Heartbeat, when set, reports Follower's position to the app tier;
+	// its last answer (the edges of the store and the seq each applied)
+	// is in the admin status, and GET /_agora/edges asks it afresh.
+	Heartbeat *purgelog.Heartbeat
 	// TrustedProxies are the peers whose forwarding fields
 	// (X-Forwarded-For, -Proto, -Host) are passed on; from anyone else
 	// they are replaced by what the edge saw (front.go). Nil trusts no

@@ -81,6 +81,7 @@ type Follower struct {
 	RetryMin, RetryMax time.Duration
 
 	applied atomic.Int64 // the log position: last seq applied or skipped to
+	known   atomic.Bool  // applied holds a position the origin gave
 
 	mu    sync.Mutex    // protects moved
 	moved chan struct{} // closed, and replaced, each time applied is stored
@@ -127,6 +128,7 @@ func (f *Follower) movedChan() chan struct{} {
 // setApplied stores pos and wakes WaitApplied.
 func (f *Follower) setApplied(pos int64) {
 	f.applied.Store(pos)
+	f.known.Store(true)
 	f.mu.Lock()
 	if f.moved != nil {
 		close(f.moved)
