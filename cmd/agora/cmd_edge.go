@@ -132,7 +132,7 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 		// The pool says which one, so a dead backend is passed over.
 		e.Follower = &purgelog.Follower{
 			OriginFunc: e.PurgeOrigin, Secret: o.secret, Log: env.log,
-			Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
+			Apply: e.ApplyPurge, Reset: e.Store.PurgeAll, ResetAtHead: true,
 		}
 		if len(e.Backends) > 0 { // none when DNS names every backend
 			e.Follower.Origin = e.Backends[0].String()

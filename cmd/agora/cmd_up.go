@@ -247,7 +247,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	e.Follower = &purgelog.Follower{
 		Origin: first, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
-		Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
+		Apply: e.ApplyPurge, Reset: e.Store.PurgeAll, ResetAtHead: true,
 	}
 	// The autoscaler stops before the pool does, so nothing grows it
 	// while it stops.

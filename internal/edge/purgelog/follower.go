@@ -70,6 +70,13 @@ type Follower struct {
 	// Reset is called when entries were missed (a gap in the log): the
 	// caller drops its whole cache. Required.
 	Reset func()
+	// ResetAtHead also calls Reset when the origin first gives the head:
+	// a response fetched before the follower knew where the log stood may
+	// predate an entry it will never apply (committed between that fetch
+	// and the reading of the head), so an edge that served before its
+	// follower's first answer keeps nothing of it (issue 13: a restarted
+	// edge starts empty or at the head).
+	ResetAtHead bool
 	// Log records failures: the first of a streak at info, the rest at
 	// debug, so a foreign origin (no purge log) costs one line. If nil,
 	// slog.Default().
@@ -177,6 +184,9 @@ func (f *Follower) Run(ctx context.Context) {
 func (f *Follower) advance(pos int64, ans answer, log *slog.Logger) int64 {
 	switch {
 	case pos < 0:
+		if f.ResetAtHead && !f.known.Load() {
+			f.Reset()
+		}
 		return ans.Head
 	case ans.Gap:
 		log.Warn("purgelog: entries were missed; dropping the cache", "origin", redact.URL(f.origin()), "after", pos, "head", ans.Head)
