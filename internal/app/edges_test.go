@@ -89,4 +89,3 @@ func (ts *testServer) headSeq(t *testing.T) int64 {
 	_, ans := ts.getPurges(t, "", testSecret)
 	return ans.Head
 }
-

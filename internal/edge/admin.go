@@ -44,14 +44,14 @@ type Status struct {
 	// soft purges) under way, at most Edge.MaxBackgroundFetches;
 	// RefreshesSkipped counts those not started because that many were:
 	// the stale page was served, and a later request refreshes it.
-	RefreshesInFlight int      `json:"refreshes_in_flight"`
-	RefreshesSkipped  uint64   `json:"refreshes_skipped"`
-	PurgeSeq          *int64   `json:"purge_seq,omitempty"`
+	RefreshesInFlight int    `json:"refreshes_in_flight"`
+	RefreshesSkipped  uint64 `json:"refreshes_skipped"`
+	PurgeSeq          *int64 `json:"purge_seq,omitempty"`
 	// Network is the edges following the same purge log and the seq each
 	// applied, as the app tier answered this edge's last heartbeat
 	// (issue 13); nil until it answered one.
-	Network *purgelog.Network `json:"network,omitempty"`
-	Backends          []string `json:"backends"`
+	Network  *purgelog.Network `json:"network,omitempty"`
+	Backends []string          `json:"backends"`
 	// Pool is each backend's state and figures (internal/edge/balance);
 	// Retries, the retries sent to another backend and the retry budget.
 	Pool    balance.Status       `json:"pool"`
