@@ -31,6 +31,7 @@ cd "$(dirname "$0")/.."
 
 CHANGES=${CHANGES:-200}
 OUT_DIR=${OUT_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/agora-bench-pops.XXXX")}
+mkdir -p "$OUT_DIR"
 export AGORA_TEST_POSTGRES=${AGORA_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?') + working tree"
 

@@ -177,8 +177,11 @@ func (h *Heartbeat) call(ctx context.Context, method, query string, body []byte)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-		return Network{}, fmt.Errorf("purgelog: origin answered %s to %s /_internal/edges", res.Status, method)
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&e)
+		return Network{}, fmt.Errorf("purgelog: origin answered %s to %s /_internal/edges: %q", res.Status, method, e.Error)
 	}
 	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt != "application/json" {
 		return Network{}, fmt.Errorf("purgelog: origin answered %q, not JSON: an app tier older than edge heartbeats?", mt)
