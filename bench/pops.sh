@@ -39,8 +39,8 @@ echo "# bench/pops.sh: $CHANGES price changes, 3 PoPs, 2 apps, PostgreSQL ($rev)
 AGORA_POPS_CHANGES=$CHANGES go test ./cmd/agora -run '^TestPoPsConvergeOnPostgres$' -count=1 -v -timeout 20m \
 	>"$OUT_DIR/test.log" 2>&1 || { tail -40 "$OUT_DIR/test.log" >&2; die "the run failed; log in $OUT_DIR/test.log"; }
 
-echo "| PoP | changes | p50 | p99 | max |"
-echo "|---|---:|---:|---:|---:|"
+echo "| PoP | changes | p50 | p99 | max | p50, other instance | max, other instance |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 grep -o 'purge-to-visible at .*' "$OUT_DIR/test.log" |
-	sed -E 's/purge-to-visible at (pop-[0-9]+) over ([0-9]+) changes .*: p50 (\S+) p99 (\S+) max (\S+)/| \1 | \2 | \3 | \4 | \5 |/'
+	sed -E 's/purge-to-visible at (pop-[0-9]+) over ([0-9]+) changes .*: p50 (\S+) p99 (\S+) max (\S+); through the other instance: p50 (\S+) max (\S+)/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/'
 echo >&2 "# raw log: $OUT_DIR/test.log"
