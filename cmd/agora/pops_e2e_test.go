@@ -281,8 +281,10 @@ func popsChanges(t *testing.T) int {
 func TestPoPsConvergeOnPostgres(t *testing.T) {
 	t.Parallel()
 	// pop-1 reports rarely, so that while it is stopped it stays live (not
-	// gone) long enough for --wait to find it has not applied a purge.
-	n := startPoPs(t, 2, "200ms", "5s", "200ms")
+	// gone) long enough for --wait to find it has not applied a purge; the
+	// others every second, so that a busy machine's delays do not make a
+	// live one look gone (3 silent intervals).
+	n := startPoPs(t, 2, "1s", "30s", "1s")
 	key := (&edgeTier{db: n.db}).ownerKey(t)
 	p := firstProduct(t, n.apps[0].url, key)
 	path := "/products/" + p.Slug
@@ -340,14 +342,14 @@ func TestPoPsConvergeOnPostgres(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "applied by every live edge (3): pop-0, pop-1, pop-2") {
 			t.Fatalf("purge --wait with every PoP up: exit %d\n%s%s\nwant 0 and the three PoPs named", code, out, errOut)
 		}
-		// Stopped, pop-1 stays live (heartbeat 5 s) but applies nothing.
+		// Stopped, pop-1 stays live (heartbeat 30 s) but applies nothing.
 		n.pops[1].srv.signal(t, syscall.SIGSTOP)
 		code, out, errOut = wait("1s")
 		n.pops[1].srv.signal(t, syscall.SIGCONT)
 		if code == 0 || !strings.Contains(errOut, "not applied by pop-1 (applied seq") || strings.Contains(errOut, "pop-0") || strings.Contains(errOut, "pop-2") {
 			t.Errorf("purge --wait with pop-1 frozen: exit %d\n%s%s\nwant non-zero, naming pop-1 alone as not applied", code, out, errOut)
 		}
-		// Killed, pop-2 goes silent: gone after 3 × 200 ms, not waited for.
+		// Killed, pop-2 goes silent: gone after 3 × 1 s, not waited for.
 		n.pops[2].srv.kill(t)
 		n.pops[2].mu.Lock()
 		n.pops[2].base, n.pops[2].adm = "", "" // unwatched until restarted
