@@ -74,6 +74,8 @@ minute, it is killed and this process keeps serving.`,
 			fs.BoolVar(&shield, "shield", false, "the --backends are a shield (another agora edge in front of the app tier), not the app tier: this PoP sends them the cluster secret, gets tags and the shield's purge seq, and stores no page from a shield that has not applied a purge this PoP has (tiered caching); needs --purge-origin and --cluster-secret")
 			fs.StringVar(&purgeOrigin, "purge-origin", "", "base URL of the app tier (an app server, or its balancer) whose purge log this edge follows and admin purges append to, when that is not the --backends (a PoP behind a --shield); http(s)://HOST:PORT")
 			fs.StringVar(&downstream, "downstream-cdn", "off", "a CDN in front of this edge: cloudflare (CDN-Cache-Control and Cache-Tag), fastly (Surrogate-Control and Surrogate-Key), generic (CDN-Cache-Control and Surrogate-Key) are added to stored pages as they leave, for the CDN to cache and be purged by (see agora cdn-purge); off strips them")
+			fs.StringVar(&o.edgeName, "edge-name", "", "this edge's name among the store's edges (a PoP such as eu-west-1), the same after a restart: the app tier lists each edge under it with the purge seq it applied (default: host name and public listener address)")
+			fs.DurationVar(&o.heartbeat, "heartbeat-interval", purgelog.DefaultHeartbeat, "how often the edge reports its applied purge seq to the app tier (also after every purge it applies); silent for three intervals, it is shown as gone")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -99,6 +101,12 @@ minute, it is killed and this process keeps serving.`,
 			tp, err := parseTrustedProxies(trusted)
 			if err != nil {
 				return err
+			}
+			if o.heartbeat < 10*time.Millisecond || o.heartbeat > 10*time.Minute {
+				return fmt.Errorf("%w: --heartbeat-interval must be between 10ms and 10m (got %s)", errUsage, o.heartbeat)
+			}
+			if len(o.edgeName) > 200 || strings.ContainsAny(o.edgeName, "\x00\n\r") {
+				return fmt.Errorf("%w: --edge-name must be at most 200 bytes on one line", errUsage)
 			}
 			if err := checkConnFlags(o); err != nil {
 				return err
@@ -137,7 +145,7 @@ func runEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error 
 		// The pool says which one, so a dead backend is passed over.
 		e.Follower = &purgelog.Follower{
 			OriginFunc: e.PurgeOrigin, Secret: o.secret, Log: env.log,
-			Apply: e.ApplyPurge, Reset: e.ResetPurges,
+			Apply: e.ApplyPurge, Reset: e.ResetPurges, ResetAtHead: true,
 		}
 		if len(e.Backends) > 0 { // none when DNS names every backend
 			e.Follower.Origin = e.Backends[0].String()

@@ -18,11 +18,11 @@ const discoverTimeout = 30 * time.Second
 // loadtestOpts is what the flags of agora loadtest say.
 type loadtestOpts struct {
 	target, host, mix, out string
-	rate, maxWorkers int
-	retries          int
-	duration         time.Duration
-	timeout          time.Duration
-	seed             uint64
+	rate, maxWorkers       int
+	retries                int
+	duration               time.Duration
+	timeout                time.Duration
+	seed                   uint64
 }
 
 func loadtestCommand() *command {

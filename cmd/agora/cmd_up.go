@@ -255,7 +255,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	e.Follower = &purgelog.Follower{
 		Origin: first, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
-		Apply: e.ApplyPurge, Reset: e.ResetPurges,
+		Apply: e.ApplyPurge, Reset: e.ResetPurges, ResetAtHead: true,
 	}
 	// The autoscaler stops before the pool does, so nothing grows it
 	// while it stops.

@@ -17,6 +17,7 @@ import (
 
 	"agora/internal/edge"
 	"agora/internal/edge/h1"
+	"agora/internal/edge/purgelog"
 )
 
 // edgeServe is how `agora edge` and `agora up` serve an Edge.
@@ -31,6 +32,11 @@ type edgeServe struct {
 	maxConns, maxConnsPerIP int
 	// maxBackgroundFetches is the edge's MaxBackgroundFetches.
 	maxBackgroundFetches int
+	// edgeName names the edge to the app tier in its heartbeats ("":
+	// the host name and the public listener's address); heartbeat is
+	// their interval (0: purgelog.DefaultHeartbeat).
+	edgeName  string
+	heartbeat time.Duration
 	// ready is logged with the public URL once listening: "serving" for
 	// people, and for scripts waiting for the store to be up.
 	ready string
@@ -115,6 +121,11 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	var wg sync.WaitGroup
 	if e.Follower != nil {
 		wg.Go(func() { e.Follower.Run(fctx) })
+		e.Heartbeat = &purgelog.Heartbeat{Follower: e.Follower, Name: o.edgeName, Started: time.Now(), Every: o.heartbeat, Log: env.log}
+		if e.Heartbeat.Name == "" {
+			e.Heartbeat.Name = defaultEdgeName(lns[0].Addr())
+		}
+		wg.Go(func() { e.Heartbeat.Run(fctx) })
 	}
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
@@ -166,6 +177,25 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	wg.Wait()
 	e.Wait()
 	return errors.Join(errs...)
+}
+
+// defaultEdgeName is the host name and the port the edge serves on
+// ("shop-eu-1:8080"), or the host name and the whole address when it
+// listens on one address only ("shop-eu-1/127.0.0.1:8080"): stable across
+// restarts, distinct for several edges on one machine.
+func defaultEdgeName(addr net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "edge"
+	}
+	ip, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return host + "/" + addr.String()
+	}
+	if a := net.ParseIP(ip); a != nil && a.IsUnspecified() {
+		return host + ":" + port
+	}
+	return host + "/" + addr.String()
 }
 
 // handoverLinger is how long an edge that handed its listeners over keeps

@@ -31,6 +31,8 @@ func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store)
 	s.mux.HandleFunc("GET "+purgesPath, s.purges.serve)
 	s.mux.HandleFunc("POST "+purgesPath, s.appendPurge)
 	s.acmeRoutes()
+	s.mux.HandleFunc("GET "+edgesPath, s.purges.network)
+	s.mux.HandleFunc("POST "+edgesPath, s.purges.heartbeat)
 	s.mux.HandleFunc(catchAll, s.fallback)
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,10 +44,14 @@ type Status struct {
 	// soft purges) under way, at most Edge.MaxBackgroundFetches;
 	// RefreshesSkipped counts those not started because that many were:
 	// the stale page was served, and a later request refreshes it.
-	RefreshesInFlight int      `json:"refreshes_in_flight"`
-	RefreshesSkipped  uint64   `json:"refreshes_skipped"`
-	PurgeSeq          *int64   `json:"purge_seq,omitempty"`
-	Backends          []string `json:"backends"`
+	RefreshesInFlight int    `json:"refreshes_in_flight"`
+	RefreshesSkipped  uint64 `json:"refreshes_skipped"`
+	PurgeSeq          *int64 `json:"purge_seq,omitempty"`
+	// Network is the edges following the same purge log and the seq each
+	// applied, as the app tier answered this edge's last heartbeat
+	// (issue 13); nil until it answered one.
+	Network  *purgelog.Network `json:"network,omitempty"`
+	Backends []string          `json:"backends"`
 	// Pool is each backend's state and figures (internal/edge/balance);
 	// Retries, the retries sent to another backend and the retry budget.
 	Pool    balance.Status       `json:"pool"`
@@ -123,6 +128,9 @@ func (e *Edge) Status() Status {
 	if e.Follower != nil {
 		seq := e.Follower.Applied()
 		s.PurgeSeq = &seq
+	}
+	if e.Heartbeat != nil {
+		s.Network = e.Heartbeat.Last()
 	}
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
@@ -205,6 +213,7 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 		adminJSON(w, http.StatusOK, e.Status())
 	})
 	mux.HandleFunc("GET /_agora/{$}", e.serveStatusPage)
+	mux.HandleFunc("GET /_agora/edges", e.serveNetwork)
 	mux.Handle("GET /{$}", http.RedirectHandler("/_agora/", http.StatusFound))
 	mux.Handle("GET /metrics", e.metricsHandler())
 	// Profiles for the operator on call, as on the app's internal listener:
@@ -412,6 +421,32 @@ func (e *Edge) awaitPurge(ctx context.Context, seq int64, tags []string, soft bo
 		e.Log.Warn("edge: the purge log follower lags; applying the purge directly", "seq", seq, "applied", f.Applied())
 		e.applyTags(tags, soft)
 	}
+}
+
+// serveNetwork answers GET /_agora/edges[?seq=N]: the app tier's view,
+// asked now, of the edges following the purge log and whether each live
+// one has applied N (the head by default). agora purge --wait polls it.
+func (e *Edge) serveNetwork(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if e.Heartbeat == nil {
+		adminError(w, http.StatusServiceUnavailable, "this edge follows no purge log: start it with --cluster-secret")
+		return
+	}
+	seq := int64(-1)
+	if v := r.URL.Query().Get("seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			adminError(w, http.StatusBadRequest, "seq must be a purge log sequence number")
+			return
+		}
+		seq = n
+	}
+	n, err := e.Heartbeat.Network(r.Context(), seq)
+	if err != nil {
+		adminError(w, http.StatusBadGateway, "the app tier did not say which edges applied it: "+err.Error())
+		return
+	}
+	adminJSON(w, http.StatusOK, n)
 }
 
 func bearerOK(r *http.Request, secret string) bool {

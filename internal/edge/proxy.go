@@ -95,6 +95,11 @@ type Edge struct {
 	// Downstream names the CDN in front of this edge, which then gets the
 	// fields it caches and purges by (downstream.go); "" for none.
 	Downstream Downstream
+
+	// Heartbeat, when set, reports Follower's position to the app tier;
+	// its last answer (the edges of the store and the seq each applied)
+	// is in the admin status, and GET /_agora/edges asks it afresh.
+	Heartbeat *purgelog.Heartbeat
 	// TrustedProxies are the peers whose forwarding fields
 	// (X-Forwarded-For, -Proto, -Host) are passed on; from anyone else
 	// they are replaced by what the edge saw (front.go). Nil trusts no

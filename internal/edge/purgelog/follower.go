@@ -81,6 +81,13 @@ type Follower struct {
 	// Reset is called when entries were missed (a gap in the log): the
 	// caller drops its whole cache. Required.
 	Reset func()
+	// ResetAtHead also calls Reset when the origin first gives the head:
+	// a response fetched before the follower knew where the log stood may
+	// predate an entry it will never apply (committed between that fetch
+	// and the reading of the head), so an edge that served before its
+	// follower's first answer keeps nothing of it (issue 13: a restarted
+	// edge starts empty or at the head).
+	ResetAtHead bool
 	// Log records failures: the first of a streak at info, the rest at
 	// debug, so a foreign origin (no purge log) costs one line. If nil,
 	// slog.Default().
@@ -92,6 +99,7 @@ type Follower struct {
 	RetryMin, RetryMax time.Duration
 
 	applied atomic.Int64 // the log position: last seq applied or skipped to
+	known   atomic.Bool  // applied holds a position the origin gave
 
 	mu    sync.Mutex    // protects moved
 	moved chan struct{} // closed, and replaced, each time applied is stored
@@ -138,6 +146,7 @@ func (f *Follower) movedChan() chan struct{} {
 // setApplied stores pos and wakes WaitApplied.
 func (f *Follower) setApplied(pos int64) {
 	f.applied.Store(pos)
+	f.known.Store(true)
 	f.mu.Lock()
 	if f.moved != nil {
 		close(f.moved)
@@ -189,6 +198,9 @@ func (f *Follower) Run(ctx context.Context) {
 func (f *Follower) advance(pos int64, ans answer, log *slog.Logger) int64 {
 	switch {
 	case pos < 0:
+		if f.ResetAtHead && !f.known.Load() {
+			f.Reset()
+		}
 		if f.Batch != nil {
 			f.Batch(nil, ans.Head)
 		}

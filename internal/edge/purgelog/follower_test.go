@@ -287,6 +287,28 @@ func TestFollowerAsksOriginFunc(t *testing.T) {
 	}
 }
 
+// TestFollowerResetsAtHead: with ResetAtHead, what the edge stored before
+// its follower first heard the head is dropped then, once (issue 13); the
+// follower's later answers reset nothing.
+func TestFollowerResetsAtHead(t *testing.T) {
+	o := newOrigin(t)
+	o.append(t, "before-start")
+	resets := make(chan struct{}, 10)
+	f := &purgelog.Follower{Origin: o.http.URL, Secret: secret, Client: o.http.Client(), ResetAtHead: true,
+		Apply: func(purgelog.Entry) {}, Reset: func() { resets <- struct{}{} },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	o.waitPoll(t, "1")
+	o.append(t, "product-1")
+	o.waitPoll(t, "2")
+	if n := len(resets); n != 1 {
+		t.Errorf("%d resets after the head and one entry, want 1 (at the head)", n)
+	}
+}
+
 // TestFollowerBatchResumesFrom: with From, a follower resumes after a
 // saved position and hands over the entries since, in one Batch per
 // answer with the position after them; its first call, from the head,
