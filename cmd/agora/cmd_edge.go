@@ -24,6 +24,7 @@ func edgeCommand() *command {
 	var policy cache.Policy
 	var pf poolFlags
 	var df dnsFlags
+	var wf wafFlags
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
@@ -66,6 +67,7 @@ minute, it is killed and this process keeps serving.`,
 			edgeConnFlags(fs, &o)
 			pf.register(fs)
 			df.register(fs)
+			wf.register(fs)
 			fs.StringVar(&originClient, "origin-client", "h1", "client for the requests to the app servers: h1, the edge's own HTTP/1.1 client, or std, Go's net/http Transport (slower; the way back should h1 misbehave with a backend)")
 			fs.BoolVar(&o.netHTTP, "net-http", false, "serve the public listener with Go's net/http server instead of the edge's own HTTP/1.1 server and its fast hit path (slower; for comparison)")
 		},
@@ -103,7 +105,11 @@ minute, it is killed and this process keeps serving.`,
 			if originClient != "h1" && originClient != "std" {
 				return fmt.Errorf("%w: --origin-client must be h1 or std", errUsage)
 			}
-			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient}
+			fw, err := wf.build(env.log)
+			if err != nil {
+				return err
+			}
+			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient, WAF: fw}
 			pool, err := pf.build(e, static)
 			if err != nil {
 				return err
