@@ -43,7 +43,10 @@ func TestWAFNoFalsePositives(t *testing.T) {
 		t.Fatalf("apikey create: %d %q %s", code, keyOut, errOut)
 	}
 	key := m[1]
-	s := start(t, "up", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s", "--waf", "block", "--min", "1")
+	s := start(t, "up", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--drain-delay", "0s", "--waf", "block", "--min", "1",
+		// Password hashing under the race detector on a shared machine
+		// can outlast the default 10 s for a response head.
+		"--response-header-timeout", "90s")
 	admin := adminAttr.FindStringSubmatch(s.ready)[1]
 
 	// The shopper mix, checkouts included, through the JSON API. A long

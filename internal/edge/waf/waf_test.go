@@ -137,3 +137,15 @@ func TestBodyOverTheLimit(t *testing.T) {
 		t.Errorf("the upload forwarded is %d bytes, want the %d sent", len(got), len(want))
 	}
 }
+
+// A client that addresses the edge by IP (a health check, a local run)
+// spends no anomaly points on that: with an empty User-Agent (2 points)
+// it would otherwise reach the 5 that block (rule 920350 is removed).
+func TestNumericHostIsNotAnAttack(t *testing.T) {
+	block, _ := firewalls(t)
+	r := httptest.NewRequest("GET", "http://127.0.0.1:8080/products/tee", nil)
+	r.Header["User-Agent"] = []string{""}
+	if v := block.Inspect(r, "x"); v.Block {
+		t.Errorf("GET by IP with an empty User-Agent blocked: rules %v", v.Rules)
+	}
+}
