@@ -27,6 +27,7 @@ func edgeCommand() *command {
 	var pf poolFlags
 	var df dnsFlags
 	var af acmeFlags
+	var wf wafFlags
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
@@ -70,6 +71,7 @@ minute, it is killed and this process keeps serving.`,
 			pf.register(fs)
 			df.register(fs)
 			af.register(fs)
+			wf.register(fs)
 			fs.StringVar(&originClient, "origin-client", "h1", "client for the requests to the app servers: h1, the edge's own HTTP/1.1 client, or std, Go's net/http Transport (slower; the way back should h1 misbehave with a backend)")
 			fs.BoolVar(&shield, "shield", false, "the --backends are a shield (another agora edge in front of the app tier), not the app tier: this PoP sends them the cluster secret, gets tags and the shield's purge seq, and stores no page from a shield that has not applied a purge this PoP has (tiered caching); needs --purge-origin and --cluster-secret")
 			fs.StringVar(&purgeOrigin, "purge-origin", "", "base URL of the app tier (an app server, or its balancer) whose purge log this edge follows and admin purges append to, when that is not the --backends (a PoP behind a --shield); http(s)://HOST:PORT")
@@ -121,7 +123,11 @@ minute, it is killed and this process keeps serving.`,
 			if originClient != "h1" && originClient != "std" {
 				return fmt.Errorf("%w: --origin-client must be h1 or std", errUsage)
 			}
-			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient}
+			fw, err := wf.build(env.log)
+			if err != nil {
+				return err
+			}
+			e := &edge.Edge{Store: st, Log: env.log, Policy: policy, TrustedProxies: tp, AllowedHosts: allowed, OriginClient: originClient, WAF: fw}
 			if err := tierFlags(e, o.secret, shield, purgeOrigin, downstream); err != nil {
 				return err
 			}

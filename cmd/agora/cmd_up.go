@@ -44,6 +44,7 @@ type upFlags struct {
 	// its connection caps.
 	edgeTrustedProxies string
 	allowedHosts       string
+	waf                wafFlags
 	edge               edgeServe
 	acme               acmeFlags
 	pool               poolFlags
@@ -136,6 +137,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
+			f.waf.register(fs)
 			edgeConnFlags(fs, &f.edge)
 			f.acme.register(fs)
 			f.pool.register(fs)
@@ -190,6 +192,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if f.maxInFlight < 0 {
 		return fmt.Errorf("%w: --max-inflight must not be negative (0: no limit)", errUsage)
 	}
+	fw, err := f.waf.build(env.log)
+	if err != nil {
+		return err
+	}
 	if err := checkTestLatency(f.testLatency); err != nil {
 		return err
 	}
@@ -216,7 +222,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	// Requests go through the edge's own backend client, as under agora
 	// edge; the purge follower uses Go's default client, which does not cut
 	// its 25 s long poll short with a response-head timeout.
-	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed}
+	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed, WAF: fw}
 	// The pool starts empty: app instances join it as they become ready.
 	pool, err := f.pool.build(e, nil)
 	if err != nil {

@@ -69,6 +69,9 @@ type Status struct {
 	// Scale is the app pool of `agora up` and its autoscaler, when the
 	// edge runs under it (Edge.Scale, extra.go).
 	Scale any `json:"scale,omitempty"`
+	// WAF is the firewall's mode and counters, when it is on
+	// (firewall.go).
+	WAF *WAFStatus `json:"waf,omitempty"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -140,6 +143,7 @@ func (e *Edge) Status() Status {
 		s.Discovery = &d
 	}
 	s.Scale = e.scaleStatus()
+	s.WAF = e.wafStatus()
 	return s
 }
 

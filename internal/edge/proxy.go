@@ -23,6 +23,7 @@ import (
 	"agora/internal/edge/discover"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
+	"agora/internal/edge/waf"
 )
 
 // Defaults for zero Edge fields.
@@ -115,6 +116,9 @@ type Edge struct {
 	// Scale, when set, adds the app pool's section to the admin status
 	// page, /_agora/status and /metrics (extra.go). Set it before serving.
 	Scale *Extra
+	// WAF, when set, inspects every request about to reach the app tier
+	// (firewall.go); cache hits never reach it. Nil: no firewall.
+	WAF *waf.Firewall
 
 	// FetchTimeout bounds one origin fetch, headers and body.
 	FetchTimeout time.Duration
@@ -284,7 +288,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet, http.MethodHead:
 		e.serveCacheable(w, e.asShield(e.withClientScheme(withoutConnectionFields(r))))
 	default:
-		e.passThrough(w, r)
+		if e.admit(w, r) {
+			e.passThrough(w, r)
+		}
 	}
 }
 
@@ -314,7 +320,9 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) {
 	// here (DESIGN.md, "Full-page cache"; stricter than RFC 9111 §3.5).
 	if r.Header.Get("Authorization") != "" {
 		e.misses.Add(1)
-		e.respond(w, r, e.fetch(r, nil), nil, "bypass", false)
+		if e.admit(w, r) {
+			e.respond(w, r, e.fetch(r, nil), nil, "bypass", false)
+		}
 		return
 	}
 	now := e.Now()

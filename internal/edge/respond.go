@@ -10,10 +10,14 @@ import (
 	"agora/internal/edge/cache"
 )
 
-// fetchAndServe answers r from the origin (coalesced when it may be) and
-// falls back to stale, within stale-if-error, when the origin fails. fwd is
-// the RFC 9211 reason the request went forward.
+// fetchAndServe answers r from the origin (coalesced when it may be), once
+// the firewall admits it, and falls back to stale, within stale-if-error,
+// when the origin fails. fwd is the RFC 9211 reason the request went
+// forward.
 func (e *Edge) fetchAndServe(w http.ResponseWriter, r *http.Request, stale *cache.Entry, fwd string) {
+	if !e.admit(w, r) {
+		return
+	}
 	var res *fetched
 	collapsed := false
 	if coalescable(r) && !e.isUncacheable(cache.Key(r, nil)) {
