@@ -45,6 +45,7 @@ type upFlags struct {
 	edgeTrustedProxies string
 	allowedHosts       string
 	edge               edgeServe
+	tls                tlsFlags
 	pool               poolFlags
 	scale              scaleFlags
 	testLatency        time.Duration // forwarded to every app instance
@@ -126,7 +127,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.StringVar(&f.db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
-			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
+			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN, or https://LISTEN with --tls-cert, while mail is only logged)")
 			secretVar(fs, &f.clusterSecret, "cluster-secret", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
 			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
@@ -136,6 +137,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &f.edge)
+			f.tls.register(fs)
 			f.pool.register(fs)
 			f.scale.register(fs)
 			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
@@ -164,9 +166,21 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return fmt.Errorf("%w: --smtp: %v", errUsage, err)
 	}
+	if err := f.tls.check(); err != nil {
+		return err
+	}
+	edgeTLS, err := f.tls.build(env.log)
+	if err != nil {
+		return err
+	}
 	// The app links to the edge's address, not its own loopback port.
+	defaulted := f.publicURL == ""
 	if f.publicURL, f.listen, err = settlePublicURL(env, f.publicURL, f.listen, sender); err != nil {
 		return err
+	}
+	if defaulted && edgeTLS != nil {
+		// The edge's address is an https one: links and Secure cookies.
+		f.publicURL = "https://" + strings.TrimPrefix(f.publicURL, "http://")
 	}
 	trusted, err := parseTrustedProxies(f.edgeTrustedProxies)
 	if err != nil {
@@ -260,7 +274,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}()
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
-		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
+		shutdownTimeout: f.shutdownTimeout, inherited: &inh, tls: edgeTLS,
 		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
 		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
