@@ -216,7 +216,7 @@ run() { # run ROUND ROW TOOL
 		h2load -t1 -c"$CONNS" -m"$STREAMS" -D"$DURATION" --log-file="$f.log" -i "$work/uris.txt" >"$f"
 		rps=$(awk '/^finished in/ { gsub(/,/, ""); print $4 }' "$f")
 		reqs=$(awk '/^requests:/ { print $8 }' "$f")
-		errs=$(awk '/^requests:/ && ($10 + $12 > 0) { print $10 " failed, " $12 " errored" } /^status codes:/ && $4 + $6 + $8 > 0 { print "non-2xx: " $0 }' "$f")
+		errs=$(awk '/^requests:/ && ($10 + $12 > 0) { print $10 " failed, " $12 " errored" } /^status codes:/ && $5 + $7 + $9 > 0 { print "non-2xx: " $0 }' "$f")
 		# The log: start time, status, duration (µs) per request.
 		read -r p50 p99 < <(awk '{ print $3 }' "$f.log" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f\n", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }')
 		rm -f "$f.log"
