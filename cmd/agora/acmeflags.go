@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 
@@ -76,6 +79,31 @@ func (a *acmeFlags) check(tlsCert string, haveSecret bool) (*acmeSetup, error) {
 		return nil, fmt.Errorf("%w: --acme-domains needs a storage shared by the edges: --cluster-secret (the app tier's database) or --acme-storage DIR", errUsage)
 	}
 	return s, nil
+}
+
+// acmeTLS1 is the ALPN protocol of TLS-ALPN-01 challenges (RFC 8737).
+const acmeTLS1 = "acme-tls/1"
+
+// getCertificate is for the TLS config, which exists before start: the
+// manager's certificate once started.
+func (s *acmeSetup) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	m := s.manager
+	if m == nil {
+		return nil, errors.New("acme: not started yet")
+	}
+	return m.GetCertificate(hello)
+}
+
+// httpHandler answers HTTP-01 challenges on the plain-HTTP listener before
+// next (the redirect), once the manager is started.
+func (s *acmeSetup) httpHandler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m := s.manager; m != nil {
+			m.HTTPHandler(next).ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // start builds the Manager over the chosen storage and starts it; the

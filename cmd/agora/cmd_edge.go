@@ -28,6 +28,7 @@ func edgeCommand() *command {
 	var df dnsFlags
 	var af acmeFlags
 	var wf wafFlags
+	var tf tlsFlags
 	return &command{
 		name:    "edge",
 		summary: "run the caching reverse proxy in front of the app tier",
@@ -55,7 +56,14 @@ binary now on disk with the same arguments and hands it the listening
 sockets; once the new process's pool has a backend that passed its checks,
 it serves, and this process stops accepting and drains as on SIGTERM. The
 new process starts with an empty cache. If it fails to serve within a
-minute, it is killed and this process keeps serving.`,
+minute, it is killed and this process keeps serving.
+
+With --tls-cert and --tls-key the public listener speaks HTTPS: HTTP/2
+and HTTP/1.1 chosen by ALPN (TLS 1.2 and 1.3, forward-secret AEAD suites
+only), the same cache and fast hit path on both, HSTS (--hsts), and the
+app told X-Forwarded-Proto: https so its cookies are Secure (the app must
+trust this edge: its --trusted-proxies). --http-listen adds a plain-HTTP
+listener that redirects to HTTPS.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.listen, "listen", ":8080", "public address (host:port)")
 			fs.StringVar(&o.adminListen, "admin-listen", "127.0.0.1:8081", "admin API address: status page /_agora/, GET /_agora/status, POST /_agora/purge, POST /_agora/drain and /_agora/undrain (empty disables)")
@@ -68,6 +76,7 @@ minute, it is killed and this process keeps serving.`,
 			fs.StringVar(&trusted, "trusted-proxies", "", "proxies in front of the edge (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host are passed on to the app, and which --max-conns-per-ip does not cap: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody, the edge is the front door")
 			fs.StringVar(&hosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &o)
+			tf.register(fs)
 			pf.register(fs)
 			df.register(fs)
 			af.register(fs)
@@ -117,7 +126,14 @@ minute, it is killed and this process keeps serving.`,
 			if err != nil {
 				return err
 			}
-			if o.acme, err = af.check("", o.secret != ""); err != nil { // "": --tls-cert, once the TLS flags are in
+			acmeSetup, err := af.check(tf.cert, o.secret != "")
+			if err != nil {
+				return err
+			}
+			if err := tf.check(acmeSetup != nil); err != nil {
+				return err
+			}
+			if o.tls, err = tf.build(env.log, acmeSetup); err != nil {
 				return err
 			}
 			if originClient != "h1" && originClient != "std" {

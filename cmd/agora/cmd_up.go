@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,6 +47,7 @@ type upFlags struct {
 	allowedHosts       string
 	waf                wafFlags
 	edge               edgeServe
+	tls                tlsFlags
 	acme               acmeFlags
 	pool               poolFlags
 	scale              scaleFlags
@@ -128,7 +130,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.StringVar(&f.db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
-			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
+			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN, or https://LISTEN with --tls-cert, while mail is only logged)")
 			secretVar(fs, &f.clusterSecret, "cluster-secret", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
 			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
@@ -139,6 +141,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			f.waf.register(fs)
 			edgeConnFlags(fs, &f.edge)
+			f.tls.register(fs)
 			f.acme.register(fs)
 			f.pool.register(fs)
 			f.scale.register(fs)
@@ -168,21 +171,40 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return fmt.Errorf("%w: --smtp: %v", errUsage, err)
 	}
+	// up always has a cluster secret (a random one when not given), so
+	// the app tier it runs can keep ACME's certificates.
+	acmeSetup, err := f.acme.check(f.tls.cert, true)
+	if err != nil {
+		return err
+	}
+	if err := f.tls.check(acmeSetup != nil); err != nil {
+		return err
+	}
+	edgeTLS, err := f.tls.build(env.log, acmeSetup)
+	if err != nil {
+		return err
+	}
 	// The app links to the edge's address, not its own loopback port.
+	defaulted := f.publicURL == ""
 	if f.publicURL, f.listen, err = settlePublicURL(env, f.publicURL, f.listen, sender); err != nil {
 		return err
+	}
+	switch {
+	case defaulted && acmeSetup != nil:
+		// The store's name is the certificate's first.
+		f.publicURL = "https://" + acmeSetup.domains[0]
+		if _, port, _ := net.SplitHostPort(f.listen); port != "443" && port != "" {
+			f.publicURL = "https://" + net.JoinHostPort(acmeSetup.domains[0], port)
+		}
+	case defaulted && edgeTLS != nil:
+		// The edge's address is an https one: links and Secure cookies.
+		f.publicURL = "https://" + strings.TrimPrefix(f.publicURL, "http://")
 	}
 	trusted, err := parseTrustedProxies(f.edgeTrustedProxies)
 	if err != nil {
 		return err
 	}
 	if err := checkConnFlags(f.edge); err != nil {
-		return err
-	}
-	// up always has a cluster secret (a random one when not given), so
-	// the app tier it runs can keep the certificates.
-	acmeSetup, err := f.acme.check("", true) // "": --tls-cert, once the TLS flags are in
-	if err != nil {
 		return err
 	}
 	allowed, err := parseAllowedHosts(f.allowedHosts)
@@ -274,10 +296,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}()
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
-		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
+		shutdownTimeout: f.shutdownTimeout, inherited: &inh, tls: edgeTLS,
 		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		maxBackgroundFetches: f.edge.maxBackgroundFetches, acme: acmeSetup,
-		ready: "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
+		maxBackgroundFetches: f.edge.maxBackgroundFetches,
+		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
 		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})

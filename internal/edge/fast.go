@@ -54,7 +54,7 @@ func (e *Edge) ServeFast(req *h1.Request, rep *h1.Reply) bool {
 			}
 		}
 	}
-	req.Scratch = cache.AppendKey(req.Scratch[:0], http.MethodGet, str(req.Host), false, str(req.Path), str(req.Query))
+	req.Scratch = cache.AppendKey(req.Scratch[:0], http.MethodGet, str(req.Host), req.TLS, str(req.Path), str(req.Query))
 	ent, ok := e.Store.Get(str(req.Scratch))
 	if !ok || isMarker(ent) || ent.Heads == nil {
 		return false

@@ -26,6 +26,10 @@ type Request struct {
 	// Continue: the client waits for "100 Continue" before its body.
 	Continue bool
 
+	// TLS: the request came over TLS (the connection's, not a claim of the
+	// client's); the cache keeps https pages apart from http ones.
+	TLS bool
+
 	// Scratch is a buffer the handler may reuse between requests on the
 	// same connection (for building a cache key without allocating).
 	Scratch []byte
