@@ -30,6 +30,7 @@ func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET "+purgesPath, s.purges.serve)
 	s.mux.HandleFunc("POST "+purgesPath, s.appendPurge)
+	s.mux.HandleFunc("POST "+rateUsagePath, s.exchangeRateUsage)
 	s.mux.HandleFunc(catchAll, s.fallback)
 }
 
