@@ -262,8 +262,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
 		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		maxBackgroundFetches: f.edge.maxBackgroundFetches,
-		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
+		maxBackgroundFetches: f.edge.maxBackgroundFetches, rateLimits: f.edge.rateLimits,
+		ready: "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
 		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})

@@ -30,6 +30,8 @@ type edgeServe struct {
 	maxConns, maxConnsPerIP int
 	// maxBackgroundFetches is the edge's MaxBackgroundFetches.
 	maxBackgroundFetches int
+	// rateLimits are the per-client limits by route class.
+	rateLimits rateLimitFlags
 	// ready is logged with the public URL once listening: "serving" for
 	// people, and for scripts waiting for the store to be up.
 	ready string
@@ -54,6 +56,7 @@ type server interface {
 // requests and lets those in flight finish within the shutdown timeout.
 func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
 	e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
+	e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
 	servers := []server{publicServer(env, e, o.netHTTP)}
 	addrs := []string{o.listen}
 	if o.adminListen != "" {
@@ -95,6 +98,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	var wg sync.WaitGroup
 	if e.Follower != nil {
 		wg.Go(func() { e.Follower.Run(fctx) })
+	}
+	if e.RateLimit != nil {
+		wg.Go(func() { e.RateLimit.Run(fctx) }) // syncs with the other edges, drops idle buckets
 	}
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served

@@ -31,7 +31,10 @@ const (
 
 // Exchange records rep (one edge's counts) at now and returns the other
 // edges' totals for the keys any of them reported since rep.Since (less
-// the clock skew allowance), at most MaxKeys of them.
+// the clock skew allowance), at most MaxKeys of them. Each total's D is
+// the others' growth since then as far as the table knows it: all of N
+// for a row begun since, else the row's last report's growth (an edge
+// that meets a key for the first time takes D; see ratelimit.Usage).
 func Exchange(ctx context.Context, db *store.DB, rep ratelimit.Report, now time.Time) (ratelimit.Totals, error) {
 	ms := now.UnixMilli()
 	if len(rep.Usage) > MaxKeys {
@@ -40,8 +43,9 @@ func Exchange(ctx context.Context, db *store.DB, rep ratelimit.Report, now time.
 	if len(rep.Usage) > 0 {
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
 			for _, u := range rep.Usage {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO rate_usage (edge, key, n, d, updated_at) VALUES ($1, $2, $3, $4, $5)
-					ON CONFLICT (key, edge) DO UPDATE SET n = excluded.n, d = excluded.d, updated_at = excluded.updated_at`,
+				if _, err := tx.ExecContext(ctx, `INSERT INTO rate_usage (edge, key, n, d, updated_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)
+					ON CONFLICT (key, edge) DO UPDATE SET n = excluded.n, d = excluded.d, updated_at = excluded.updated_at,
+					created_at = CASE WHEN excluded.n < rate_usage.n THEN excluded.created_at ELSE rate_usage.created_at END`,
 					rep.Edge, u.Key, int64(u.N), int64(u.D), ms); err != nil {
 					return err
 				}
@@ -56,7 +60,7 @@ func Exchange(ctx context.Context, db *store.DB, rep ratelimit.Report, now time.
 	if rep.Since == 0 {
 		since = ms - skew.Milliseconds() // a new edge: only what is happening now
 	}
-	rows, err := db.Query(ctx, `SELECT key, SUM(n), SUM(CASE WHEN updated_at > $2 THEN d ELSE 0 END)
+	rows, err := db.Query(ctx, `SELECT key, SUM(n), SUM(CASE WHEN created_at > $2 THEN n WHEN updated_at > $2 THEN d ELSE 0 END)
 		FROM rate_usage WHERE edge <> $1 AND updated_at > $3
 		AND key IN (SELECT key FROM rate_usage WHERE edge <> $1 AND updated_at > $2)
 		GROUP BY key LIMIT $4`, rep.Edge, since, ms-Keep.Milliseconds(), MaxKeys)

@@ -51,6 +51,8 @@ type Limiter struct {
 	// Rules are the limits by class; a class without one (or with an Off
 	// one) is not limited.
 	Rules map[Class]Rule
+	// Exempt, if set, reports clients no limit applies to.
+	Exempt func(netip.Addr) bool
 	// MaxClients bounds the buckets held; see DefaultMaxClients.
 	MaxClients int
 	// Now is the clock; if nil, time.Now.
@@ -142,7 +144,7 @@ func (l *Limiter) Rule(c Class) Rule {
 // a client that keeps trying is not punished for longer.
 func (l *Limiter) Allow(c Class, addr netip.Addr) (ok bool, retryAfter time.Duration) {
 	l.init()
-	if c >= numClasses || l.rules[c].Off() {
+	if c >= numClasses || l.rules[c].Off() || (l.Exempt != nil && l.Exempt(addr)) {
 		return true, 0
 	}
 	r := l.rules[c]

@@ -189,3 +189,16 @@ func TestSyncTakesOtherEdgesUse(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+func TestExemptClientsAreNotLimited(t *testing.T) {
+	local := netip.MustParseAddr("127.0.0.1")
+	l := &Limiter{Rules: map[Class]Rule{Login: {Rate: 0.01, Burst: 1}}, Exempt: func(a netip.Addr) bool { return a == local }}
+	for range 5 {
+		if ok, _ := l.Allow(Login, local); !ok {
+			t.Fatal("an exempt client was refused")
+		}
+	}
+	if l.Clients() != 0 {
+		t.Fatal("an exempt client took a bucket")
+	}
+}

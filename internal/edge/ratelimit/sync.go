@@ -14,8 +14,9 @@ import (
 // answers the same for the other edges, summed, for the keys any of them
 // reported since the Since it gave last. An edge takes the growth of the
 // others' total from its bucket; for a key it meets for the first time it
-// takes the others' last growth (D), since their earlier use has long
-// refilled.
+// takes D, the others' growth since its last sync as far as the tier knows
+// it (exact for a client new to the other edges; for one they have served
+// a while, only their last report's growth, as older use has refilled).
 
 // Report is what an edge sends each sync.
 type Report struct {
@@ -32,7 +33,11 @@ type Report struct {
 type Usage struct {
 	Key string `json:"k"` // "<class> <address>", as "login 203.0.113.9"
 	N   uint64 `json:"n"` // requests let through since the bucket was made
-	D   uint64 `json:"d"` // of which since the previous report
+	// D in a Report: of which since the previous report. In Totals: the
+	// others' growth since Report.Since as the tier knows it (all of N for
+	// buckets begun since, else their last report's growth); an edge
+	// meeting a key for the first time takes D.
+	D uint64 `json:"d"`
 }
 
 // Totals is the tier's answer.

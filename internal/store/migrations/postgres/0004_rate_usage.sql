@@ -8,6 +8,7 @@ CREATE TABLE rate_usage (
 	n BIGINT NOT NULL,
 	d BIGINT NOT NULL,
 	updated_at BIGINT NOT NULL, -- Unix milliseconds, the app's clock
+	created_at BIGINT NOT NULL, -- when n last started from nothing
 	PRIMARY KEY (key, edge)
 );
 CREATE INDEX rate_usage_updated ON rate_usage (updated_at);
