@@ -24,9 +24,11 @@ const (
 	// MaxKeys bounds the keys one report writes and one answer holds.
 	MaxKeys = 20_000
 	// skew widens an answer's window backwards, for the clocks of app
-	// instances that differ a little: a key reported meanwhile may come
-	// twice, which costs nothing (edges take the growth of totals).
-	skew = 2 * time.Second
+	// instances that differ a little and for reports whose transaction
+	// commits late (a busy SQLite writer): a key reported meanwhile may
+	// come twice, which costs nothing (edges take the growth of totals),
+	// while one missed would be under-counted on an edge meeting it.
+	skew = 10 * time.Second
 )
 
 // Exchange records rep (one edge's counts) at now and returns the other

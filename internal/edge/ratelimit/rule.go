@@ -26,6 +26,9 @@ func (r Rule) String() string {
 	if rate < 1 {
 		rate, unit = rate*60, "m"
 	}
+	if rate < 1 {
+		rate, unit = rate*60, "h"
+	}
 	return strconv.FormatFloat(rate, 'f', -1, 64) + "/" + unit + ",burst=" + strconv.FormatFloat(r.Burst, 'f', -1, 64)
 }
 
