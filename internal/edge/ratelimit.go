@@ -30,11 +30,12 @@ func (e *Edge) overLimit(w http.ResponseWriter, r *http.Request) bool {
 	if c == ratelimit.Unlimited {
 		return false
 	}
-	ok, retry := e.RateLimit.Allow(c, e.clientOf(r))
+	client := e.clientOf(r)
+	ok, retry := e.RateLimit.Allow(c, client)
 	if ok {
 		return false
 	}
-	e.Log.Debug("edge: rate limited", "class", c.String(), "client", e.clientOf(r).String(), "retry_after", retry)
+	e.Log.Debug("edge: rate limited", "class", c.String(), "client", client.String(), "retry_after", retry)
 	ratelimit.Refuse(w, r, c, retry)
 	return true
 }
