@@ -209,6 +209,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	// edge; the purge follower uses Go's default client, which does not cut
 	// its 25 s long poll short with a response-head timeout.
 	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed}
+	e.RateLimit = f.edge.rateLimits.limiter(env, e, f.clusterSecret)
 	// The pool starts empty: app instances join it as they become ready.
 	pool, err := f.pool.build(e, nil)
 	if err != nil {
@@ -262,8 +263,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
 		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
 		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
-		maxBackgroundFetches: f.edge.maxBackgroundFetches, rateLimits: f.edge.rateLimits,
-		ready: "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
+		maxBackgroundFetches: f.edge.maxBackgroundFetches,
+		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
 		onServing: func() { printAdminWay(env, f.publicURL, owner) },
 	})

@@ -56,7 +56,9 @@ type server interface {
 // requests and lets those in flight finish within the shutdown timeout.
 func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
 	e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
-	e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
+	if e.RateLimit == nil {                         // agora up sets it itself
+		e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
+	}
 	servers := []server{publicServer(env, e, o.netHTTP)}
 	addrs := []string{o.listen}
 	if o.adminListen != "" {
