@@ -23,6 +23,7 @@ const catchAll = "/"
 func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store) {
 	sf.Register(s.mux)
 	ah.Register(s.mux)
+	s.mux.HandleFunc("POST "+rateUsagePath, s.exchangeRateUsage) // edges' rate limits (ratelimit.go)
 	if m != nil {
 		s.mux.Handle("GET /media/{key}", m.Handler())
 	}
@@ -30,7 +31,6 @@ func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET "+purgesPath, s.purges.serve)
 	s.mux.HandleFunc("POST "+purgesPath, s.appendPurge)
-	s.mux.HandleFunc("POST "+rateUsagePath, s.exchangeRateUsage)
 	s.mux.HandleFunc(catchAll, s.fallback)
 }
 
