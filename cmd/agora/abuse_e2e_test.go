@@ -93,6 +93,9 @@ func TestEdgeE2ESmuggling(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, s := range seen {
+		if s == "GET /readyz " {
+			continue // the edge's health checks
+		}
 		if !strings.HasPrefix(s, "POST /dup ok") && !strings.HasPrefix(s, "POST /probe ") {
 			t.Errorf("the app got %q", s)
 		}
@@ -106,7 +109,7 @@ func TestEdgeE2ESmuggling(t *testing.T) {
 // cache key cannot change a cached page. Each poisoning request is the
 // first for its page (so its answer is what gets stored); a clean request
 // then gets the stored page, which must be the page anyone would get:
-// links on the real host and scheme, the product asked for.
+// links on the store's own origin and scheme, the product asked for.
 func TestEdgeE2ECachePoisoning(t *testing.T) {
 	t.Parallel()
 	rt := startRateTier(t)
@@ -140,8 +143,10 @@ func TestEdgeE2ECachePoisoning(t *testing.T) {
 			t.Errorf("%s: the clean request was not a hit (%s): the poisoned one was not stored, the test proves nothing", p.name, resp.Header.Get("Cache-Status"))
 		case strings.Contains(body, "evil.example") || strings.Contains(body, "https://"+host):
 			t.Errorf("%s: %s poisoned the stored page", p.name, p.value)
-		case !strings.Contains(body, "http://"+host+"/products/"+item.Slug) || !strings.Contains(body, item.Name):
-			t.Errorf("%s: the stored page is not %s's product page on http://%s", p.name, item.Slug, host)
+		case !strings.Contains(body, `<link rel="canonical" href="`+rt.app+"/products/"+item.Slug+`">`) || !strings.Contains(body, item.Name):
+			// The app names its links from its public URL (its listen
+			// address, since the test gives none), whatever a header says.
+			t.Errorf("%s: the stored page is not %s's product page", p.name, item.Slug)
 		}
 	}
 }
