@@ -214,12 +214,16 @@ func tierFlags(e *edge.Edge, secret string, shield bool, purgeOrigin, downstream
 func edgeConnFlags(fs *flag.FlagSet, o *edgeServe) {
 	fs.IntVar(&o.maxConns, "max-conns", h1.DefaultMaxConns, "cap on open client connections; past it a new one gets 503 with Retry-After (0: no cap)")
 	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", h1.DefaultMaxConnsPerClient, "cap on one client address's open connections (an IPv6 /64 counts as one; --trusted-proxies are exempt; 0: no cap)")
+	o.rateLimits.register(fs)
 	fs.IntVar(&o.maxBackgroundFetches, "max-background-fetches", edge.DefaultMaxBackgroundFetches, "background refreshes (stale-while-revalidate, soft purges) under way at once; past it the stale page is served and a later request refreshes it")
 }
 
 func checkConnFlags(o edgeServe) error {
 	if o.maxConns < 0 || o.maxConnsPerIP < 0 {
 		return fmt.Errorf("%w: --max-conns and --max-conns-per-ip must not be negative (0: no cap)", errUsage)
+	}
+	if err := o.rateLimits.check(); err != nil {
+		return err
 	}
 	if o.maxBackgroundFetches < 1 {
 		return fmt.Errorf("%w: --max-background-fetches must be at least 1", errUsage)

@@ -245,6 +245,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	// edge; the purge follower uses Go's default client, which does not cut
 	// its 25 s long poll short with a response-head timeout.
 	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed, WAF: fw}
+	e.RateLimit = f.edge.rateLimits.limiter(env, e, f.clusterSecret)
 	// The pool starts empty: app instances join it as they become ready.
 	pool, err := f.pool.build(e, nil)
 	if err != nil {

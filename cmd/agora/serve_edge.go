@@ -37,6 +37,8 @@ type edgeServe struct {
 	// their interval (0: purgelog.DefaultHeartbeat).
 	edgeName  string
 	heartbeat time.Duration
+	// rateLimits are the per-client limits by route class.
+	rateLimits rateLimitFlags
 	// ready is logged with the public URL once listening: "serving" for
 	// people, and for scripts waiting for the store to be up.
 	ready string
@@ -63,6 +65,9 @@ type server interface {
 // requests and lets those in flight finish within the shutdown timeout.
 func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
 	e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
+	if e.RateLimit == nil {                         // agora up sets it itself
+		e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
+	}
 	// The listeners, by the names an upgrade hands them on under:
 	// public, then admin and the plain-HTTP redirect when asked for.
 	servers := []server{publicServer(env, e, o)}
@@ -140,6 +145,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 			e.Heartbeat.Name = defaultEdgeName(lns[0].Addr())
 		}
 		wg.Go(func() { e.Heartbeat.Run(fctx) })
+	}
+	if e.RateLimit != nil {
+		wg.Go(func() { e.RateLimit.Run(fctx) }) // syncs with the other edges, drops idle buckets
 	}
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served

@@ -23,6 +23,7 @@ const catchAll = "/"
 func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store) {
 	sf.Register(s.mux)
 	ah.Register(s.mux)
+	s.mux.HandleFunc("POST "+rateUsagePath, s.exchangeRateUsage) // edges' rate limits (ratelimit.go)
 	if m != nil {
 		s.mux.Handle("GET /media/{key}", m.Handler())
 	}

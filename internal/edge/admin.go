@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"agora/internal/edge/ratelimit"
 	"bytes"
 	"context"
 	"crypto/subtle"
@@ -66,6 +67,9 @@ type Status struct {
 	// Discovery is where the backends come from when DNS names them:
 	// each name's last answer, when it came, the last error.
 	Discovery *discover.Status `json:"discovery,omitempty"`
+	// RateLimits are the per-client limits' rules, buckets, refusals by
+	// class and syncs with the other edges, when the edge limits.
+	RateLimits *ratelimit.Stats `json:"rate_limits,omitempty"`
 	// Scale is the app pool of `agora up` and its autoscaler, when the
 	// edge runs under it (Edge.Scale, extra.go).
 	Scale any `json:"scale,omitempty"`
@@ -141,6 +145,10 @@ func (e *Edge) Status() Status {
 	if e.Discovery != nil {
 		d := e.Discovery.Status()
 		s.Discovery = &d
+	}
+	if e.RateLimit != nil {
+		rl := e.RateLimit.Stats()
+		s.RateLimits = &rl
 	}
 	s.Scale = e.scaleStatus()
 	s.WAF = e.wafStatus()

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"agora/internal/edge/ratelimit"
 	"net/http"
 	"sync/atomic"
 
@@ -54,6 +55,15 @@ func (e *Edge) metricsHandler() http.Handler {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	reg.MustRegister(e.scaleMetrics()...)
+	if l := e.RateLimit; l != nil {
+		for _, c := range ratelimit.Classes {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "agora_edge_rate_limited_total", ConstLabels: prometheus.Labels{"class": c.String()},
+				Help: "Requests refused with 429 because their client was over its limit for the route class (--rate-limit-*).",
+			}, func() float64 { return float64(l.Refused(c)) }))
+		}
+		reg.MustRegister(gauge("agora_edge_rate_limit_clients", "Rate limit buckets held (clients × classes), bounded by the limiter.", func() float64 { return float64(l.Clients()) }))
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 

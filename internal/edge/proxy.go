@@ -23,6 +23,7 @@ import (
 	"agora/internal/edge/discover"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
+	"agora/internal/edge/ratelimit"
 	"agora/internal/edge/waf"
 )
 
@@ -110,6 +111,9 @@ type Edge struct {
 	// the edge answers for; a request for another gets 421 and reaches
 	// neither the app nor the cache. Empty: any host.
 	AllowedHosts []string
+	// RateLimit, when set, limits each client's requests by route class
+	// (ratelimit.go); nil limits nothing.
+	RateLimit *ratelimit.Limiter
 	// Conns, when set, is the limited public listener, whose connections
 	// the metrics report.
 	Conns *h1.Listener
@@ -282,6 +286,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !e.hostAllowed(r.Host) {
 		e.refuseTarget(w, r, http.StatusMisdirectedRequest, "this server does not answer for that host")
+		return
+	}
+	if e.overLimit(w, r) {
 		return
 	}
 	switch r.Method {
