@@ -23,11 +23,13 @@ type summaryJSON struct {
 }
 
 type listJSON struct {
-	Items   []summaryJSON `json:"items"`
-	Total   int           `json:"total"`
-	Page    int           `json:"page"`
-	PerPage int           `json:"per_page"`
-	Pages   int           `json:"pages"`
+	Items []summaryJSON `json:"items"`
+	Total int           `json:"total"`
+	// MoreThanTotal: total is a lower bound ("1,000+"); see catalog.CountCap.
+	MoreThanTotal bool `json:"more_than_total"`
+	Page          int  `json:"page"`
+	PerPage       int  `json:"per_page"`
+	Pages         int  `json:"pages"`
 }
 
 // listProducts serves GET /api/v1/products?category=&q=&sort=&page=&per_page=.
@@ -55,7 +57,7 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	out := listJSON{Items: make([]summaryJSON, len(res.Items)), Total: res.Total,
+	out := listJSON{Items: make([]summaryJSON, len(res.Items)), Total: res.Total, MoreThanTotal: res.MoreThanTotal,
 		Page: res.Page, PerPage: res.PerPage, Pages: res.Pages()}
 	for i, s := range res.Items {
 		out.Items[i] = summaryJSON{ID: s.ID, Slug: s.Slug, Name: s.Name, PriceCents: s.PriceCents,

@@ -185,14 +185,18 @@ type ListQuery struct {
 	Sort       Sort   // empty: SortRelevance
 	Page       int    // 1-based; 0 means 1
 	PerPage    int    // 0 means DefaultPerPage
+	Filters    Filters
 }
 
 // ListResult is one page of a listing.
 type ListResult struct {
-	Items   []Summary
-	Total   int
-	Page    int
-	PerPage int
+	Items []Summary
+	// Total counts the matches up to max(CountCap, the page's end); when
+	// MoreThanTotal, there are more ("1,000+").
+	Total         int
+	MoreThanTotal bool
+	Page          int
+	PerPage       int
 }
 
 // Pages is the number of pages of the listing (at least 1).

@@ -180,7 +180,7 @@ func newListing(path, query string, p listParams, res catalog.ListResult, emptyT
 		if p.Page > 1 {
 			l.Pager.Prev = listURL(path, query, p, p.Page-1, true)
 		}
-		if p.Page < pages {
+		if p.Page < pages || p.Page == pages && res.MoreThanTotal {
 			l.Pager.Next = listURL(path, query, p, p.Page+1, true)
 		}
 	}
