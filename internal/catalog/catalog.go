@@ -7,7 +7,10 @@ package catalog
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"agora/internal/store"
 )
@@ -17,6 +20,12 @@ type Catalog struct {
 	db *store.DB
 	// Now is the clock used for created_at/updated_at. If nil, time.Now.
 	Now func() time.Time
+	// FacetTTL is how long facet counts are reused; 0 means
+	// DefaultFacetTTL, negative never reuses them. Set before first use.
+	FacetTTL time.Duration
+
+	facetOnce sync.Once
+	facets    *otter.Cache[string, Facets] // set by facetOnce; nil when FacetTTL < 0
 }
 
 // New returns a Catalog over db.
