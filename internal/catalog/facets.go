@@ -222,3 +222,27 @@ func (c *Catalog) optionFacets(ctx context.Context, q ListQuery) ([]Facet, error
 	slices.SortFunc(out, func(a, b Facet) int { return cmp.Compare(a.Param, b.Param) })
 	return out, nil
 }
+
+// OptionKeys lists the option keys products have ("colour", "size"…), the
+// opt_ filters a listing accepts. It skips through the index one key at a
+// time, so it costs a lookup per key, not a scan of every product's options.
+func (c *Catalog) OptionKeys(ctx context.Context) ([]string, error) {
+	rows, err := c.db.Query(ctx, `WITH RECURSIVE k(name) AS (
+			SELECT min(name) FROM product_options
+			UNION ALL
+			SELECT (SELECT min(name) FROM product_options WHERE name > k.name) FROM k WHERE k.name IS NOT NULL
+		) SELECT name FROM k WHERE name IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: option keys: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("catalog: option keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
