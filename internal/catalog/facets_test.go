@@ -275,3 +275,30 @@ func TestFacetCountsMatchBruteForce(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchPagesAcrossTiers: relevance pages of a search, which rank name
+// matches first and list description matches after, neither skip nor
+// repeat a product where the two meet, whatever the page size.
+func TestSearchPagesAcrossTiers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		all, err := f.cat.List(ctx, catalog.ListQuery{Query: "shirt"})
+		if err != nil || len(all.Items) != 3 {
+			t.Fatalf("search shirt: %v, %v", slugs(all.Items), err)
+		}
+		for per := 1; per <= 3; per++ {
+			var got []string
+			for page := 1; page <= 4; page++ {
+				res, err := f.cat.List(ctx, catalog.ListQuery{Query: "shirt", PerPage: per, Page: page})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, slugs(res.Items)...)
+			}
+			if !slices.Equal(got, slugs(all.Items)) {
+				t.Errorf("%d a page: %v, want %v", per, got, slugs(all.Items))
+			}
+		}
+	})
+}
