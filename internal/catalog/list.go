@@ -149,6 +149,10 @@ func (c *Catalog) tieredPage(ctx context.Context, q ListQuery, offset int) ([]Su
 	return append(items, rest...), err
 }
 
+// nameVector is the expression of the name-and-brand search index
+// (PostgreSQL migration 0005); a query must repeat it to use the index.
+const nameVector = "(to_tsvector('simple', agora_fold(p.name)) || to_tsvector('simple', agora_fold(p.brand)))"
+
 const categoryFrom = "category_listing l JOIN products p ON p.id = l.product_id"
 
 // listClauses builds the FROM, WHERE and ORDER BY of q, its filters applied
@@ -238,8 +242,7 @@ func (c *Catalog) searchClauses(l *listSQL, q ListQuery, terms []string, t tier)
 		l.conds = []string{"p.search @@ to_tsquery('simple', agora_fold(" + match + "))", "p.status = 'active'"}
 		order = "ts_rank(p.search, to_tsquery('simple', agora_fold(" + match + "))) DESC, p.id"
 		if t != allMatches {
-			// Weights A and B are the name and the brand (migration 0001).
-			named := "p.search @@ to_tsquery('simple', agora_fold(" + l.arg(strings.ReplaceAll(expr, ":*", ":*AB")) + "))"
+			named := nameVector + " @@ to_tsquery('simple', agora_fold(" + match + "))"
 			if t == textMatches {
 				named, order = "NOT "+named, "p.id"
 			}
