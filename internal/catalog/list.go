@@ -249,7 +249,9 @@ func (c *Catalog) searchClauses(l *listSQL, q ListQuery, terms []string, t tier)
 			l.conds = append(l.conds, named)
 		}
 	} else {
-		l.from = "product_search s JOIN products p ON p.id = s.rowid"
+		// CROSS JOIN keeps the full-text index outermost: driven from an
+		// index on products, SQLite would run one MATCH per product.
+		l.from = "product_search s CROSS JOIN products p ON p.id = s.rowid"
 		order = "bm25(product_search, 10.0, 4.0, 1.0), p.id"
 		l.conds = []string{"product_search MATCH " + l.arg(expr), "p.status = 'active'"}
 		named := "s.rowid IN (SELECT rowid FROM product_search WHERE product_search MATCH " + l.arg("{name brand} : ("+expr+")") + ")"

@@ -12,4 +12,3 @@ INSERT INTO product_options (product_id, name, value)
 	FROM variants v, jsonb_array_elements(v.options::jsonb) o
 	WHERE trim(o->>'name') <> '' AND trim(o->>'value') <> ''
 	ON CONFLICT DO NOTHING;
-CREATE INDEX products_brand ON products(status, brand);

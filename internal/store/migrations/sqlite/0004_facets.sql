@@ -14,6 +14,3 @@ INSERT OR IGNORE INTO product_options (product_id, name, value)
 	SELECT v.product_id, lower(replace(trim(json_extract(o.value, '$.name')), ' ', '-')), trim(json_extract(o.value, '$.value'))
 	FROM variants v, json_each(v.options) o
 	WHERE trim(json_extract(o.value, '$.name')) <> '' AND trim(json_extract(o.value, '$.value')) <> '';
--- Brand facet counts and filters within a listing read the brand per row;
--- this index answers "which brands exist" for the whole catalog.
-CREATE INDEX products_brand ON products(status, brand);
