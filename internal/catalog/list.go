@@ -99,10 +99,6 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	if res.Total == 0 || offset >= res.Total {
 		return res, nil
 	}
-	if len(searchTerms(q.Query)) > 0 && q.Sort == SortRelevance {
-		res.Items, err = c.tieredPage(ctx, q, offset)
-		return res, err
-	}
 	var query string
 	if l.from == categoryFrom && len(l.conds) == 1 {
 		// A category's plain listing: page through the listing table's
@@ -123,64 +119,18 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	return res, nil
 }
 
-// tieredPage reads a relevance page of a search: tier 1 (name or brand
-// matches) by score, then tier 2 (the others) by id.
-func (c *Catalog) tieredPage(ctx context.Context, q ListQuery, offset int) ([]Summary, error) {
-	page := func(t tier, limit, offset int) ([]Summary, error) {
-		l, order, _ := c.tierClauses(q, "", t)
-		return c.querySummaries(ctx, "SELECT "+summaryColumns+" FROM "+l.from+" WHERE "+l.where()+
-			" ORDER BY "+order+" LIMIT "+l.arg(limit)+" OFFSET "+l.arg(offset), l.args...)
-	}
-	items, err := page(nameMatches, q.PerPage, offset)
-	if err != nil || len(items) == q.PerPage {
-		return items, err
-	}
-	n1 := offset + len(items)
-	if len(items) == 0 {
-		// The page starts past tier 1: count it, up to the page's start.
-		l, _, _ := c.tierClauses(q, "", nameMatches)
-		err := c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+l.from+" WHERE "+l.where()+
-			" LIMIT "+strconv.Itoa(offset)+") t", l.args...).Scan(&n1)
-		if err != nil {
-			return nil, fmt.Errorf("catalog: count listing: %w", err)
-		}
-	}
-	rest, err := page(textMatches, q.PerPage-len(items), offset+len(items)-n1)
-	return append(items, rest...), err
-}
-
-// nameVector is the expression of the name-and-brand search index
-// (PostgreSQL migration 0005); a query must repeat it to use the index.
-const nameVector = "(to_tsvector('simple', agora_fold(p.name)) || to_tsvector('simple', agora_fold(p.brand)))"
-
 const categoryFrom = "category_listing l JOIN products p ON p.id = l.product_id"
 
 // listClauses builds the FROM, WHERE and ORDER BY of q, its filters applied
 // except the facet named by except (see Filters.where). ok is false when the
 // search has no words.
 func (c *Catalog) listClauses(q ListQuery, except string) (l listSQL, order string, ok bool) {
-	return c.tierClauses(q, except, allMatches)
-}
-
-// A search tier: relevance pages rank by score only the products whose
-// name or brand matches (tier 1), then list the rest in id order (tier 2),
-// instead of scoring every product that mentions a common word in its
-// description: 34,000 bm25 scores a page at 300,000 products (issue 15).
-type tier int
-
-const (
-	allMatches tier = iota
-	nameMatches
-	textMatches
-)
-
-func (c *Catalog) tierClauses(q ListQuery, except string, t tier) (l listSQL, order string, ok bool) {
 	terms := searchTerms(q.Query)
 	switch {
 	case q.Query != "" && len(terms) == 0:
 		return l, "", false
 	case len(terms) > 0:
-		order = c.searchClauses(&l, q, terms, t)
+		order = c.searchClauses(&l, q, terms)
 	case q.CategoryID != 0:
 		l.from = categoryFrom
 		l.conds = []string{"l.category_id = " + l.arg(q.CategoryID)}
@@ -234,33 +184,19 @@ func listingOrder(t string, s Sort) string {
 // searchClauses builds a full-text search, optionally within a category.
 // Relevance is bm25 on SQLite (name weighs most, then brand, then text) and
 // ts_rank on PostgreSQL (weights A/B/C set in the tsvector).
-func (c *Catalog) searchClauses(l *listSQL, q ListQuery, terms []string, t tier) (order string) {
+func (c *Catalog) searchClauses(l *listSQL, q ListQuery, terms []string) (order string) {
 	expr := matchExpr(c.db.Dialect, terms)
 	if c.db.Dialect == store.Postgres {
 		match := l.arg(expr)
 		l.from = "products p"
 		l.conds = []string{"p.search @@ to_tsquery('simple', agora_fold(" + match + "))", "p.status = 'active'"}
 		order = "ts_rank(p.search, to_tsquery('simple', agora_fold(" + match + "))) DESC, p.id"
-		if t != allMatches {
-			named := nameVector + " @@ to_tsquery('simple', agora_fold(" + match + "))"
-			if t == textMatches {
-				named, order = "NOT "+named, "p.id"
-			}
-			l.conds = append(l.conds, named)
-		}
 	} else {
 		// CROSS JOIN keeps the full-text index outermost: driven from an
 		// index on products, SQLite would run one MATCH per product.
 		l.from = "product_search s CROSS JOIN products p ON p.id = s.rowid"
 		order = "bm25(product_search, 10.0, 4.0, 1.0), p.id"
 		l.conds = []string{"product_search MATCH " + l.arg(expr), "p.status = 'active'"}
-		named := "s.rowid IN (SELECT rowid FROM product_search WHERE product_search MATCH " + l.arg("{name brand} : ("+expr+")") + ")"
-		switch t {
-		case nameMatches:
-			l.conds = append(l.conds, named)
-		case textMatches:
-			l.conds, order = append(l.conds, "NOT "+named), "s.rowid"
-		}
 	}
 	if q.CategoryID != 0 {
 		l.conds = append(l.conds, "EXISTS (SELECT 1 FROM category_listing l WHERE l.product_id = p.id AND l.category_id = "+l.arg(q.CategoryID)+")")
