@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"agora/internal/cachehdr"
 	"fmt"
 	"net/url"
 	"slices"
@@ -90,7 +91,7 @@ func ParseFilters(v url.Values, optionKeys []string, also ...string) (Filters, e
 	total := 0
 	for name, vals := range v {
 		switch {
-		case slices.Contains(listingParams, name) || slices.Contains(also, name):
+		case slices.Contains(listingParams, name) || slices.Contains(also, name) || cachehdr.Tracking(name):
 			continue
 		case name == ParamPrice:
 			if len(vals) != 1 {

@@ -3,7 +3,6 @@ package storefront
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"agora/internal/cachehdr"
 	"agora/internal/catalog"
@@ -21,19 +20,14 @@ const deepFilters = 2
 // may lag by up to this s-maxage (ARCHITECTURE.md, "Catalog at scale").
 const filteredCache = cachehdr.Search
 
-// parseFilteredListParams reads a listing's parameters and filters. Only
-// utm_* tracking parameters are ignored; any other unknown parameter is a
-// 400 that lists the filters the listing has.
+// parseFilteredListParams reads a listing's parameters and filters.
+// Tracking parameters (cachehdr.Tracking) are ignored; any other unknown
+// parameter is a 400 that lists the filters the listing has.
 func (h *Handler) parseFilteredListParams(r *http.Request, extra ...string) (listParams, error) {
 	q := r.URL.Query()
 	p, err := parseListParams(q)
 	if err != nil {
 		return p, err
-	}
-	for k := range q {
-		if strings.HasPrefix(k, "utm_") {
-			extra = append(extra, k)
-		}
 	}
 	keys, err := h.Catalog.OptionKeys(r.Context())
 	if err != nil {
