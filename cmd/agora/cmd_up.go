@@ -49,6 +49,7 @@ type upFlags struct {
 	scale              scaleFlags
 	testLatency        time.Duration // forwarded to every app instance
 	maxInFlight        int           // forwarded to every app instance as --max-inflight
+	stripe             stripeFlags   // forwarded to every app instance in its environment
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -133,6 +134,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
 			fs.DurationVar(&f.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
+			f.stripe.declare(fs)
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			edgeConnFlags(fs, &f.edge)
@@ -146,6 +148,11 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 }
 
 func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
+	// Checked here, so a bad key stops up at once rather than crash-looping
+	// every app instance.
+	if _, err := f.stripe.gateway(); err != nil {
+		return err
+	}
 	// An upgrade's sockets, taken before any app instance could inherit them.
 	inh, err := takeInherited()
 	if err != nil {
@@ -387,12 +394,12 @@ func appEnv(f upFlags) []string {
 			out = append(out, kv)
 		}
 	}
-	return append(out,
+	return append(append(out,
 		"AGORA_DB="+f.db,
 		"AGORA_MEDIA="+f.mediaURL,
 		"AGORA_CLUSTER_SECRET="+f.clusterSecret,
 		"AGORA_SMTP="+f.smtp,
-	)
+	), f.stripe.env()...)
 }
 
 func randomSecret() string {

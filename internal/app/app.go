@@ -28,6 +28,7 @@ import (
 	"agora/internal/session"
 	"agora/internal/staff"
 	"agora/internal/store"
+	"agora/internal/stripepay"
 	"agora/internal/storefront"
 )
 
@@ -124,6 +125,9 @@ type Deps struct {
 	// from a worker that Run owns. If nil, mail waits in the outbox for an
 	// instance that has a sender.
 	Mail mail.Sender
+	// Stripe is the card payment method (issue 14), also one of
+	// Checkout's Providers. If nil, no card payments, no webhook.
+	Stripe *stripepay.Stripe
 
 	// Staff authenticates the admin (issue 4): sessions for /admin pages,
 	// API keys for /api/v1/admin/…. If nil, neither is served.
@@ -202,6 +206,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	sf.PublicURL, sf.Log = cfg.PublicURL, s.log
 	sf.Sessions, sf.Customers, sf.Carts, sf.Checkout = deps.Sessions, deps.Customers, deps.Carts, deps.Checkout
+	sf.Stripe = deps.Stripe
 	if deps.Media != nil {
 		sf.MediaURL = deps.Media.URL
 	}
@@ -211,7 +216,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.storefront = sf
 	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log,
 		Sessions: deps.Sessions, Customers: deps.Customers, Carts: deps.Carts, Checkout: deps.Checkout,
-		Staff: deps.Staff, Media: deps.Media, DB: deps.DB}, deps.Media)
+		Staff: deps.Staff, Media: deps.Media, DB: deps.DB, Stripe: deps.Stripe}, deps.Media)
 
 	if deps.Staff != nil && deps.Checkout != nil && deps.Customers != nil {
 		// The admin pages (issue 4) need the shop's services and staff
