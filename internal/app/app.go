@@ -28,8 +28,8 @@ import (
 	"agora/internal/session"
 	"agora/internal/staff"
 	"agora/internal/store"
-	"agora/internal/stripepay"
 	"agora/internal/storefront"
+	"agora/internal/stripepay"
 )
 
 // Config is what an operator chooses for one app-tier server.

@@ -109,8 +109,13 @@ func startMock(bin string) (*http.Client, error) {
 	}
 	sock := filepath.Join(dir, "stripe-mock.sock")
 	cmd := exec.Command(bin, "-http-unix", sock)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// A file, not a buffer: no copying goroutine lives as long as the mock.
+	out, err := os.Create(filepath.Join(dir, "output"))
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	setParentDeath(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %v", bin, err)
@@ -119,7 +124,8 @@ func startMock(bin string) (*http.Client, error) {
 	go func() { exited <- cmd.Wait() }()
 	if err := waitSocket(sock, exited); err != nil {
 		_ = cmd.Process.Kill()
-		return nil, fmt.Errorf("stripe-mock did not start: %v\n%s", err, out.String())
+		b, _ := os.ReadFile(out.Name())
+		return nil, fmt.Errorf("stripe-mock did not start: %v\n%s", err, b)
 	}
 	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
@@ -140,7 +146,11 @@ func Start(t testing.TB) *Server {
 	}
 	s := &Server{mock: mock.client, byKey: map[string][]byte{}, intents: map[string]map[string]any{}, newStatus: "requires_payment_method"}
 	hs := httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		hs.Close()
+		// No connection to stripe-mock outlives the test (goleak).
+		mock.client.CloseIdleConnections()
+	})
 	s.URL = hs.URL
 	return s
 }
