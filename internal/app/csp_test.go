@@ -87,4 +87,3 @@ func TestStripeCSPOnlyOnThePaymentPage(t *testing.T) {
 		}
 	}
 }
-
