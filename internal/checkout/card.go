@@ -25,6 +25,9 @@ type Gateway interface {
 	CreatePayment(ctx context.Context, o *Order, key string) (Payment, error)
 	// Payment reads the payment with the provider's id.
 	Payment(ctx context.Context, ref string) (Payment, error)
+	// CancelPayment cancels an unpaid payment, so it can no longer be
+	// paid; an error if it succeeded meanwhile.
+	CancelPayment(ctx context.Context, ref string) error
 }
 
 // Payment is a gateway's payment as the shopper's browser and the order

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 	"testing"
 
 	"agora/internal/checkout"
@@ -61,6 +62,21 @@ func (g *cardGateway) Payment(_ context.Context, ref string) (checkout.Payment, 
 		}
 	}
 	return checkout.Payment{}, fault.New(fault.NotFound, "no such payment")
+}
+
+func (g *cardGateway) CancelPayment(_ context.Context, ref string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, p := range g.byKey {
+		if p.Ref == ref {
+			if p.Succeeded {
+				return fault.New(fault.Conflict, "already succeeded")
+			}
+			p.Status = "canceled"
+			g.byKey[k] = p
+		}
+	}
+	return nil
 }
 
 // succeed marks ref paid at the "provider".
@@ -333,6 +349,61 @@ func TestCardProviderDown(t *testing.T) {
 		g.mu.Unlock()
 		if _, err := f.svc.StartPayment(context.Background(), f.order(t, o.Number)); err != nil || g.created != 1 {
 			t.Fatalf("retry: %v, %d created; want nil, 1", err, g.created)
+		}
+	})
+}
+
+// TestUnpaidSweep: a card order nobody paid within its timeout is
+// cancelled (its intent too) and its stock returned once; one paid at the
+// provider whose webhook never came is found and marked paid instead; a
+// manual order waits on; a second instance does nothing while the first
+// holds the lease.
+func TestUnpaidSweep(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		g := &cardGateway{}
+		unpaid, v := cardOrder(t, f, g)
+		if _, err := f.svc.StartPayment(context.Background(), unpaid); err != nil {
+			t.Fatal(err)
+		}
+		lost, _ := cardOrder(t, f, g)
+		p, err := f.svc.StartPayment(context.Background(), lost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.succeed(p.Ref) // paid; the webhook never arrives
+		mv := f.product(t, 1000, 5)[0]
+		mo := f.guest(t)
+		f.fill(t, mo, 1, mv)
+		manual, _, err := f.svc.Place(context.Background(), request(mo, newKey()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tick.Add(int64(2 * time.Hour / time.Millisecond)) // two hours later
+
+		sweep := &checkout.Sweep{Checkout: f.svc, CancelAfter: map[string]time.Duration{"card": time.Hour}, Holder: "a"}
+		other := &checkout.Sweep{Checkout: f.svc, CancelAfter: map[string]time.Duration{"card": time.Hour}, Holder: "b"}
+		paid, cancelled, err := sweep.Pass(context.Background())
+		if err != nil || paid != 1 || cancelled != 1 {
+			t.Fatalf("sweep: %d paid, %d cancelled, %v; want 1, 1, nil", paid, cancelled, err)
+		}
+		if got := f.order(t, unpaid.Number); got.Status != checkout.StatusCancelled || f.stock(t, v.ID) != 3+2 {
+			t.Errorf("unpaid order: %s, stock %d; want cancelled, 5", got.Status, f.stock(t, v.ID))
+		}
+		if got, _ := g.Payment(context.Background(), f.order(t, unpaid.Number).PaymentRef); got.Status != "canceled" {
+			t.Errorf("its intent is %s, want canceled", got.Status)
+		}
+		if got := f.order(t, lost.Number); got.Status != checkout.StatusPaid {
+			t.Errorf("order paid without webhook: %s, want paid", got.Status)
+		}
+		if got := f.order(t, manual.Number); got.Status != checkout.StatusPendingPayment {
+			t.Errorf("manual order: %s, want still pending_payment", got.Status)
+		}
+		if paid, cancelled, err := other.Pass(context.Background()); paid+cancelled != 0 || err != nil {
+			t.Errorf("second instance while the lease is held: %d, %d, %v; want nothing", paid, cancelled, err)
+		}
+		if _, cancelled, _ := sweep.Pass(context.Background()); cancelled != 0 || f.stock(t, v.ID) != 5 {
+			t.Errorf("second pass: %d cancelled, stock %d; want 0, 5 (restocked once)", cancelled, f.stock(t, v.ID))
 		}
 	})
 }

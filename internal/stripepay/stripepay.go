@@ -161,6 +161,18 @@ func (s *Stripe) Payment(ctx context.Context, ref string) (checkout.Payment, err
 	return paymentOf(pi), nil
 }
 
+// CancelPayment cancels the PaymentIntent ref (an unpaid order expired).
+func (s *Stripe) CancelPayment(ctx context.Context, ref string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	p := &stripe.PaymentIntentCancelParams{CancellationReason: stripe.String("abandoned")}
+	p.SetIdempotencyKey("cancel-" + ref)
+	if _, err := s.client.V1PaymentIntents.Cancel(ctx, ref, p); err != nil {
+		return unavailable("cancel payment", err)
+	}
+	return nil
+}
+
 func paymentOf(pi *stripe.PaymentIntent) checkout.Payment {
 	return checkout.Payment{Ref: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status),
 		Succeeded: pi.Status == stripe.PaymentIntentStatusSucceeded, AmountCents: pi.Amount}

@@ -21,3 +21,11 @@ CREATE TABLE payment_events (
 	created_at TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (provider, event_id)
 );
+
+-- Leases of background jobs that one instance at a time should run (the
+-- unpaid-order sweep): a row per job, claimed by a conditional upsert.
+CREATE TABLE job_leases (
+	name TEXT PRIMARY KEY,
+	holder TEXT NOT NULL,
+	leased_until TIMESTAMPTZ NOT NULL
+);
