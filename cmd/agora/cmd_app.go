@@ -187,13 +187,19 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 	if card != nil {
 		env.log.Info("card payments", "provider", "stripe", "mode", card.Mode(), "webhooks", sf.stripe.webhookSecret != "")
 	}
+	cancelAfter, err := parseCancelUnpaid(sf.stripe.cancelUnpaid)
+	if err != nil {
+		return app.Deps{}, err
+	}
+	co := &checkout.Service{DB: d, Providers: providers(card)}
 	return app.Deps{
 		DB:        d,
 		Sessions:  &session.Manager{DB: d, TTL: sf.sessionTTL},
 		Customers: &customer.Service{DB: d},
 		Carts:     &cart.Service{DB: d},
-		Checkout:  &checkout.Service{DB: d, Providers: providers(card)},
+		Checkout:  co,
 		Stripe:    card,
+		Sweep:     &checkout.Sweep{Checkout: co, CancelAfter: cancelAfter},
 		Mail:      sender,
 		Staff:     &staff.Service{DB: d, Log: env.log},
 	}, nil

@@ -153,6 +153,9 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if _, err := f.stripe.gateway(); err != nil {
 		return err
 	}
+	if _, err := parseCancelUnpaid(f.stripe.cancelUnpaid); err != nil {
+		return err
+	}
 	// An upgrade's sockets, taken before any app instance could inherit them.
 	inh, err := takeInherited()
 	if err != nil {
@@ -373,6 +376,7 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 		"--shutdown-timeout", f.shutdownTimeout.String(),
 		"--session-ttl", f.sessionTTL.String(),
 		"--access-log=" + strconv.FormatBool(f.accessLog),
+		"--cancel-unpaid", f.stripe.cancelUnpaid,
 	}
 	if f.testLatency > 0 {
 		args = append(args, "--test-latency", f.testLatency.String())

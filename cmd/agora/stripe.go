@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
+	"time"
 
 	"agora/internal/checkout"
 	"agora/internal/stripepay"
@@ -13,6 +15,7 @@ import (
 // never on their command line).
 type stripeFlags struct {
 	secretKey, publishableKey, webhookSecret, apiBase string
+	cancelUnpaid                                      string // "card=1h,…": parseCancelUnpaid
 }
 
 func (s *stripeFlags) declare(fs *flag.FlagSet) {
@@ -20,6 +23,25 @@ func (s *stripeFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&s.publishableKey, "stripe-publishable-key", "", "Stripe publishable key (pk_test_… or pk_live_…, public) for Stripe.js on the checkout page; required with --stripe-secret-key")
 	secretVar(fs, &s.webhookSecret, "stripe-webhook-secret", "signing secret (whsec_…) of the Stripe webhook endpoint https://PUBLIC-URL/api/v1/payments/stripe/webhook; without it payments are learned only when the shopper returns and by reconciliation")
 	fs.StringVar(&s.apiBase, "stripe-api-base", "", "Stripe API base URL (empty: Stripe's own; tests use stripe-mock's address)")
+	fs.StringVar(&s.cancelUnpaid, "cancel-unpaid", "card=1h", "cancel orders not paid in time and return their stock, per payment method: METHOD=DURATION,… (a method not listed, such as manual bank transfer, waits until staff cancel it; empty: never)")
+}
+
+// parseCancelUnpaid reads --cancel-unpaid: "card=1h,manual=168h".
+func parseCancelUnpaid(v string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		method, d, ok := strings.Cut(item, "=")
+		dur, err := time.ParseDuration(strings.TrimSpace(d))
+		if !ok || err != nil || dur <= 0 || strings.TrimSpace(method) == "" {
+			return nil, fmt.Errorf("%w: --cancel-unpaid %q: want METHOD=DURATION pairs such as card=1h,manual=168h", errUsage, item)
+		}
+		out[strings.TrimSpace(method)] = dur
+	}
+	return out, nil
 }
 
 // gateway builds the card method, or nil without a secret key.

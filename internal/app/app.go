@@ -128,6 +128,9 @@ type Deps struct {
 	// Stripe is the card payment method (issue 14), also one of
 	// Checkout's Providers. If nil, no card payments, no webhook.
 	Stripe *stripepay.Stripe
+	// Sweep (if set) reconciles and expires unpaid orders from a loop Run
+	// owns; one instance at a time works, by a lease.
+	Sweep *checkout.Sweep
 
 	// Staff authenticates the admin (issue 4): sessions for /admin pages,
 	// API keys for /api/v1/admin/…. If nil, neither is served.
@@ -146,7 +149,8 @@ type Server struct {
 	// cleanups delete expired rows (sessions, staff sessions, password
 	// resets, old login failures); Run calls them every SessionCleanupEvery.
 	cleanups []cleanup
-	mail     mail.Sender // the outbox worker's sender; nil: no worker
+	mail     mail.Sender     // the outbox worker's sender; nil: no worker
+	sweep    *checkout.Sweep // unpaid orders; nil: none
 	metrics  *metrics
 	ids      *requestIDs
 	draining atomic.Bool // set when the drain starts; /readyz answers 503
@@ -190,6 +194,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		metrics:  newMetrics(deps.DB),
 		ids:      newRequestIDs(),
 		mail:     deps.Mail,
+		sweep:    deps.Sweep,
 		cleanups: cleanupsOf(deps),
 		purges:   newPurgeLog(deps.DB, cfg.ClusterSecret),
 	}
@@ -224,6 +229,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ad := &admin.Handler{DB: deps.DB, Catalog: deps.Catalog, Checkout: deps.Checkout, Customers: deps.Customers,
 			Staff: deps.Staff, Media: deps.Media, Log: s.log, Assets: sf.Assets,
 			MaxUploadBytes: cfg.MaxAdminBodyBytes - 1<<20}
+		if deps.Stripe != nil {
+			ad.CardMode = deps.Stripe.Mode()
+		}
 		ad.Register(s.mux)
 	}
 
