@@ -1,6 +1,7 @@
 package app
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -45,6 +46,7 @@ func TestStripeCSPOnlyOnThePaymentPage(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	t.Cleanup(c.CloseIdleConnections)
+	var lastBody string
 	call := func(method, path, body string, hdr ...string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
@@ -56,7 +58,9 @@ func TestStripeCSPOnlyOnThePaymentPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
+		lastBody = string(b)
 		return res
 	}
 	if res := call("POST", "/api/v1/cart/items", `{"variant_id":`+itoa(p.Variants[0].ID)+`,"quantity":1}`); res.StatusCode != 200 {
@@ -75,6 +79,15 @@ func TestStripeCSPOnlyOnThePaymentPage(t *testing.T) {
 	if pay.StatusCode != 200 || pay.Header.Get("Content-Security-Policy") != storefront.StripeCSP {
 		t.Fatalf("payment page: %d, CSP %q; want 200 and the Stripe policy", pay.StatusCode, pay.Header.Get("Content-Security-Policy"))
 	}
+	// Stripe.js cannot load here (nor in a browser that blocks it): the
+	// form stays hidden until pay.js finds Stripe, and the page's own
+	// message says what to do.
+	for _, want := range []string{`<form id="pay-form" class="pay" data-pay hidden`, `data-secret="pi_standin_1_secret_standin"`,
+		"could not load", "You have not been charged", `src="https://js.stripe.com/v3/"`} {
+		if !strings.Contains(lastBody, want) {
+			t.Errorf("payment page lacks %q", want)
+		}
+	}
 	for _, want := range []string{"script-src 'self' https://js.stripe.com", "frame-src https://js.stripe.com", "connect-src 'self' https://api.stripe.com", "frame-ancestors 'none'"} {
 		if !strings.Contains(storefront.StripeCSP, want) {
 			t.Errorf("Stripe policy lacks %q", want)
@@ -85,5 +98,10 @@ func TestStripeCSPOnlyOnThePaymentPage(t *testing.T) {
 		if csp == "" || strings.Contains(csp, "stripe") {
 			t.Errorf("%s: CSP %q, want the same-origin policy", path, csp)
 		}
+	}
+	// The order page leads back to the payment while it is unpaid.
+	call("GET", "/orders/"+number, "")
+	if !strings.Contains(lastBody, `href="/checkout/pay/`+number+`"`) {
+		t.Error("the unpaid card order's page has no link to pay")
 	}
 }
