@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Measures the catalog read path of one `agora app` (issue 2): seeding time,
-# start-up time, and product / category / search pages under wrk, on SQLite
-# and PostgreSQL, with the medium profile (24,000 products).
+# Measures the catalog read path of one `agora app` (issues 2 and 15):
+# seeding time, start-up time, and product / category / filtered / search /
+# suggest pages under wrk, on SQLite and PostgreSQL, with the medium profile
+# (24,000 products) unless PROFILE says otherwise.
 #
 #   bench/catalog.sh                  both databases, medium profile
 #   PROFILE=small bench/catalog.sh    quicker
 #   DBS=sqlite bench/catalog.sh       one database
+#   PROFILE=large SQLITE_DATA=/tmp/big PG_SCHEMA=big bench/catalog.sh
+#       reuse a catalog seeded once (the large seed takes minutes): the
+#       first run seeds into SQLITE_DATA / PG_SCHEMA and keeps them, later
+#       runs measure them as they are
+#   AGORA_BIN=/tmp/old-agora …       measure another build (a "before")
 #
 # Needs wrk (apt-get install wrk; installed here if missing and root) and, for
 # PostgreSQL, the server the test command uses. Prints a table; nothing is
@@ -27,8 +33,12 @@ fi
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/agora" ./cmd/agora
-agora="$work/agora"
+if [ -n "${AGORA_BIN:-}" ]; then
+	agora=$AGORA_BIN
+else
+	go build -o "$work/agora" ./cmd/agora
+	agora="$work/agora"
+fi
 
 # wrk script: each request picks a random path from $PATHS_FILE, so the
 # whole catalog is exercised rather than one hot page.
@@ -61,18 +71,33 @@ run_wrk() {
 printf '%-10s %-9s %10s %10s %10s %12s\n' db page "req/s" "p50" "p99" "p50(c=1)"
 for db in $DBS; do
 	data="$work/$db"
-	mkdir -p "$data"
+	keep=""
 	if [ "$db" = sqlite ]; then
+		[ -n "${SQLITE_DATA:-}" ] && data=$SQLITE_DATA keep=1
 		url="sqlite:$data/agora.db"
 	else
-		schema="bench_$$"
-		psql "$PG" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+		schema=${PG_SCHEMA:-bench_$$}
+		[ -n "${PG_SCHEMA:-}" ] && data=${PG_MEDIA:-/tmp/agora-bench-$schema} keep=1
 		url="${PG}&search_path=$schema"
 	fi
-	start=$(date +%s.%N)
-	"$agora" seed --db "$url" --media "$data/media" --profile "$PROFILE" --quiet >"$work/seed.log"
-	seed_s=$(echo "$(date +%s.%N) - $start" | bc)
+	mkdir -p "$data"
+	seed_s="(reused)"
+	seeded=""
+	if [ -n "$keep" ]; then
+		if [ "$db" = sqlite ]; then
+			[ -s "$data/agora.db" ] && seeded=1
+		else
+			[ "$(psql "$PG" -Atc "SELECT to_regclass('$schema.products') IS NOT NULL")" = t ] && seeded=1
+		fi
+	fi
+	if [ -z "$seeded" ]; then
+		[ "$db" = postgres ] && psql "$PG" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+		start=$(date +%s.%N)
+		"$agora" seed --db "$url" --media "$data/media" --profile "$PROFILE" --quiet >"$work/seed.log"
+		seed_s="$(echo "$(date +%s.%N) - $start" | bc)s"
+	fi
 
+	"$agora" migrate --db "$url" >/dev/null 2>&1 || true # a reused catalog may predate a migration
 	start=$(date +%s.%N)
 	"$agora" app --db "$url" --media "$data/media" --listen 127.0.0.1:0 --metrics-listen "" \
 		--access-log=false --drain-delay 0s 2>"$work/app.log" &
@@ -95,12 +120,54 @@ for db in $DBS; do
 			for s in relevance price_asc newest; do echo "/categories/$c?page=$page&sort=$s"; done
 		done
 	done <"$work/cats" >>"$work/categories.txt"
-	for w in shirt blue cotton lamp wooden steel classic soft black travel; do echo "/search?q=$w"; echo "/search?q=$w&sort=price_asc"; done >"$work/search.txt"
+	# The five biggest categories (the departments with most products),
+	# every sort, pages 1, 2, 5 and 40.
+	: >"$work/big.txt"
+	for c in $(head -200 "$work/cats"); do
+		n=$(curl -s "$base/api/v1/products?category=$c&per_page=1" | grep -o '"total":[0-9]*' | cut -d: -f2)
+		echo "${n:-0} $c"
+	done | sort -rn | head -5 | while read -r _ c; do
+		for page in 1 2 5 40; do
+			for s in relevance price_asc price_desc newest name; do echo "/categories/$c?page=$page&sort=$s"; done
+		done
+	done >"$work/big.txt"
+	# Filtered listings: a category with one or two facet values taken from
+	# its own facets (canonical order, so no redirect is measured).
+	: >"$work/filtered.txt"
+	for c in $(shuf -n 60 --random-source=<(yes) "$work/cats"); do
+		curl -s "$base/api/v1/products?category=$c&facets=1&per_page=1" | python3 -c '
+import json, sys, urllib.parse
+c = sys.argv[1]
+try:
+    d = json.load(sys.stdin)
+except Exception:
+    sys.exit(0)
+fs = {f["param"]: [v["value"] for v in f["values"] if v["count"] > 0] for f in d.get("facets", [])}
+combos = []
+for p, vs in fs.items():
+    for v in vs[:2]:
+        combos.append([(p, v)])
+if fs.get("availability") and fs.get("brand"):
+    combos.append([("availability", "in_stock"), ("brand", fs["brand"][0])])
+combos.append([("price", "10-50")])
+for combo in combos:
+    q = "&".join(k + "=" + urllib.parse.quote_plus(v) for k, v in sorted(combo))
+    print("/categories/%s?%s" % (c, q))
+' "$c"
+	done >"$work/filtered.txt"
+	words="shirt blue cotton lamp wooden steel classic soft black travel tested suitable range"
+	for w in $words; do echo "/search?q=$w"; echo "/search?q=$w&sort=price_asc"; done >"$work/search.txt"
+	for w in $words; do echo "/search?q=$w&availability=in_stock"; done >"$work/searchf.txt"
+	for w in $words; do for n in 1 2 3 4; do echo "/api/v1/search/suggest?q=${w:0:$n}"; done; done >"$work/suggest.txt"
 
 	run_wrk product "$work/products.txt"
 	run_wrk category "$work/categories.txt"
+	run_wrk big "$work/big.txt"
+	[ -s "$work/filtered.txt" ] && run_wrk filtered "$work/filtered.txt"
 	run_wrk search "$work/search.txt"
-	echo "# $db: seed --profile $PROFILE took ${seed_s}s; app serving ${up_ms} ms after start; $(wc -l <"$work/products.txt") product URLs"
+	run_wrk search+f "$work/searchf.txt"
+	run_wrk suggest "$work/suggest.txt"
+	echo "# $db: seed --profile $PROFILE: $seed_s; app serving ${up_ms} ms after start; $(wc -l <"$work/products.txt") product URLs, $(wc -l <"$work/filtered.txt") filtered"
 	kill $app; wait $app 2>/dev/null || true
-	[ "$db" = postgres ] && psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+	[ "$db" = postgres ] && [ -z "$keep" ] && psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
 done

@@ -44,7 +44,7 @@ type cmdEnv struct {
 var errUsage = errors.New("usage")
 
 func commands() []*command {
-	return []*command{upCommand(), appCommand(), migrateCommand(), seedCommand(), importCommand(), exportCommand(), userCommand(), apikeyCommand(), edgeCommand(), purgeCommand(), drainCommand(), reloadCommand(), backupCommand(), restoreCommand(), loadtestCommand(), versionCommand()}
+	return []*command{upCommand(), appCommand(), migrateCommand(), seedCommand(), importCommand(), exportCommand(), userCommand(), apikeyCommand(), edgeCommand(), purgeCommand(), cdnPurgeCommand(), drainCommand(), reloadCommand(), backupCommand(), restoreCommand(), loadtestCommand(), versionCommand()}
 }
 
 // Main runs agora with args (without the program name) and returns the exit

@@ -17,12 +17,12 @@ const discoverTimeout = 30 * time.Second
 
 // loadtestOpts is what the flags of agora loadtest say.
 type loadtestOpts struct {
-	target, mix, out string
-	rate, maxWorkers int
-	retries          int
-	duration         time.Duration
-	timeout          time.Duration
-	seed             uint64
+	target, host, mix, out string
+	rate, maxWorkers       int
+	retries                int
+	duration               time.Duration
+	timeout                time.Duration
+	seed                   uint64
 }
 
 func loadtestCommand() *command {
@@ -52,6 +52,7 @@ Examples:
   agora loadtest --rate 300 --mix product=80,cart=15,checkout=5 --out ./run1`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "the store to load: an edge's or an app's public URL")
+			fs.StringVar(&o.host, "host", "", "Host header of the page requests (empty: the --target's): PoPs on one machine answering for one public name")
 			fs.IntVar(&o.rate, "rate", 50, "requests per second")
 			fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to send requests")
 			fs.StringVar(&o.mix, "mix", loadtest.DefaultMix, "weight of each kind of request: kind=weight,… (kinds: home, category, product, search, cart, checkout)")
@@ -83,7 +84,7 @@ func (o *loadtestOpts) run(ctx context.Context, env *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	runner, err := loadtest.New(loadtest.Config{Target: target, Rate: o.rate, Duration: o.duration, Mix: mix, Seed: o.seed,
+	runner, err := loadtest.New(loadtest.Config{Target: target, Host: o.host, Rate: o.rate, Duration: o.duration, Mix: mix, Seed: o.seed,
 		MaxWorkers: o.maxWorkers, Timeout: o.timeout, CheckoutRetries: o.retries}, cat)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)

@@ -27,6 +27,10 @@ type purgeOpts struct {
 	admin, secret string
 	soft, all     bool
 	tags, urls    []string
+	// wait: return once every live edge applied the purge, or fail
+	// naming those that did not within waitTimeout (issue 13).
+	wait        bool
+	waitTimeout time.Duration
 }
 
 func purgeCommand() *command {
@@ -34,7 +38,7 @@ func purgeCommand() *command {
 	return &command{
 		name:    "purge",
 		summary: "purge pages from every edge's cache, by tag or URL (agora purge product-42)",
-		usage: `agora purge [--soft] TAG|URL...
+		usage: `agora purge [--soft] [--wait [--wait-timeout 10s]] TAG|URL...
 agora purge --all
 
 Purges through the edge's admin API (POST /_agora/purge on --admin), which
@@ -49,6 +53,13 @@ category-7, home. Flags go before them.
 shopper still gets the old page at once while one refresh goes to the app.
 URLs and --all are always purged hard. --all empties every cache.
 
+--wait returns only once every live edge of the store has applied the
+purge (each edge reports the purge seq it applied to the app tier with a
+heartbeat), and fails after --wait-timeout naming the edges that have
+not. An edge silent for three heartbeats is gone: named, not waited for
+(it held nothing that could serve the old page when it stopped, and it
+starts empty).
+
 The edge must share --cluster-secret with the app tier; give the same one
 here (better through AGORA_CLUSTER_SECRET, which stays out of the process
 list). If the purge log cannot take the purge, the edge at --admin applies
@@ -57,14 +68,17 @@ it alone and the command fails, saying so.
 Examples:
   agora purge product-42 category-7
   agora purge --soft home
+  agora purge --wait --wait-timeout 5s product-42
   agora purge https://shop.example/products/tea
   agora purge --admin http://10.0.0.7:8081 --all`,
-		flagsOnly: []string{"all", "soft"},
+		flagsOnly: []string{"all", "soft", "wait"},
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.admin, "admin", "http://127.0.0.1:8081", "the edge's admin listener (its --admin-listen), as an http(s) URL")
 			secretVar(fs, &o.secret, "cluster-secret", "the secret shared by edge and app tier (required)")
 			fs.BoolVar(&o.soft, "soft", false, "mark tagged pages stale instead of removing them (tags only)")
 			fs.BoolVar(&o.all, "all", false, "purge everything every edge holds")
+			fs.BoolVar(&o.wait, "wait", false, "return once every live edge has applied the purge; fail naming those that did not within --wait-timeout")
+			fs.DurationVar(&o.waitTimeout, "wait-timeout", 10*time.Second, "with --wait, how long to wait for every live edge")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
 			admin, err := o.check(env.args)
@@ -76,6 +90,15 @@ Examples:
 				return err
 			}
 			fmt.Fprintf(env.stdout, "%s through the purge log: seq %d (every edge following the log applies it)\n", o.describe(), seq)
+			if !o.wait {
+				return nil
+			}
+			start := time.Now()
+			n, err := waitConverged(ctx, admin.JoinPath("..", "edges"), seq, o.waitTimeout)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "seq %d %s, in %s\n", seq, describeConverged(n), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}
@@ -102,6 +125,8 @@ func (o *purgeOpts) check(args []string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: --all purges everything: give it no tags or URLs", errUsage)
 	case !o.all && len(args) == 0:
 		return nil, fmt.Errorf("%w: nothing to purge: give tags (product-42), URLs (https://shop.example/products/tea) or --all", errUsage)
+	case o.waitTimeout <= 0:
+		return nil, fmt.Errorf("%w: --wait-timeout must be positive (got %s)", errUsage, o.waitTimeout)
 	case o.secret == "":
 		return nil, fmt.Errorf("%w: --cluster-secret (or AGORA_CLUSTER_SECRET) is required: the secret the edge and the app tier share", errUsage)
 	}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,7 +45,10 @@ type upFlags struct {
 	// its connection caps.
 	edgeTrustedProxies string
 	allowedHosts       string
+	waf                wafFlags
 	edge               edgeServe
+	tls                tlsFlags
+	acme               acmeFlags
 	pool               poolFlags
 	scale              scaleFlags
 	testLatency        time.Duration // forwarded to every app instance
@@ -127,7 +131,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.StringVar(&f.db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
-			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN while mail is only logged)")
+			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN, or https://LISTEN with --tls-cert, while mail is only logged)")
 			secretVar(fs, &f.clusterSecret, "cluster-secret", "secret shared by the edge and the app tier: purge log, admin purges (empty: a random one for this run)")
 			fs.StringVar(&f.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 			fs.DurationVar(&f.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long the app's /readyz reports 503 while it still serves (the edge has stopped by then)")
@@ -137,7 +141,10 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			f.stripe.declare(fs)
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
+			f.waf.register(fs)
 			edgeConnFlags(fs, &f.edge)
+			f.tls.register(fs)
+			f.acme.register(fs)
 			f.pool.register(fs)
 			f.scale.register(fs)
 			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
@@ -174,9 +181,34 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return fmt.Errorf("%w: --smtp: %v", errUsage, err)
 	}
+	// up always has a cluster secret (a random one when not given), so
+	// the app tier it runs can keep ACME's certificates.
+	acmeSetup, err := f.acme.check(f.tls.cert, true)
+	if err != nil {
+		return err
+	}
+	if err := f.tls.check(acmeSetup != nil); err != nil {
+		return err
+	}
+	edgeTLS, err := f.tls.build(env.log, acmeSetup)
+	if err != nil {
+		return err
+	}
 	// The app links to the edge's address, not its own loopback port.
+	defaulted := f.publicURL == ""
 	if f.publicURL, f.listen, err = settlePublicURL(env, f.publicURL, f.listen, sender); err != nil {
 		return err
+	}
+	switch {
+	case defaulted && acmeSetup != nil:
+		// The store's name is the certificate's first.
+		f.publicURL = "https://" + acmeSetup.domains[0]
+		if _, port, _ := net.SplitHostPort(f.listen); port != "443" && port != "" {
+			f.publicURL = "https://" + net.JoinHostPort(acmeSetup.domains[0], port)
+		}
+	case defaulted && edgeTLS != nil:
+		// The edge's address is an https one: links and Secure cookies.
+		f.publicURL = "https://" + strings.TrimPrefix(f.publicURL, "http://")
 	}
 	trusted, err := parseTrustedProxies(f.edgeTrustedProxies)
 	if err != nil {
@@ -191,6 +223,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	if f.maxInFlight < 0 {
 		return fmt.Errorf("%w: --max-inflight must not be negative (0: no limit)", errUsage)
+	}
+	fw, err := f.waf.build(env.log)
+	if err != nil {
+		return err
 	}
 	if err := checkTestLatency(f.testLatency); err != nil {
 		return err
@@ -218,7 +254,8 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	// Requests go through the edge's own backend client, as under agora
 	// edge; the purge follower uses Go's default client, which does not cut
 	// its 25 s long poll short with a response-head timeout.
-	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed}
+	e := &edge.Edge{Store: st, Log: env.log, TrustedProxies: trusted, AllowedHosts: allowed, WAF: fw}
+	e.RateLimit = f.edge.rateLimits.limiter(env, e, f.clusterSecret)
 	// The pool starts empty: app instances join it as they become ready.
 	pool, err := f.pool.build(e, nil)
 	if err != nil {
@@ -257,7 +294,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	e.Follower = &purgelog.Follower{
 		Origin: first, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
-		Apply: e.ApplyPurge, Reset: e.Store.PurgeAll,
+		Apply: e.ApplyPurge, Reset: e.ResetPurges, ResetAtHead: true,
 	}
 	// The autoscaler stops before the pool does, so nothing grows it
 	// while it stops.
@@ -270,7 +307,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}()
 	edgeErr := serveEdge(ctx, env, e, edgeServe{
 		listen: f.listen, adminListen: f.adminListen, secret: f.clusterSecret,
-		shutdownTimeout: f.shutdownTimeout, inherited: &inh,
+		shutdownTimeout: f.shutdownTimeout, inherited: &inh, tls: edgeTLS,
 		maxConns: f.edge.maxConns, maxConnsPerIP: f.edge.maxConnsPerIP,
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
 		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},

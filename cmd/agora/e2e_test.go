@@ -199,7 +199,7 @@ func (s *server) log() string {
 	return s.logs.String()
 }
 
-var servingLine = regexp.MustCompile(`msg=serving url=(http://\S+)`)
+var servingLine = regexp.MustCompile(`msg=serving url=(https?://\S+)`)
 
 // start runs agora until it logs that it serves, and returns its address.
 func start(t *testing.T, args ...string) *server {

@@ -40,8 +40,10 @@ const handoverWait = time.Minute
 
 // inherited are the sockets a new edge process got from the old one.
 type inherited struct {
-	public, admin net.Listener // nil when not inherited
-	ready         *os.File     // written "ready" once serving; nil when not inherited
+	// listeners by name: public, admin, http (the redirect listener of
+	// --http-listen); those not inherited are missing.
+	listeners map[string]net.Listener
+	ready     *os.File // written "ready" once serving; nil when not inherited
 }
 
 // takeInherited reads inheritEnv, once: the variable is removed so that
@@ -74,14 +76,10 @@ func takeInherited() (inherited, error) {
 		if err != nil {
 			return in, fmt.Errorf("inherited listener %s (fd %d): %w", name, fd, err)
 		}
-		switch name {
-		case "public":
-			in.public = ln
-		case "admin":
-			in.admin = ln
-		default:
-			ln.Close()
+		if in.listeners == nil {
+			in.listeners = map[string]net.Listener{}
 		}
+		in.listeners[name] = ln
 	}
 	return in, nil
 }

@@ -16,6 +16,8 @@ import (
 
 	"agora/internal/edge"
 	"agora/internal/edge/h1"
+	"agora/internal/edge/purgelog"
+	"agora/internal/edge/tlsserve"
 )
 
 // edgeServe is how `agora edge` and `agora up` serve an Edge.
@@ -30,6 +32,13 @@ type edgeServe struct {
 	maxConns, maxConnsPerIP int
 	// maxBackgroundFetches is the edge's MaxBackgroundFetches.
 	maxBackgroundFetches int
+	// edgeName names the edge to the app tier in its heartbeats ("":
+	// the host name and the public listener's address); heartbeat is
+	// their interval (0: purgelog.DefaultHeartbeat).
+	edgeName  string
+	heartbeat time.Duration
+	// rateLimits are the per-client limits by route class.
+	rateLimits rateLimitFlags
 	// ready is logged with the public URL once listening: "serving" for
 	// people, and for scripts waiting for the store to be up.
 	ready string
@@ -41,6 +50,8 @@ type edgeServe struct {
 	// caller (agora up, before it starts children); else serveEdge takes
 	// them.
 	inherited *inherited
+	// tls, if set, makes the public listener HTTPS (tlsflags.go).
+	tls *edgeTLS
 }
 
 // server is what both HTTP servers offer.
@@ -54,11 +65,23 @@ type server interface {
 // requests and lets those in flight finish within the shutdown timeout.
 func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
 	e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
-	servers := []server{publicServer(env, e, o.netHTTP)}
+	if e.RateLimit == nil {                         // agora up sets it itself
+		e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
+	}
+	// The listeners, by the names an upgrade hands them on under:
+	// public, then admin and the plain-HTTP redirect when asked for.
+	servers := []server{publicServer(env, e, o)}
 	addrs := []string{o.listen}
+	names := []string{"public"}
 	if o.adminListen != "" {
 		servers = append(servers, newEdgeServer(e.AdminHandler(o.secret)))
 		addrs = append(addrs, o.adminListen)
+		names = append(names, "admin")
+	}
+	if o.tls != nil && o.tls.httpListen != "" {
+		servers = append(servers, newEdgeServer(nil)) // its handler once the public port is known
+		addrs = append(addrs, o.tls.httpListen)
+		names = append(names, "http")
 	}
 	// A process started by an edge upgrade serves the old one's sockets.
 	inh := o.inherited
@@ -69,12 +92,14 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		}
 		inh = &in
 	}
-	if o.adminListen == "" && inh.admin != nil {
-		inh.admin.Close()
+	for name, ln := range inh.listeners {
+		if !slices.Contains(names, name) {
+			ln.Close() // this process was started without it
+		}
 	}
 	lns := make([]net.Listener, 0, len(addrs))
 	for i, a := range addrs {
-		ln, err := listenOr([]net.Listener{inh.public, inh.admin}[i], a)
+		ln, err := listenOr(inh.listeners[names[i]], a)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
@@ -82,6 +107,10 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 			return err // "listen tcp …": Main names the command
 		}
 		lns = append(lns, ln)
+	}
+	if i := slices.Index(names, "http"); i >= 0 {
+		_, port, _ := net.SplitHostPort(lns[0].Addr().String())
+		servers[i].(*http.Server).Handler = redirectHandler(o, port)
 	}
 	raw := slices.Clone(lns) // the sockets an upgrade hands on
 	// The public listener is capped, whichever server serves it; the admin
@@ -92,12 +121,39 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	lns[0] = e.Conns
 	fctx, stopFollower := context.WithCancel(context.Background())
 	defer stopFollower()
+	if o.tls != nil && o.tls.acme != nil {
+		// Started once the listeners are bound, so certmagic finds the
+		// ports taken (ours) and opens no challenge listener of its own.
+		var httpAddr net.Addr
+		if i := slices.Index(names, "http"); i >= 0 {
+			httpAddr = lns[i].Addr()
+		}
+		stopACME, err := o.tls.acme.start(fctx, env, e, o.secret, lns[0].Addr(), httpAddr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		defer stopACME()
+	}
 	var wg sync.WaitGroup
 	if e.Follower != nil {
 		wg.Go(func() { e.Follower.Run(fctx) })
+		e.Heartbeat = &purgelog.Heartbeat{Follower: e.Follower, Name: o.edgeName, Started: time.Now(), Every: o.heartbeat, Log: env.log}
+		if e.Heartbeat.Name == "" {
+			e.Heartbeat.Name = defaultEdgeName(lns[0].Addr())
+		}
+		wg.Go(func() { e.Heartbeat.Run(fctx) })
+	}
+	if e.RateLimit != nil {
+		wg.Go(func() { e.RateLimit.Run(fctx) }) // syncs with the other edges, drops idle buckets
 	}
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
+	}
+	if o.tls != nil && o.tls.run != nil {
+		wg.Go(func() { o.tls.run(fctx) })
 	}
 	if inh.ready != nil {
 		awaitBackend(ctx, e) // the old process serves meanwhile
@@ -109,9 +165,18 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if o.onServing != nil {
 		o.onServing()
 	}
-	attrs := append([]any{"url", "http://" + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
-	if len(lns) > 1 {
-		attrs = append(attrs, "admin", "http://"+lns[1].Addr().String()+"/_agora/")
+	scheme := "http://"
+	if o.tls != nil {
+		scheme = "https://"
+	}
+	attrs := append([]any{"url", scheme + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
+	for i, name := range names {
+		switch name {
+		case "admin":
+			attrs = append(attrs, "admin", "http://"+lns[i].Addr().String()+"/_agora/")
+		case "http":
+			attrs = append(attrs, "http_redirect", lns[i].Addr().String())
+		}
 	}
 	if inh.ready != nil {
 		attrs = append(attrs, "upgraded", true, "pid", os.Getpid())
@@ -121,7 +186,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		_, _ = io.WriteString(inh.ready, "ready\n") // the old process stops accepting now
 		inh.ready.Close()
 	}
-	handedOver, stopUpgrades := watchUpgrades(env, raw)
+	handedOver, stopUpgrades := watchUpgrades(env, raw, names)
 	defer stopUpgrades()
 
 	var serveErr error
@@ -146,6 +211,25 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	wg.Wait()
 	e.Wait()
 	return errors.Join(errs...)
+}
+
+// defaultEdgeName is the host name and the port the edge serves on
+// ("shop-eu-1:8080"), or the host name and the whole address when it
+// listens on one address only ("shop-eu-1/127.0.0.1:8080"): stable across
+// restarts, distinct for several edges on one machine.
+func defaultEdgeName(addr net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "edge"
+	}
+	ip, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return host + "/" + addr.String()
+	}
+	if a := net.ParseIP(ip); a != nil && a.IsUnspecified() {
+		return host + ":" + port
+	}
+	return host + "/" + addr.String()
 }
 
 // handoverLinger is how long an edge that handed its listeners over keeps
@@ -179,13 +263,12 @@ func linger(ctx context.Context, servers []server) {
 // watchUpgrades hands raw (the listeners: public, then admin) to a new
 // process on SIGUSR2 and closes handedOver once it serves on them.
 // A failed upgrade is logged and this process keeps serving.
-func watchUpgrades(env *cmdEnv, raw []net.Listener) (handedOver <-chan struct{}, stop func()) {
+func watchUpgrades(env *cmdEnv, raw []net.Listener, names []string) (handedOver <-chan struct{}, stop func()) {
 	done := make(chan struct{})
 	over := make(chan struct{})
 	usr2 := make(chan os.Signal, 1)
 	signal.Notify(usr2, syscall.SIGUSR2)
 	exe, exeErr := os.Executable()
-	names := []string{"public", "admin"}[:len(raw)]
 	var listening []string
 	for _, ln := range raw {
 		listening = append(listening, ln.Addr().String())
@@ -219,16 +302,32 @@ func watchUpgrades(env *cmdEnv, raw []net.Listener) (handedOver <-chan struct{},
 }
 
 // publicServer is the edge's own HTTP/1.1 server with the fast hit path
-// (internal/edge/h1), or net/http when asked. Both have explicit timeouts:
-// slow clients must not hold connections forever. Both give a new
-// connection ReadHeaderTimeout, not IdleTimeout, to send its first request.
-func publicServer(env *cmdEnv, e *edge.Edge, netHTTP bool) server {
-	if netHTTP {
+// (internal/edge/h1), or net/http when asked; with TLS, tlsserve in front
+// of h1 and net/http's HTTP/2. All have explicit timeouts: slow clients
+// must not hold connections forever. All give a new connection
+// ReadHeaderTimeout, not IdleTimeout, to send its first request.
+func publicServer(env *cmdEnv, e *edge.Edge, o edgeServe) server {
+	if o.tls != nil {
+		h := o.tls.fields.Handler(e)
+		if o.netHTTP {
+			s := newEdgeServer(h)
+			s.TLSConfig = o.tls.config
+			return tlsListenerServer{s}
+		}
+		h1s := newH1Server(env, h, o.tls.fields.Fast(e.ServeFast))
+		return &tlsserve.Server{TLSConfig: o.tls.config, H1: h1s, H2: tlsserve.NewH2Server(h, env.log), Log: env.log}
+	}
+	if o.netHTTP {
 		return newEdgeServer(e)
 	}
+	return newH1Server(env, e, e.ServeFast)
+}
+
+// newH1Server is the edge's HTTP/1.1 server with the public timeouts.
+func newH1Server(env *cmdEnv, h http.Handler, fast h1.FastHandler) *h1.Server {
 	return &h1.Server{
-		Handler:           e,
-		Fast:              e.ServeFast,
+		Handler:           h,
+		Fast:              fast,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -249,4 +348,20 @@ func newEdgeServer(h http.Handler) *http.Server {
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+}
+
+// tlsListenerServer is net/http serving HTTPS itself (--net-http with
+// TLS): for comparison only, without the fast hit path.
+type tlsListenerServer struct{ *http.Server }
+
+func (s tlsListenerServer) Serve(ln net.Listener) error { return s.Server.ServeTLS(ln, "", "") }
+
+// redirectHandler is the plain-HTTP listener's: to https on the public
+// listener's port, ACME's challenge answers first when set.
+func redirectHandler(o edgeServe, port string) http.Handler {
+	h := tlsserve.Redirect(port)
+	if o.tls.wrapHTTP != nil {
+		h = o.tls.wrapHTTP(h)
+	}
+	return h
 }

@@ -82,6 +82,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/products", h.listProducts)
 	mux.HandleFunc("GET /api/v1/products/{slug}", h.product)
 	mux.HandleFunc("GET /api/v1/categories", h.categories)
+	mux.HandleFunc("GET /api/v1/search/suggest", h.suggest)
 	h.registerShopping(mux)
 	h.registerAdmin(mux)
 	mux.Handle(CatchAll, h.fallback(mux))

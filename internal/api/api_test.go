@@ -298,7 +298,7 @@ func TestListShape(t *testing.T) {
 		res := f.do(t, "GET", "/api/v1/products?sort=price_asc")
 		var raw map[string]json.RawMessage
 		res.decode(t, &raw)
-		assertKeys(t, raw, "items", "page", "pages", "per_page", "total")
+		assertKeys(t, raw, "filters", "items", "more_than_total", "page", "pages", "per_page", "total")
 		var items []map[string]any
 		if err := json.Unmarshal(raw["items"], &items); err != nil || len(items) != 3 {
 			t.Fatalf("items %s (%v)", raw["items"], err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"agora/internal/cachehdr"
 	"agora/internal/catalog"
@@ -23,19 +24,46 @@ type summaryJSON struct {
 }
 
 type listJSON struct {
-	Items   []summaryJSON `json:"items"`
-	Total   int           `json:"total"`
-	Page    int           `json:"page"`
-	PerPage int           `json:"per_page"`
-	Pages   int           `json:"pages"`
+	Items []summaryJSON `json:"items"`
+	Total int           `json:"total"`
+	// MoreThanTotal: total is a lower bound ("1,000+"); see catalog.CountCap.
+	MoreThanTotal bool `json:"more_than_total"`
+	Page          int  `json:"page"`
+	PerPage       int  `json:"per_page"`
+	Pages         int  `json:"pages"`
+	// Filters is the canonical query string of the filters applied.
+	Filters string `json:"filters"`
+	// Facets and Price are present when the request asks facets=1.
+	Facets []facetJSON     `json:"facets,omitempty"`
+	Price  *priceRangeJSON `json:"price,omitempty"`
 }
 
-// listProducts serves GET /api/v1/products?category=&q=&sort=&page=&per_page=.
+type facetJSON struct {
+	Param  string           `json:"param"`
+	Label  string           `json:"label"`
+	Values []facetValueJSON `json:"values"`
+}
+
+type facetValueJSON struct {
+	Value    string `json:"value"`
+	Count    int    `json:"count"`
+	Selected bool   `json:"selected"`
+}
+
+// priceRangeJSON spans the listing's prices under the other filters.
+type priceRangeJSON struct {
+	MinCents int64 `json:"min_cents"`
+	MaxCents int64 `json:"max_cents"`
+}
+
+// listProducts serves GET /api/v1/products?category=&q=&sort=&page=&per_page=,
+// with the storefront's filters (brand=, availability=, price=MIN-MAX,
+// opt_NAME=) and, with facets=1, their counts.
 // per_page above catalog.MaxPerPage (100) is clamped to it, not refused, and
 // the response's per_page says what was used. Search results (q set) get the
 // shorter search freshness.
 func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
-	q, err := listQuery(r)
+	q, err := h.listQuery(r)
 	if err != nil {
 		WriteError(w, r, h.Log, err)
 		return
@@ -55,8 +83,16 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
-	out := listJSON{Items: make([]summaryJSON, len(res.Items)), Total: res.Total,
-		Page: res.Page, PerPage: res.PerPage, Pages: res.Pages()}
+	out := listJSON{Items: make([]summaryJSON, len(res.Items)), Total: res.Total, MoreThanTotal: res.MoreThanTotal,
+		Page: res.Page, PerPage: res.PerPage, Pages: res.Pages(), Filters: strings.Join(q.Filters.Encode(), "&")}
+	if r.URL.Query().Get("facets") == "1" {
+		fs, err := h.Catalog.Facets(r.Context(), q)
+		if err != nil {
+			WriteError(w, r, h.Log, err)
+			return
+		}
+		out.Facets, out.Price = facetsJSON(fs)
+	}
 	for i, s := range res.Items {
 		out.Items[i] = summaryJSON{ID: s.ID, Slug: s.Slug, Name: s.Name, PriceCents: s.PriceCents,
 			Currency: s.Currency, InStock: s.InStock(), Availability: string(s.Availability()),
@@ -64,7 +100,7 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 		tags.Add(cachehdr.ProductTag(s.ID))
 	}
 	cc := cachehdr.API
-	if q.Query != "" {
+	if q.Query != "" || q.Filters.Active() {
 		cc = cachehdr.Search
 	}
 	WriteJSON(w, http.StatusOK, cc, out, tags.List()...)
@@ -73,10 +109,16 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 // listQuery reads the listing parameters. The numbers are checked here (the
 // catalog only sees ints); sort, page range, search length and encoding are
 // checked by catalog.List, so the storefront and the API refuse alike.
-func listQuery(r *http.Request) (catalog.ListQuery, error) {
+func (h *Handler) listQuery(r *http.Request) (catalog.ListQuery, error) {
 	v := r.URL.Query()
 	q := catalog.ListQuery{Query: v.Get("q"), Sort: catalog.Sort(v.Get("sort"))}
-	var err error
+	keys, err := h.Catalog.OptionKeys(r.Context())
+	if err != nil {
+		return q, err
+	}
+	if q.Filters, err = catalog.ParseFilters(v, keys, "facets"); err != nil {
+		return q, err
+	}
 	if q.Page, err = positive(v.Get("page"), "page"); err != nil {
 		return q, err
 	}
@@ -101,4 +143,16 @@ func positive(s, field string) (int, error) {
 		return 0, fault.Field(field, "%s must be a whole number, 1 or more.", field)
 	}
 	return n, nil
+}
+
+func facetsJSON(fs catalog.Facets) ([]facetJSON, *priceRangeJSON) {
+	out := make([]facetJSON, 0, len(fs.Facets))
+	for _, f := range fs.Facets {
+		fj := facetJSON{Param: f.Param, Label: f.Label, Values: make([]facetValueJSON, len(f.Values))}
+		for i, v := range f.Values {
+			fj.Values[i] = facetValueJSON{Value: v.Value, Count: v.Count, Selected: v.Selected}
+		}
+		out = append(out, fj)
+	}
+	return out, &priceRangeJSON{MinCents: fs.PriceMin, MaxCents: fs.PriceMax}
 }

@@ -198,7 +198,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cleanups: cleanupsOf(deps),
 		purges:   newPurgeLog(deps.DB, cfg.ClusterSecret),
 	}
-	s.cleanups = append(s.cleanups, cleanup{"purge log", s.purges.trim})
+	s.cleanups = append(s.cleanups, cleanup{"purge log", s.purges.trim}, cleanup{"gone edges", s.purges.forgetEdges}, cleanup{"rate usage", s.trimRateUsage})
 	queue := cfg.MaxQueue
 	if queue == 0 {
 		queue = cfg.MaxInFlight

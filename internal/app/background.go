@@ -54,6 +54,9 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 		}
 		wg.Go(func() { _ = s.sweep.Run(ctx) })
 	}
+	if s.cfg.ClusterSecret != "" { // edges follow the purge log
+		wg.Go(func() { s.purges.listen(ctx, s.log) })
+	}
 	if len(s.cleanups) > 0 {
 		wg.Go(func() { s.cleanExpired(ctx) })
 	}

@@ -94,12 +94,14 @@ func (p *purgeLog) signals() (changed, stopped <-chan struct{}) {
 // §9.2.1) this instance finishes wakes waiting polls: those are the
 // requests whose transactions append to the log (catalog edits, checkout,
 // order status), and they have committed by the time the handler returns.
-// Safe requests never append, so they cost nothing.
+// Safe requests never append, so they cost nothing; nor do edges'
+// heartbeats, which come after every purge they apply.
 func (p *purgeLog) nudgeAfterWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r)
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		switch {
+		case r.Method == http.MethodGet, r.Method == http.MethodHead, r.Method == http.MethodOptions, r.Method == http.MethodTrace:
+		case r.URL.Path == edgesPath: // a heartbeat appends nothing
 		default:
 			p.nudge()
 		}

@@ -23,6 +23,7 @@ const catchAll = "/"
 func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store) {
 	sf.Register(s.mux)
 	ah.Register(s.mux)
+	s.mux.HandleFunc("POST "+rateUsagePath, s.exchangeRateUsage) // edges' rate limits (ratelimit.go)
 	if m != nil {
 		s.mux.Handle("GET /media/{key}", m.Handler())
 	}
@@ -30,6 +31,9 @@ func (s *Server) routes(sf *storefront.Handler, ah *api.Handler, m *media.Store)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET "+purgesPath, s.purges.serve)
 	s.mux.HandleFunc("POST "+purgesPath, s.appendPurge)
+	s.acmeRoutes()
+	s.mux.HandleFunc("GET "+edgesPath, s.purges.network)
+	s.mux.HandleFunc("POST "+edgesPath, s.purges.heartbeat)
 	s.mux.HandleFunc(catchAll, s.fallback)
 }
 

@@ -113,3 +113,19 @@ func CheckTag(t string) error {
 	}
 	return nil
 }
+
+// trackingParams are query parameters that never change a page (campaign
+// and click ids): the edge leaves them out of its cache key, so campaign
+// links share one cached copy, and listings ignore them rather than refuse
+// them as unknown filters (DESIGN.md, "Full-page cache"). Any parameter
+// starting with "utm_" is one too.
+var trackingParams = map[string]bool{
+	"gclid": true, "fbclid": true, "msclkid": true, "mc_cid": true, "mc_eid": true,
+}
+
+// Tracking reports whether the query parameter name is a tracking
+// parameter, whatever its case.
+func Tracking(name string) bool {
+	name = strings.ToLower(name)
+	return trackingParams[name] || strings.HasPrefix(name, "utm_")
+}

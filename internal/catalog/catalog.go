@@ -7,7 +7,10 @@ package catalog
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"agora/internal/store"
 )
@@ -17,6 +20,12 @@ type Catalog struct {
 	db *store.DB
 	// Now is the clock used for created_at/updated_at. If nil, time.Now.
 	Now func() time.Time
+	// FacetTTL is how long facet counts are reused; 0 means
+	// DefaultFacetTTL, negative never reuses them. Set before first use.
+	FacetTTL time.Duration
+
+	facetOnce sync.Once
+	facets    *otter.Cache[string, Facets] // set by facetOnce; nil when FacetTTL < 0
 }
 
 // New returns a Catalog over db.
@@ -185,14 +194,18 @@ type ListQuery struct {
 	Sort       Sort   // empty: SortRelevance
 	Page       int    // 1-based; 0 means 1
 	PerPage    int    // 0 means DefaultPerPage
+	Filters    Filters
 }
 
 // ListResult is one page of a listing.
 type ListResult struct {
-	Items   []Summary
-	Total   int
-	Page    int
-	PerPage int
+	Items []Summary
+	// Total counts the matches up to max(CountCap, the page's end); when
+	// MoreThanTotal, there are more ("1,000+").
+	Total         int
+	MoreThanTotal bool
+	Page          int
+	PerPage       int
 }
 
 // Pages is the number of pages of the listing (at least 1).

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -54,50 +55,107 @@ func (q *ListQuery) normalize() error {
 	return nil
 }
 
+// CountCap is where listings stop counting: past it a listing says "1,000+"
+// rather than count 30,000 rows for every page (issue 15). A page deeper
+// than the cap counts up to its own end, so the pager always knows whether
+// a next page exists.
+const CountCap = 1000
+
+// listSQL is a listing's FROM and WHERE, with its arguments.
+type listSQL struct {
+	from  string
+	conds []string
+	args  []any
+}
+
+func (l *listSQL) arg(v any) string {
+	l.args = append(l.args, v)
+	return fmt.Sprintf("$%d", len(l.args))
+}
+
+func (l *listSQL) where() string { return strings.Join(l.conds, " AND ") }
+
 // List returns one page of active products: of a category (its subcategories
-// included), matching a search, or both, in the requested order.
+// included), matching a search, or both, narrowed by filters, in the
+// requested order.
 func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	if err := q.normalize(); err != nil {
 		return ListResult{}, err
 	}
 	res := ListResult{Page: q.Page, PerPage: q.PerPage}
-	var from, where, order string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	terms := searchTerms(q.Query)
-	switch {
-	case q.Query != "" && len(terms) == 0:
+	l, order, ok := c.listClauses(q, "")
+	if !ok {
 		return res, nil // only punctuation: nothing can match
-	case len(terms) > 0:
-		from, where, order = c.searchClauses(q, terms, arg)
-	case q.CategoryID != 0:
-		from = "category_listing l JOIN products p ON p.id = l.product_id"
-		where = "l.category_id = " + arg(q.CategoryID)
-		order = listingOrder("l", q.Sort)
-	default:
-		from = "products p"
-		where = "p.status = 'active'"
-		order = listingOrder("p", q.Sort)
-	}
-
-	if err := c.db.QueryRow(ctx, "SELECT count(*) FROM "+from+" WHERE "+where, args...).Scan(&res.Total); err != nil {
-		return res, fmt.Errorf("catalog: count listing: %w", err)
 	}
 	offset := (q.Page - 1) * q.PerPage
+	bound := max(CountCap, offset+q.PerPage)
+	var n int
+	err := c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+l.from+" WHERE "+l.where()+
+		" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)
+	if err != nil {
+		return res, fmt.Errorf("catalog: count listing: %w", err)
+	}
+	res.Total, res.MoreThanTotal = min(n, bound), n > bound
 	if res.Total == 0 || offset >= res.Total {
 		return res, nil
 	}
-	query := "SELECT " + summaryColumns + " FROM " + from + " WHERE " + where +
-		" ORDER BY " + order + " LIMIT " + arg(q.PerPage) + " OFFSET " + arg(offset)
-	items, err := c.querySummaries(ctx, query, args...)
+	var query string
+	if l.from == categoryFrom && len(l.conds) == 1 {
+		// A category's plain listing: page through the listing table's
+		// sort index alone, then read the page's 24 products, so a deep
+		// OFFSET skips index entries rather than joined rows.
+		query = "SELECT " + summaryColumns + " FROM (SELECT l.product_id, " + sortKey("l", q.Sort) + " FROM category_listing l WHERE " + l.where() +
+			" ORDER BY " + order + " LIMIT " + l.arg(q.PerPage) + " OFFSET " + l.arg(offset) +
+			") l JOIN products p ON p.id = l.product_id ORDER BY " + order
+	} else {
+		query = "SELECT " + summaryColumns + " FROM " + l.from + " WHERE " + l.where() +
+			" ORDER BY " + order + " LIMIT " + l.arg(q.PerPage) + " OFFSET " + l.arg(offset)
+	}
+	items, err := c.querySummaries(ctx, query, l.args...)
 	if err != nil {
 		return res, err
 	}
 	res.Items = items
 	return res, nil
+}
+
+const categoryFrom = "category_listing l JOIN products p ON p.id = l.product_id"
+
+// listClauses builds the FROM, WHERE and ORDER BY of q, its filters applied
+// except the facet named by except (see Filters.where). ok is false when the
+// search has no words.
+func (c *Catalog) listClauses(q ListQuery, except string) (l listSQL, order string, ok bool) {
+	terms := searchTerms(q.Query)
+	switch {
+	case q.Query != "" && len(terms) == 0:
+		return l, "", false
+	case len(terms) > 0:
+		order = c.searchClauses(&l, q, terms)
+	case q.CategoryID != 0:
+		l.from = categoryFrom
+		l.conds = []string{"l.category_id = " + l.arg(q.CategoryID)}
+		order = listingOrder("l", q.Sort)
+	default:
+		l.from = "products p"
+		l.conds = []string{"p.status = 'active'"}
+		order = listingOrder("p", q.Sort)
+	}
+	l.conds = append(l.conds, q.Filters.where(except, l.arg)...)
+	return l, order, true
+}
+
+// sortKey is the column of t that sort s orders by, before the id.
+func sortKey(t string, s Sort) string {
+	switch s {
+	case SortPriceAsc, SortPriceDesc:
+		return t + ".price_cents"
+	case SortNewest:
+		return t + ".created_at"
+	case SortName:
+		return t + ".name_key"
+	default:
+		return t + ".rank"
+	}
 }
 
 // listingOrder is the ORDER BY of a sort over a table with the sort keys
@@ -126,24 +184,27 @@ func listingOrder(t string, s Sort) string {
 // searchClauses builds a full-text search, optionally within a category.
 // Relevance is bm25 on SQLite (name weighs most, then brand, then text) and
 // ts_rank on PostgreSQL (weights A/B/C set in the tsvector).
-func (c *Catalog) searchClauses(q ListQuery, terms []string, arg func(any) string) (from, where, order string) {
-	match := arg(matchExpr(c.db.Dialect, terms))
+func (c *Catalog) searchClauses(l *listSQL, q ListQuery, terms []string) (order string) {
+	expr := matchExpr(c.db.Dialect, terms)
 	if c.db.Dialect == store.Postgres {
-		from = "products p"
-		where = "p.search @@ to_tsquery('simple', agora_fold(" + match + ")) AND p.status = 'active'"
+		match := l.arg(expr)
+		l.from = "products p"
+		l.conds = []string{"p.search @@ to_tsquery('simple', agora_fold(" + match + "))", "p.status = 'active'"}
 		order = "ts_rank(p.search, to_tsquery('simple', agora_fold(" + match + "))) DESC, p.id"
 	} else {
-		from = "product_search s JOIN products p ON p.id = s.rowid"
-		where = "product_search MATCH " + match + " AND p.status = 'active'"
+		// CROSS JOIN keeps the full-text index outermost: driven from an
+		// index on products, SQLite would run one MATCH per product.
+		l.from = "product_search s CROSS JOIN products p ON p.id = s.rowid"
 		order = "bm25(product_search, 10.0, 4.0, 1.0), p.id"
+		l.conds = []string{"product_search MATCH " + l.arg(expr), "p.status = 'active'"}
 	}
 	if q.CategoryID != 0 {
-		where += " AND EXISTS (SELECT 1 FROM category_listing l WHERE l.product_id = p.id AND l.category_id = " + arg(q.CategoryID) + ")"
+		l.conds = append(l.conds, "EXISTS (SELECT 1 FROM category_listing l WHERE l.product_id = p.id AND l.category_id = "+l.arg(q.CategoryID)+")")
 	}
 	if q.Sort != SortRelevance {
 		order = listingOrder("p", q.Sort)
 	}
-	return from, where, order
+	return order
 }
 
 func (c *Catalog) querySummaries(ctx context.Context, query string, args ...any) ([]Summary, error) {

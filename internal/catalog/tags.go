@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -77,6 +78,9 @@ func addHomeTag(ctx context.Context, tx *sql.Tx, before []int64, tags *cachehdr.
 // relist rewrites product id's rows of category_listing (see
 // refreshListing) and returns the categories it is listed under.
 func relist(ctx context.Context, tx *sql.Tx, id int64) ([]int64, error) {
+	if err := reoption(ctx, tx, id); err != nil {
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, clearListingSQL, id); err != nil {
 		return nil, fmt.Errorf("catalog: clear listing: %w", err)
 	}
@@ -144,4 +148,39 @@ func scanIDs(rows *sql.Rows, what string) ([]int64, error) {
 		return nil, fmt.Errorf("catalog: %s: %w", what, err)
 	}
 	return ids, nil
+}
+
+// reoption rewrites product id's rows of product_options from its variants.
+func reoption(ctx context.Context, tx *sql.Tx, id int64) error {
+	rows, err := tx.QueryContext(ctx, variantOptionSQL, id)
+	if err != nil {
+		return fmt.Errorf("catalog: options: %w", err)
+	}
+	var all [][]Option
+	for rows.Next() {
+		var raw string
+		var opts []Option
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("catalog: options: %w", err)
+		}
+		if err := json.Unmarshal([]byte(raw), &opts); err != nil {
+			rows.Close()
+			return fmt.Errorf("catalog: options of product %d: %w", id, err)
+		}
+		all = append(all, opts)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("catalog: options: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, clearOptionsSQL, id); err != nil {
+		return fmt.Errorf("catalog: clear options: %w", err)
+	}
+	for _, kv := range optionPairs(all) {
+		if _, err := tx.ExecContext(ctx, insertOptionSQL, id, kv[0], kv[1]); err != nil {
+			return fmt.Errorf("catalog: insert option: %w", err)
+		}
+	}
+	return nil
 }

@@ -267,7 +267,7 @@ func checkText(field, s string, max int, required bool) error {
 // dialects.
 type productWriter struct {
 	product, variant, image, link, listing *sql.Stmt
-	clear                                  *sql.Stmt
+	clear, clearOptions, option            *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
@@ -286,6 +286,8 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
 		{&w.link, `INSERT INTO product_categories (product_id, category_id) VALUES ($1, $2)`},
 		{&w.clear, clearListingSQL},
 		{&w.listing, fillListingSQL},
+		{&w.clearOptions, clearOptionsSQL},
+		{&w.option, insertOptionSQL},
 	}
 	for _, s := range stmts {
 		st, err := tx.PrepareContext(ctx, s.sql)
@@ -299,7 +301,7 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
 }
 
 func (w *productWriter) close() {
-	for _, st := range []*sql.Stmt{w.product, w.variant, w.image, w.link, w.listing, w.clear} {
+	for _, st := range []*sql.Stmt{w.product, w.variant, w.image, w.link, w.listing, w.clear, w.clearOptions, w.option} {
 		if st != nil {
 			st.Close()
 		}
@@ -370,24 +372,67 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 			return 0, nil, fmt.Errorf("catalog: link category: %w", err)
 		}
 	}
+	opts := make([][]Option, len(np.Variants))
+	for i, v := range np.Variants {
+		opts[i] = v.Options
+	}
+	for _, kv := range optionPairs(opts) {
+		if _, err := w.option.ExecContext(ctx, id, kv[0], kv[1]); err != nil {
+			return 0, nil, fmt.Errorf("catalog: insert option: %w", err)
+		}
+	}
 	listed, err := w.refreshListing(ctx, id)
 	return id, listed, err
 }
 
 // The SQL of refreshing a product's rows of category_listing. A product is
-// listed under its categories and all their ancestors (an ancestor's path is
-// a prefix of the descendant's), and only while active.
+// listed under its categories and all their ancestors, and only while active.
 const (
 	clearListingSQL = `DELETE FROM category_listing WHERE product_id = $1`
-	fillListingSQL  = listingInsertSQL + ` WHERE p.id = $1 AND p.status = 'active' RETURNING category_id`
-	// listingInsertSQL lists the products its WHERE clause selects.
+	// fillListingSQL walks up parent_id from the product's own categories:
+	// primary-key lookups whatever the statistics say. Joining on path
+	// prefixes (listingInsertSQL) let PostgreSQL, with statistics gone stale
+	// during a bulk load, cross-join every category with every category for
+	// each product, 0.8 ms a product past 190,000 (issue 15).
+	fillListingSQL = `INSERT INTO category_listing (category_id, product_id, rank, price_cents, created_at, name_key)
+		WITH RECURSIVE up(id, parent_id) AS (
+			SELECT c.id, c.parent_id FROM product_categories pc JOIN categories c ON c.id = pc.category_id
+			WHERE pc.product_id = $1
+			UNION
+			SELECT c.id, c.parent_id FROM up JOIN categories c ON c.id = up.parent_id
+		)
+		SELECT up.id, p.id, p.rank, p.price_cents, p.created_at, p.name_key
+		FROM up, products p WHERE p.id = $1 AND p.status = 'active' RETURNING category_id`
+	// listingInsertSQL lists the products its WHERE clause selects (moving
+	// a subtree relists all its products at once).
 	listingInsertSQL = `INSERT INTO category_listing (category_id, product_id, rank, price_cents, created_at, name_key)
 		SELECT DISTINCT a.id, p.id, p.rank, p.price_cents, p.created_at, p.name_key
 		FROM products p
 		JOIN product_categories pc ON pc.product_id = p.id
 		JOIN categories c ON c.id = pc.category_id
 		JOIN categories a ON c.path LIKE a.path || '%'`
+	clearOptionsSQL  = `DELETE FROM product_options WHERE product_id = $1`
+	insertOptionSQL  = `INSERT INTO product_options (product_id, name, value) VALUES ($1, $2, $3)`
+	variantOptionSQL = `SELECT options FROM variants WHERE product_id = $1`
 )
+
+// optionPairs returns the distinct (key, value) attributes of a product's
+// variants, the rows of product_options.
+func optionPairs(variants [][]Option) [][2]string {
+	seen := map[[2]string]bool{}
+	var out [][2]string
+	for _, opts := range variants {
+		for _, o := range opts {
+			k := [2]string{OptionKey(o.Name), strings.TrimSpace(o.Value)}
+			if k[0] == "" || k[1] == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // refreshListing rewrites a product's rows of category_listing from its
 // current categories, status and sort keys, and returns the categories it

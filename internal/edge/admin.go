@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"agora/internal/edge/ratelimit"
 	"bytes"
 	"context"
 	"crypto/subtle"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,10 +45,14 @@ type Status struct {
 	// soft purges) under way, at most Edge.MaxBackgroundFetches;
 	// RefreshesSkipped counts those not started because that many were:
 	// the stale page was served, and a later request refreshes it.
-	RefreshesInFlight int      `json:"refreshes_in_flight"`
-	RefreshesSkipped  uint64   `json:"refreshes_skipped"`
-	PurgeSeq          *int64   `json:"purge_seq,omitempty"`
-	Backends          []string `json:"backends"`
+	RefreshesInFlight int    `json:"refreshes_in_flight"`
+	RefreshesSkipped  uint64 `json:"refreshes_skipped"`
+	PurgeSeq          *int64 `json:"purge_seq,omitempty"`
+	// Network is the edges following the same purge log and the seq each
+	// applied, as the app tier answered this edge's last heartbeat
+	// (issue 13); nil until it answered one.
+	Network  *purgelog.Network `json:"network,omitempty"`
+	Backends []string          `json:"backends"`
 	// Pool is each backend's state and figures (internal/edge/balance);
 	// Retries, the retries sent to another backend and the retry budget.
 	Pool    balance.Status       `json:"pool"`
@@ -61,9 +67,15 @@ type Status struct {
 	// Discovery is where the backends come from when DNS names them:
 	// each name's last answer, when it came, the last error.
 	Discovery *discover.Status `json:"discovery,omitempty"`
+	// RateLimits are the per-client limits' rules, buckets, refusals by
+	// class and syncs with the other edges, when the edge limits.
+	RateLimits *ratelimit.Stats `json:"rate_limits,omitempty"`
 	// Scale is the app pool of `agora up` and its autoscaler, when the
 	// edge runs under it (Edge.Scale, extra.go).
 	Scale any `json:"scale,omitempty"`
+	// WAF is the firewall's mode and counters, when it is on
+	// (firewall.go).
+	WAF *WAFStatus `json:"waf,omitempty"`
 }
 
 // PurgeRequest is the body of POST /_agora/purge. URLs are absolute
@@ -124,6 +136,9 @@ func (e *Edge) Status() Status {
 		seq := e.Follower.Applied()
 		s.PurgeSeq = &seq
 	}
+	if e.Heartbeat != nil {
+		s.Network = e.Heartbeat.Last()
+	}
 	s.Pool, s.Backends = e.poolStatus()
 	s.Retries, s.Budget, s.OriginFailures = e.front.retries.Load(), e.budget.Status(), e.front.originFailures.Load()
 	s.History = e.History()
@@ -131,7 +146,12 @@ func (e *Edge) Status() Status {
 		d := e.Discovery.Status()
 		s.Discovery = &d
 	}
+	if e.RateLimit != nil {
+		rl := e.RateLimit.Stats()
+		s.RateLimits = &rl
+	}
 	s.Scale = e.scaleStatus()
+	s.WAF = e.wafStatus()
 	return s
 }
 
@@ -159,7 +179,9 @@ func (e *Edge) poolStatus() (balance.Status, []string) {
 
 // ApplyPurge applies one purge log entry; it is a purgelog.Follower's Apply.
 func (e *Edge) ApplyPurge(p purgelog.Entry) {
+	pos := e.appliedSeq()
 	e.applyTags(p.Tags, p.Soft)
+	e.purges.record(p, pos) // after: a shield's seq must not run ahead of its store
 }
 
 // applyTags purges tags, reserved ones included, and returns how many
@@ -203,6 +225,7 @@ func (e *Edge) AdminHandler(secret string) http.Handler {
 		adminJSON(w, http.StatusOK, e.Status())
 	})
 	mux.HandleFunc("GET /_agora/{$}", e.serveStatusPage)
+	mux.HandleFunc("GET /_agora/edges", e.serveNetwork)
 	mux.Handle("GET /{$}", http.RedirectHandler("/_agora/", http.StatusFound))
 	mux.Handle("GET /metrics", e.metricsHandler())
 	// Profiles for the operator on call, as on the app's internal listener:
@@ -322,6 +345,10 @@ func (e *Edge) appendPurge(ctx context.Context, secret string, tags []string, so
 	}
 	ctx, cancel := context.WithTimeout(ctx, purgeAppendTimeout)
 	defer cancel()
+	if e.PurgeLog != nil {
+		seq, err, _ := e.appendPurgeTo(ctx, e.PurgeLog, secret, body)
+		return seq, err
+	}
 	var tried []*balance.Backend
 	var errs []error
 	for {
@@ -379,6 +406,9 @@ func (e *Edge) appendPurgeTo(ctx context.Context, backend *url.URL, secret strin
 // the pool knows (purgelog.Follower.OriginFunc).
 func (e *Edge) PurgeOrigin() string {
 	e.init()
+	if e.PurgeLog != nil {
+		return e.PurgeLog.String()
+	}
 	c, err := e.Pool.Pick("")
 	if err != nil {
 		return ""
@@ -403,6 +433,32 @@ func (e *Edge) awaitPurge(ctx context.Context, seq int64, tags []string, soft bo
 		e.Log.Warn("edge: the purge log follower lags; applying the purge directly", "seq", seq, "applied", f.Applied())
 		e.applyTags(tags, soft)
 	}
+}
+
+// serveNetwork answers GET /_agora/edges[?seq=N]: the app tier's view,
+// asked now, of the edges following the purge log and whether each live
+// one has applied N (the head by default). agora purge --wait polls it.
+func (e *Edge) serveNetwork(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if e.Heartbeat == nil {
+		adminError(w, http.StatusServiceUnavailable, "this edge follows no purge log: start it with --cluster-secret")
+		return
+	}
+	seq := int64(-1)
+	if v := r.URL.Query().Get("seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			adminError(w, http.StatusBadRequest, "seq must be a purge log sequence number")
+			return
+		}
+		seq = n
+	}
+	n, err := e.Heartbeat.Network(r.Context(), seq)
+	if err != nil {
+		adminError(w, http.StatusBadGateway, "the app tier did not say which edges applied it: "+err.Error())
+		return
+	}
+	adminJSON(w, http.StatusOK, n)
 }
 
 func bearerOK(r *http.Request, secret string) bool {

@@ -113,7 +113,8 @@ func uncacheable(res *fetched) bool {
 		return false
 	}
 	switch res.reason {
-	case cache.ReasonPurged, cache.ReasonMethod, cache.ReasonRequestNoStor, cache.ReasonAuthorization:
+	case cache.ReasonPurged, cache.ReasonMethod, cache.ReasonRequestNoStor, cache.ReasonAuthorization,
+		reasonShieldBehind, reasonShieldStale, reasonShieldUnstamped: // the shield's state, not the page's
 		return false
 	}
 	return true

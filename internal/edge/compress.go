@@ -74,7 +74,7 @@ func (e *Edge) withEncoded(r *http.Request, ent *cache.Entry) *cache.Entry {
 		return ent
 	}
 	nw := ent.WithEncoded(e.encodeBody(ent.Body))
-	prepareHeads(nw)
+	prepareHeads(nw, e.Downstream)
 	if _, err := e.Store.Replace(ent, nw); err != nil {
 		return ent // too large with its codings: stays identity
 	}

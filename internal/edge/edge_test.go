@@ -21,7 +21,7 @@ type origin struct {
 	hits atomic.Int64
 }
 
-func newOrigin(t *testing.T, h http.HandlerFunc) *origin {
+func newOrigin(t testing.TB, h http.HandlerFunc) *origin {
 	t.Helper()
 	o := &origin{}
 	o.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -32,7 +32,7 @@ func newOrigin(t *testing.T, h http.HandlerFunc) *origin {
 	return o
 }
 
-func newEdge(t *testing.T, backends ...string) (*Edge, *clocktest.Clock) {
+func newEdge(t testing.TB, backends ...string) (*Edge, *clocktest.Clock) {
 	t.Helper()
 	st, err := cache.NewStore(cache.Config{MaxBytes: 64 << 20})
 	if err != nil {

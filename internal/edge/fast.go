@@ -54,7 +54,7 @@ func (e *Edge) ServeFast(req *h1.Request, rep *h1.Reply) bool {
 			}
 		}
 	}
-	req.Scratch = cache.AppendKey(req.Scratch[:0], http.MethodGet, str(req.Host), false, str(req.Path), str(req.Query))
+	req.Scratch = cache.AppendKey(req.Scratch[:0], http.MethodGet, str(req.Host), req.TLS, str(req.Path), str(req.Query))
 	ent, ok := e.Store.Get(str(req.Scratch))
 	if !ok || isMarker(ent) || ent.Heads == nil {
 		return false
@@ -160,7 +160,9 @@ func fieldClass(name []byte) class {
 		return classConnection
 	case h1.EqualFold(name, "Cache-Control"), h1.EqualFold(name, "Pragma"), h1.EqualFold(name, "Authorization"),
 		// A trusted proxy's https changes the key (Edge.withClientScheme).
-		h1.EqualFold(name, "X-Forwarded-Proto"):
+		h1.EqualFold(name, "X-Forwarded-Proto"),
+		// A PoP's request: the shield's answer carries tags and its seq.
+		h1.EqualFold(name, shieldAuthField):
 		return classBypass
 	}
 	return classOther
@@ -188,7 +190,7 @@ func connectionOptionsOnly(v []byte) bool {
 // prepareHeads serializes ent's head for each coding it can be served in,
 // exactly as serveEntry and writeEntryBody would write them, less Age and
 // Cache-Status. It runs once per stored entry, before Put.
-func prepareHeads(ent *cache.Entry) {
+func prepareHeads(ent *cache.Entry, d Downstream) {
 	if isMarker(ent) {
 		return
 	}
@@ -205,6 +207,7 @@ func prepareHeads(ent *cache.Entry) {
 		h.Del("Surrogate-Control")
 		h.Del("Age")
 		h.Del("Cache-Status")
+		d.addFields(h, ent)
 		if _, ok := h["Content-Type"]; !ok && len(ent.Body) > 0 {
 			h.Set("Content-Type", http.DetectContentType(ent.Body)) // as net/http would
 		}

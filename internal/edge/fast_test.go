@@ -62,14 +62,18 @@ func rawGet(t *testing.T, addr, head string) (*http.Response, []byte) {
 	return resp, body
 }
 
-// TestFastPathAnswersLikeTheOrdinaryPath: for every request the fast path
-// answers, the ordinary path (the same Edge, same store, no fast handler)
-// gives the same status, fields and body; requests the fast path must
-// decline (conditionals, cache directives, Authorization, stale entries,
-// Vary on other fields, odd paths) are declined.
-func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
+// getter sends a request head (HTTP/1.x syntax) one way and returns the
+// response: raw on plain TCP or TLS, or translated to HTTP/2 or HTTP/3.
+type getter func(t *testing.T, head string) (*http.Response, []byte)
+
+func plainGetter(addr string) getter {
+	return func(t *testing.T, head string) (*http.Response, []byte) { return rawGet(t, addr, head) }
+}
+
+// fastPathOrigin is the origin of the fast path's comparisons.
+func fastPathOrigin(t *testing.T) *origin {
 	page := strings.Repeat("<p>Agora fast path, compressible text.</p>\n", 100)
-	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+	return newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "public, s-maxage=300")
 		h.Set("Surrogate-Key", "product-1 home")
@@ -93,91 +97,125 @@ func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
 		h.Set("ETag", `"v1"`)
 		io.WriteString(w, page+r.URL.String())
 	})
-	e, _ := newEdge(t, o.URL)
+}
+
+// fastCase is a request and whether the fast path answers it.
+type fastCase struct {
+	name string
+	head string
+	fast bool // answered by the fast path
+	h1   bool // HTTP/1.x only: not asked over HTTP/2 or HTTP/3
+}
+
+var fastCases = []fastCase{
+	{"plain GET", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\n\r\n", true, false},
+	{"gzip", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true, false},
+	{"browser codings", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n\r\n", true, false},
+	{"br refused", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: br;q=0, gzip;q=0.5\r\n\r\n", true, false},
+	{"HEAD", "HEAD /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true, false},
+	{"host case and port", "GET /p/shoe HTTP/1.1\r\nHost: SHOP.test:80\r\n\r\n", true, false},
+	{"escaped path", "GET /p/a%20b HTTP/1.1\r\nHost: shop.test\r\n\r\n", true, false},
+	{"tilde", "GET /p/~x HTTP/1.1\r\nHost: shop.test\r\n\r\n", true, false},
+	{"query reordered with tracking", "GET /c/1?utm_source=x&sort=price&page=2 HTTP/1.1\r\nHost: shop.test\r\n\r\n", true, false},
+	{"small body", "GET /tiny HTTP/1.1\r\nHost: shop.test\r\n\r\n", true, false},
+	{"origin sent no Date", "GET /nodate HTTP/1.1\r\nHost: shop.test\r\n\r\n", true, false},
+	{"HTTP/1.0", "GET /p/shoe HTTP/1.0\r\nHost: shop.test\r\n\r\n", true, true},
+	{"cookies are not part of the key", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCookie: s=abc\r\n\r\n", true, false},
+	{"Connection: keep-alive", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n", true, true},
+
+	{"first coded hit compresses", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", false, false},
+	{"then is fast", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true, false},
+	{"If-None-Match", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nIf-None-Match: \"v1\"\r\n\r\n", false, false},
+	{"no-cache", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCache-Control: no-cache\r\n\r\n", false, false},
+	{"Pragma", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nPragma: no-cache\r\n\r\n", false, false},
+	{"Connection names a field", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\nConnection: keep-alive, Accept-Encoding\r\n\r\n", false, true},
+	{"Authorization", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAuthorization: Bearer x\r\n\r\n", false, false},
+	{"Vary on another field", "GET /lang HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n", false, false},
+	{"path needing escapes", "GET /p/%7Bx%7D\"q HTTP/1.1\r\nHost: shop.test\r\n\r\n", false, true},
+	{"not cached", "GET /p/other HTTP/1.1\r\nHost: shop.test\r\n\r\n", false, false},
+	{"internal", "GET /_internal/purges HTTP/1.1\r\nHost: shop.test\r\n\r\n", false, false},
+	{"POST", "POST /p/shoe HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 0\r\n\r\n", false, false},
+}
+
+// TestFastPathAnswersLikeTheOrdinaryPath: for every request the fast path
+// answers, the ordinary path (the same Edge, same store, no fast handler)
+// gives the same status, fields and body; requests the fast path must
+// decline (conditionals, cache directives, Authorization, stale entries,
+// Vary on other fields, odd paths) are declined. fast_tls_test.go runs the
+// same over TLS, HTTP/2 and HTTP/3.
+func TestFastPathAnswersLikeTheOrdinaryPath(t *testing.T) {
+	e, _ := newEdge(t, fastPathOrigin(t).URL)
 	fastAddr, answered := serveH1(t, e, true)
 	slowAddr, _ := serveH1(t, e, false)
+	compareFastPath(t, fastCases, answered, plainGetter(fastAddr), plainGetter(slowAddr), nil)
+}
 
+// compareFastPath warms the cache through slow, then asks each case of
+// fast (counted by answered) and compares the answers the fast path gives
+// with slow's; others (HTTP/2, HTTP/3) must answer each fast case as slow
+// does too.
+func compareFastPath(t *testing.T, cases []fastCase, answered *atomic.Int64, fast, slow getter, others map[string]getter) {
 	warm := []string{"/p/shoe", "/p/a%20b", "/p/~x", "/c/1?page=2&sort=price", "/lang", "/tiny", "/nodate"}
 	for _, p := range warm {
 		// The miss stores the page; the first hit asking for a coding
 		// makes its compressed versions (withEncoded).
-		rawGet(t, slowAddr, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n")
-		rawGet(t, slowAddr, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\nAccept-Encoding: gzip\r\n\r\n")
+		slow(t, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n")
+		slow(t, "GET "+p+" HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\nAccept-Encoding: gzip\r\n\r\n")
 	}
 	// A page stored but never asked for in a coding: its first coded hit is
 	// the ordinary path's (it compresses), the next one the fast path's.
-	rawGet(t, slowAddr, "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	slow(t, "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\n\r\n")
 
-	cases := []struct {
-		name string
-		head string
-		fast bool // answered by the fast path
-	}{
-		{"plain GET", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
-		{"gzip", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
-		{"browser codings", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n\r\n", true},
-		{"br refused", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: br;q=0, gzip;q=0.5\r\n\r\n", true},
-		{"HEAD", "HEAD /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
-		{"host case and port", "GET /p/shoe HTTP/1.1\r\nHost: SHOP.test:80\r\n\r\n", true},
-		{"escaped path", "GET /p/a%20b HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
-		{"tilde", "GET /p/~x HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
-		{"query reordered with tracking", "GET /c/1?utm_source=x&sort=price&page=2 HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
-		{"small body", "GET /tiny HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
-		{"origin sent no Date", "GET /nodate HTTP/1.1\r\nHost: shop.test\r\n\r\n", true},
-		{"HTTP/1.0", "GET /p/shoe HTTP/1.0\r\nHost: shop.test\r\n\r\n", true},
-		{"cookies are not part of the key", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCookie: s=abc\r\n\r\n", true},
-		{"Connection: keep-alive", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n", true},
-
-		{"first coded hit compresses", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", false},
-		{"then is fast", "GET /p/fresh HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n", true},
-		{"If-None-Match", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nIf-None-Match: \"v1\"\r\n\r\n", false},
-		{"no-cache", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nCache-Control: no-cache\r\n\r\n", false},
-		{"Pragma", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nPragma: no-cache\r\n\r\n", false},
-		{"Connection names a field", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\nConnection: keep-alive, Accept-Encoding\r\n\r\n", false},
-		{"Authorization", "GET /p/shoe HTTP/1.1\r\nHost: shop.test\r\nAuthorization: Bearer x\r\n\r\n", false},
-		{"Vary on another field", "GET /lang HTTP/1.1\r\nHost: shop.test\r\nAccept-Language: de\r\n\r\n", false},
-		{"path needing escapes", "GET /p/%7Bx%7D\"q HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
-		{"not cached", "GET /p/other HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
-		{"internal", "GET /_internal/purges HTTP/1.1\r\nHost: shop.test\r\n\r\n", false},
-		{"POST", "POST /p/shoe HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 0\r\n\r\n", false},
-	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := answered.Load()
-			fr, fb := rawGet(t, fastAddr, tc.head)
+			fr, fb := fast(t, tc.head)
 			if got := answered.Load() > before; got != tc.fast {
 				t.Fatalf("answered by the fast path: %v, want %v", got, tc.fast)
 			}
 			if !tc.fast {
 				return
 			}
-			sr, sb := rawGet(t, slowAddr, tc.head)
-			if fr.StatusCode != sr.StatusCode {
-				t.Errorf("status: fast %d, ordinary %d", fr.StatusCode, sr.StatusCode)
+			sr, sb := slow(t, tc.head)
+			sameAnswer(t, "fast", fr, fb, "ordinary", sr, sb)
+			if tc.h1 {
+				return
 			}
-			if !bytes.Equal(fb, sb) {
-				t.Errorf("bodies differ: fast %d bytes, ordinary %d", len(fb), len(sb))
-			}
-			for _, h := range []http.Header{fr.Header, sr.Header} {
-				if h.Get("Age") == "" || !strings.HasPrefix(h.Get("Cache-Status"), "agora; hit") {
-					t.Errorf("Age %q, Cache-Status %q: want a hit with an Age", h.Get("Age"), h.Get("Cache-Status"))
-				}
-				if h.Get("Surrogate-Key") != "" {
-					t.Error("Surrogate-Key leaked to the client")
-				}
-			}
-			keys := func(h http.Header) []string {
-				var ks []string
-				for k, v := range h {
-					ks = append(ks, k+": "+strings.Join(v, ", "))
-				}
-				slices.Sort(ks)
-				return ks
-			}
-			if f, s := keys(fr.Header), keys(sr.Header); !slices.Equal(f, s) {
-				t.Errorf("fields differ:\nfast     %q\nordinary %q", f, s)
+			for name, get := range others {
+				or, ob := get(t, tc.head)
+				sameAnswer(t, name, or, ob, "ordinary", sr, sb)
 			}
 		})
+	}
+}
+
+// sameAnswer compares two answers to one request: status, fields, body.
+func sameAnswer(t *testing.T, an string, ar *http.Response, ab []byte, bn string, br *http.Response, bb []byte) {
+	t.Helper()
+	if ar.StatusCode != br.StatusCode {
+		t.Errorf("status: %s %d, %s %d", an, ar.StatusCode, bn, br.StatusCode)
+	}
+	if !bytes.Equal(ab, bb) {
+		t.Errorf("bodies differ: %s %d bytes, %s %d", an, len(ab), bn, len(bb))
+	}
+	for _, h := range []http.Header{ar.Header, br.Header} {
+		if h.Get("Age") == "" || !strings.HasPrefix(h.Get("Cache-Status"), "agora; hit") {
+			t.Errorf("Age %q, Cache-Status %q: want a hit with an Age", h.Get("Age"), h.Get("Cache-Status"))
+		}
+		if h.Get("Surrogate-Key") != "" {
+			t.Error("Surrogate-Key leaked to the client")
+		}
+	}
+	keys := func(h http.Header) []string {
+		var ks []string
+		for k, v := range h {
+			ks = append(ks, k+": "+strings.Join(v, ", "))
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	if a, b := keys(ar.Header), keys(br.Header); !slices.Equal(a, b) {
+		t.Errorf("fields differ:\n%-8s %q\n%-8s %q", an, a, bn, b)
 	}
 }
 

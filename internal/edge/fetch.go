@@ -28,6 +28,10 @@ type fetched struct {
 	reason string       // why nothing was stored
 	// revalidated: the origin answered 304 and body is the stored one.
 	revalidated bool
+	// tags and targeted are the response's Surrogate-Key list and its
+	// Surrogate-Control, which only a PoP of this shield is sent.
+	tags     []string
+	targeted string
 }
 
 // shareable reports whether res may be handed to other requests: only a
@@ -114,7 +118,9 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 	}
 	res := &fetched{status: resp.StatusCode, header: resp.Header}
 	removeHopByHop(res.header)
+	stamp := takeShieldStamp(res.header)
 	tags := strings.Fields(res.header.Get("Surrogate-Key"))
+	res.tags, res.targeted = tags, res.header.Get("Surrogate-Control")
 	stored := res.header.Clone()
 	stripTags(res.header)
 	if int64(len(buf)) > e.MaxBuffer {
@@ -130,6 +136,10 @@ func (e *Edge) fetch(r *http.Request, stale *cache.Entry) *fetched {
 		buf = bytes.Clone(buf)
 	}
 	res.body = buf
+	if why := e.shieldRefuses(stamp, tags); why != "" {
+		res.reason = why
+		return res
+	}
 	res.entry, res.reason = e.store(r, res, stored, tags, reqTime, since)
 	return res
 }
@@ -184,7 +194,7 @@ func (e *Edge) store(r *http.Request, res *fetched, origHeader http.Header, tags
 		StoredAt:     respTime, Date: date, Freshness: fr,
 		ETag: etag, LastModified: lastMod, Vary: vary,
 	}
-	prepareHeads(ent)
+	prepareHeads(ent, e.Downstream)
 	if err := e.Store.PutFetched(ent, since); err != nil {
 		return nil, putReason(err)
 	}

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"agora/internal/edge/ratelimit"
 	"net/http"
 	"sync/atomic"
 
@@ -49,10 +50,20 @@ func (e *Edge) metricsHandler() http.Handler {
 		counter("agora_edge_client_errors_total", "Requests failed through the client's fault, by kind: bad_request (400/408/413: no Host, an odd target, a malformed or cut-short body) or gone (logged as 499: it left before its answer). Not origin failures.", &e.front.badRequests, prometheus.Labels{"kind": "bad_request"}),
 		counter("agora_edge_client_errors_total", "Requests failed through the client's fault, by kind: bad_request (400/408/413: no Host, an odd target, a malformed or cut-short body) or gone (logged as 499: it left before its answer). Not origin failures.", &e.front.clientGone, prometheus.Labels{"kind": "gone"}),
 		counter("agora_edge_origin_failures_total", "Requests answered 502, 503 or 504 because no backend answered usably (connection refused, timeout, reset, none available).", &e.front.originFailures, nil),
+		wafCollector{e},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	reg.MustRegister(e.scaleMetrics()...)
+	if l := e.RateLimit; l != nil {
+		for _, c := range ratelimit.Classes {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "agora_edge_rate_limited_total", ConstLabels: prometheus.Labels{"class": c.String()},
+				Help: "Requests refused with 429 because their client was over its limit for the route class (--rate-limit-*).",
+			}, func() float64 { return float64(l.Refused(c)) }))
+		}
+		reg.MustRegister(gauge("agora_edge_rate_limit_clients", "Rate limit buckets held (clients × classes), bounded by the limiter.", func() float64 { return float64(l.Clients()) }))
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }
 
@@ -122,5 +133,25 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		for q, v := range map[string]float64{"0.5": b.LatencyP50ms, "0.95": b.LatencyP95ms, "0.99": b.LatencyP99ms} {
 			ch <- prometheus.MustNewConstMetric(backendLatencyDesc, prometheus.GaugeValue, v/1000, b.URL, q)
 		}
+	}
+}
+
+var wafRequestsDesc = prometheus.NewDesc("agora_edge_waf_requests_total",
+	"Requests the web application firewall handled, by result: inspected (all it ran through the rules: only requests bound for the app tier, never cache hits), blocked (refused, block mode), detected (matched and forwarded, detect mode), error (a body that could not be read).", []string{"result"}, nil)
+
+// wafCollector reports the firewall's counters while it is on.
+type wafCollector struct{ e *Edge }
+
+var _ prometheus.Collector = wafCollector{}
+
+func (c wafCollector) Describe(ch chan<- *prometheus.Desc) { ch <- wafRequestsDesc }
+
+func (c wafCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.e.WAF == nil {
+		return
+	}
+	n := c.e.WAF.Counts()
+	for result, v := range map[string]uint64{"inspected": n.Inspected, "blocked": n.Blocked, "detected": n.Detected, "error": n.Errors} {
+		ch <- prometheus.MustNewConstMetric(wafRequestsDesc, prometheus.CounterValue, float64(v), result)
 	}
 }

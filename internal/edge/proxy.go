@@ -23,6 +23,8 @@ import (
 	"agora/internal/edge/discover"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
+	"agora/internal/edge/ratelimit"
+	"agora/internal/edge/waf"
 )
 
 // Defaults for zero Edge fields.
@@ -82,6 +84,24 @@ type Edge struct {
 	MaxRetryBody int64
 	// Follower, when set, is reported by the admin status.
 	Follower *purgelog.Follower
+	// ClusterSecret, when set, lets PoPs that send it use this edge as
+	// their shield: they get tags and its applied purge seq (shield.go).
+	ClusterSecret string
+	// ShieldSecret, when set, says the backends are a shield (another
+	// edge), not the app tier: requests carry it, and answers are stored
+	// only as shield.go allows. It is the cluster secret.
+	ShieldSecret string
+	// PurgeLog, when set, is the app tier the purge log is read from and
+	// appended to, instead of a backend of the pool (a shield has none).
+	PurgeLog *url.URL
+	// Downstream names the CDN in front of this edge, which then gets the
+	// fields it caches and purges by (downstream.go); "" for none.
+	Downstream Downstream
+
+	// Heartbeat, when set, reports Follower's position to the app tier;
+	// its last answer (the edges of the store and the seq each applied)
+	// is in the admin status, and GET /_agora/edges asks it afresh.
+	Heartbeat *purgelog.Heartbeat
 	// TrustedProxies are the peers whose forwarding fields
 	// (X-Forwarded-For, -Proto, -Host) are passed on; from anyone else
 	// they are replaced by what the edge saw (front.go). Nil trusts no
@@ -91,12 +111,18 @@ type Edge struct {
 	// the edge answers for; a request for another gets 421 and reaches
 	// neither the app nor the cache. Empty: any host.
 	AllowedHosts []string
+	// RateLimit, when set, limits each client's requests by route class
+	// (ratelimit.go); nil limits nothing.
+	RateLimit *ratelimit.Limiter
 	// Conns, when set, is the limited public listener, whose connections
 	// the metrics report.
 	Conns *h1.Listener
 	// Scale, when set, adds the app pool's section to the admin status
 	// page, /_agora/status and /metrics (extra.go). Set it before serving.
 	Scale *Extra
+	// WAF, when set, inspects every request about to reach the app tier
+	// (firewall.go); cache hits never reach it. Nil: no firewall.
+	WAF *waf.Firewall
 
 	// FetchTimeout bounds one origin fetch, headers and body.
 	FetchTimeout time.Duration
@@ -131,6 +157,7 @@ type Edge struct {
 	refreshing  map[string]bool      // keys with a background refresh under way (stale.go)
 
 	hits, misses, coalesced, staleServed atomic.Uint64
+	purges                               purgeRing // the tail of the purge log applied (shield.go)
 
 	// joined, when set, is called each time a request joins another's
 	// flight; tests use it to know every waiter is in place. Nil in
@@ -227,6 +254,10 @@ func (e *Edge) Wait() { e.bg.Wait() }
 func (e *Edge) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Host = pr.In.Host
 	e.setForwarded(pr.In, pr.Out.Header)
+	pr.Out.Header.Del(shieldAuthField) // the secret of one hop only
+	if e.ShieldSecret != "" {
+		pr.Out.Header.Set(shieldAuthField, e.ShieldSecret)
+	}
 	if id := pr.In.Header.Get("X-Request-Id"); id != "" {
 		pr.Out.Header.Set("X-Request-Id", id)
 	} else {
@@ -257,11 +288,16 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuseTarget(w, r, http.StatusMisdirectedRequest, "this server does not answer for that host")
 		return
 	}
+	if e.overLimit(w, r) {
+		return
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		e.serveCacheable(w, e.withClientScheme(withoutConnectionFields(r)))
+		e.serveCacheable(w, e.asShield(e.withClientScheme(withoutConnectionFields(r))))
 	default:
-		e.passThrough(w, r)
+		if e.admit(w, r) {
+			e.passThrough(w, r)
+		}
 	}
 }
 
@@ -291,7 +327,9 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) {
 	// here (DESIGN.md, "Full-page cache"; stricter than RFC 9111 §3.5).
 	if r.Header.Get("Authorization") != "" {
 		e.misses.Add(1)
-		e.respond(w, r, e.fetch(r, nil), nil, "bypass", false)
+		if e.admit(w, r) {
+			e.respond(w, r, e.fetch(r, nil), nil, "bypass", false)
+		}
 		return
 	}
 	now := e.Now()
@@ -430,4 +468,5 @@ func (e *Edge) invalidate(r *http.Request) {
 func stripTags(h http.Header) {
 	h.Del("Surrogate-Key")
 	h.Del("Surrogate-Control")
+	h.Del(shieldField)
 }

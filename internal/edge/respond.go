@@ -10,10 +10,14 @@ import (
 	"agora/internal/edge/cache"
 )
 
-// fetchAndServe answers r from the origin (coalesced when it may be) and
-// falls back to stale, within stale-if-error, when the origin fails. fwd is
-// the RFC 9211 reason the request went forward.
+// fetchAndServe answers r from the origin (coalesced when it may be), once
+// the firewall admits it, and falls back to stale, within stale-if-error,
+// when the origin fails. fwd is the RFC 9211 reason the request went
+// forward.
 func (e *Edge) fetchAndServe(w http.ResponseWriter, r *http.Request, stale *cache.Entry, fwd string) {
+	if !e.admit(w, r) {
+		return
+	}
 	var res *fetched
 	collapsed := false
 	if coalescable(r) && !e.isUncacheable(cache.Key(r, nil)) {
@@ -72,6 +76,13 @@ func (e *Edge) respond(w http.ResponseWriter, r *http.Request, res *fetched, sta
 		cs += "; detail=" + res.reason
 	}
 	h.Set("Cache-Status", cs)
+	if stampShield(h, r, res.tags, false) {
+		if res.targeted != "" {
+			h.Set("Surrogate-Control", res.targeted)
+		}
+	} else if res.entry != nil {
+		e.Downstream.addFields(h, res.entry)
+	}
 	if res.entry != nil && res.status == res.entry.Status {
 		// Stored: coded variants and the client's conditionals apply. A
 		// revalidated response is a use of the stored one, which may now
@@ -107,7 +118,10 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, ent *cache.Ent
 	for k, v := range ent.Header {
 		h[k] = slices.Clone(v)
 	}
-	h.Del("Surrogate-Control") // kept for revalidation, never sent
+	if !stampShield(h, r, ent.Tags, ent.State(now) != cache.Fresh) {
+		h.Del("Surrogate-Control") // kept for revalidation, sent to a PoP only
+		e.Downstream.addFields(h, ent)
+	}
 	h.Set("Age", strconv.FormatInt(int64(ent.Freshness.Age(ent.StoredAt, now)/time.Second), 10))
 	h.Set("Cache-Status", cacheStatus)
 	e.writeEntryBody(w, r, e.withEncoded(r, ent))

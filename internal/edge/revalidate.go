@@ -39,6 +39,7 @@ var notUpdated = map[string]bool{"Content-Length": true, "Content-Encoding": tru
 // removed but still carries the tag fields.
 func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header, reqTime time.Time, since cache.Gen) *fetched {
 	e.revalidations.Add(1)
+	stamp := takeShieldStamp(h304)
 	h := stale.Header.Clone()
 	for k, v := range h304 {
 		if !notUpdated[k] {
@@ -49,7 +50,8 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 	if sk := h.Get("Surrogate-Key"); sk != "" {
 		tags = strings.Fields(sk)
 	}
-	res := &fetched{status: stale.Status, header: h.Clone(), body: stale.Body, revalidated: true}
+	res := &fetched{status: stale.Status, header: h.Clone(), body: stale.Body, revalidated: true,
+		tags: tags, targeted: h.Get("Surrogate-Control")}
 	stripTags(res.header)
 	res.header.Del("Surrogate-Control")
 	if ok, reason := cache.Storable(r, stale.Status, h); !ok {
@@ -62,6 +64,13 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 			e.Store.PurgeKey(stale.Key)
 		}
 		res.reason = reason
+		return res
+	}
+	if why := e.shieldRefuses(stamp, tags); why != "" {
+		// The shield's 304 may be about a page a purge applied here
+		// covers: the stored page is left as it is (stale, or soft
+		// purged) and this answer only serves this request.
+		res.reason = why
 		return res
 	}
 	respTime := e.Now()
@@ -77,7 +86,7 @@ func (e *Edge) revalidated(r *http.Request, stale *cache.Entry, h304 http.Header
 		Freshness: e.Policy.Freshness(stale.Status, h, reqTime, respTime),
 		ETag:      h.Get("ETag"), LastModified: h.Get("Last-Modified"), Vary: stale.Vary,
 	}
-	prepareHeads(ent)
+	prepareHeads(ent, e.Downstream)
 	if err := e.Store.PutFetched(ent, since); err != nil {
 		// Purged meanwhile: the 304 said the page was unchanged before
 		// the purge, which says it changed since.
@@ -124,7 +133,10 @@ func etagMatches(list, etag string) bool {
 
 // notModifiedFields are what a 304 carries from the 200 it stands for
 // (RFC 9110 §15.4.5), plus the cache's own Age and Cache-Status.
-var notModifiedFields = []string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified", "Age", "Cache-Status"}
+// The fields for a downstream CDN or a PoP (downstream.go, shield.go)
+// revalidate its copy like the rest.
+var notModifiedFields = []string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Vary", "Last-Modified", "Age", "Cache-Status",
+	"Cdn-Cache-Control", "Surrogate-Control", "Surrogate-Key", "Cache-Tag", shieldField}
 
 // writeNotModified answers with a 304 made from the fields already set on
 // w's header for the full response.

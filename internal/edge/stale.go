@@ -67,6 +67,13 @@ func (e *Edge) refresh(r *http.Request, ent *cache.Entry) {
 			e.mu.Unlock()
 			<-e.bgSlots
 		}()
+		// The refresh carries the fields of the request that found the
+		// page stale (its cookies among them) to the app: the firewall
+		// sees it first, and in block mode a refused one is not sent
+		// (the stale page stays; the next shopper's request refreshes it).
+		if e.WAF != nil && e.WAF.Inspect(g, ensureRequestID(g)).Block {
+			return
+		}
 		res := e.fetch(g, ent)
 		if res.stream != nil {
 			res.stream.Close()

@@ -17,7 +17,10 @@ import (
 
 // Config is one run. The zero values of the optional fields are documented.
 type Config struct {
-	Target   *url.URL      // the edge or an app: http(s)://host:port
+	Target *url.URL // the edge or an app: http(s)://host:port
+	// Host, if set, is the Host header of the requests to Target: several
+	// PoPs on one machine answer for one public name (bench/shield.sh).
+	Host     string
 	Rate     int           // requests per second, 1 to MaxRate
 	Duration time.Duration // how long requests are sent
 	Mix      Mix

@@ -30,6 +30,9 @@ func (r *Runner) send(ctx context.Context, st step, attempt int) Record {
 		r.add(rec)
 		return rec
 	}
+	if r.cfg.Host != "" {
+		req.Host = r.cfg.Host
+	}
 	// Without GetBody net/http never sends a POST twice on its own (it
 	// would replay a checkout with an Idempotency-Key after a reset on a
 	// reused connection, and the reset would go unrecorded): every attempt

@@ -23,6 +23,13 @@ import (
 // so its order is commit order already.
 const appendLock = 0x7075726765 // "purge"
 
+// NotifyChannel is the PostgreSQL channel an append notifies, in its own
+// transaction, so the notification goes out at commit and only then
+// (issue 13): every app process LISTENs on it and wakes the edges' waiting
+// polls at once, rather than at its next look at the log. A notification
+// says "look again", nothing more: the log stays the truth.
+const NotifyChannel = "agora_purge"
+
 // Entry is one invalidation.
 type Entry struct {
 	Seq       int64
@@ -57,6 +64,12 @@ func AppendSeq(ctx context.Context, tx *sql.Tx, d store.Dialect, tags []string, 
 	if err := tx.QueryRowContext(ctx, "INSERT INTO purge_log (tags, soft, created_at) VALUES ($1, $2, $3) RETURNING seq",
 		strings.Join(tags, " "), soft, now.UTC()).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("purge: append: %w", err)
+	}
+	if d == store.Postgres {
+		// PostgreSQL folds equal notifications of one transaction into one.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, '')", NotifyChannel); err != nil {
+			return 0, fmt.Errorf("purge: notify: %w", err)
+		}
 	}
 	return seq, nil
 }

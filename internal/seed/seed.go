@@ -59,6 +59,10 @@ type Result struct {
 // and notice cancellation often.
 const batchSize = 500
 
+// firstAnalyze is the product count of the first statistics refresh during
+// a seed; the next come each time the catalog doubles.
+const firstAnalyze = 5000
+
 // Run seeds cat and media. It refuses a catalog that already has products or
 // categories (fault.Conflict), and stops between batches when ctx is done;
 // batches already written stay.
@@ -95,6 +99,7 @@ func Run(ctx context.Context, cat *catalog.Catalog, store *media.Store, opts Opt
 	bar = newBar(opts.Progress, opts.Products, "products")
 	defer bar.stop()
 	batch := make([]catalog.NewProduct, 0, batchSize)
+	nextAnalyze := firstAnalyze
 	for i := 0; i < opts.Products; i += batchSize {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -111,6 +116,15 @@ func Run(ctx context.Context, cat *catalog.Catalog, store *media.Store, opts Opt
 		}
 		res.Products += len(batch)
 		bar.addN(len(batch))
+		if res.Products >= nextAnalyze && res.Products < opts.Products {
+			// The planner's statistics, taken on an empty catalog, go stale
+			// as it grows; refreshing them each time it doubles costs a few
+			// seconds in all and keeps every batch's plans right (issue 15).
+			if err := cat.Analyze(ctx); err != nil {
+				return res, err
+			}
+			nextAnalyze *= 2
+		}
 	}
 	if err := cat.Analyze(ctx); err != nil {
 		return res, err

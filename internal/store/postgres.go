@@ -28,7 +28,7 @@ func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: invalid PostgreSQL address %s: %v", loc, redact.Err(errors.Unwrap(err)))
 	}
-	out := &DB{Dialect: Postgres, Location: loc}
+	out := &DB{Dialect: Postgres, Location: loc, pgConfig: cfg}
 	// database/sql has no background health check (pgxpool's
 	// HealthCheckPeriod): a connection the server ended is found at its
 	// next use. connLoss makes that use a ping after any loss is seen.

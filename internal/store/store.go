@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"agora/internal/redact"
 )
 
@@ -37,9 +39,10 @@ type DB struct {
 	// and error messages.
 	Location string
 
-	stmts       stmtCache     // prepared read statements, by SQL text
-	lost        connLoss      // when a connection to PostgreSQL was last found dead
-	busyRetries atomic.Uint64 // BEGINs retried on SQLITE_BUSY (see beginWrite)
+	stmts       stmtCache       // prepared read statements, by SQL text
+	lost        connLoss        // when a connection to PostgreSQL was last found dead
+	busyRetries atomic.Uint64   // BEGINs retried on SQLITE_BUSY (see beginWrite)
+	pgConfig    *pgx.ConnConfig // PostgreSQL: how Listen opens its own connection
 }
 
 // Options tune Open. The zero value is what `agora app` uses.

@@ -13,6 +13,7 @@ type categoryPage struct {
 	Category *catalog.Category
 	Crumbs   []crumb
 	Listing  listing
+	Facets   facetView
 }
 
 // category serves GET /categories/{slug}: the category's products (its
@@ -24,18 +25,27 @@ func (h *Handler) category(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := parseListParams(r.URL.Query())
+	p, err := h.parseFilteredListParams(r)
 	if err != nil {
-		h.BadRequest(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
-	res, err := h.Catalog.List(ctx, catalog.ListQuery{CategoryID: cat.ID, Sort: p.Sort, Page: p.Page, PerPage: p.PerPage})
+	self := "/categories/" + cat.Slug
+	if h.redirectCanonical(w, r, self, "", p) {
+		return
+	}
+	lq := catalog.ListQuery{CategoryID: cat.ID, Sort: p.Sort, Page: p.Page, PerPage: p.PerPage, Filters: p.Filters}
+	res, err := h.Catalog.List(ctx, lq)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	facets, err := h.Catalog.Facets(ctx, lq)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 
-	self := "/categories/" + cat.Slug
 	title := cat.Name
 	if p.Page > 1 {
 		title += " – page " + strconv.Itoa(p.Page)
@@ -52,6 +62,11 @@ func (h *Handler) category(w http.ResponseWriter, r *http.Request) {
 		Category: cat,
 		Crumbs:   h.breadcrumbs(categoryCrumbs(path, cat.ID)...),
 		Listing:  newListing(self, "", p, res, "There are no products in this category yet."),
+		Facets:   newFacetView(self, "", p, facets),
+	}
+	if p.Filters.Active() {
+		data.Listing.EmptyText = "No products in this category match these filters."
+		data.Robots = robotsFor(p.Filters)
 	}
 	data.PrevURL, data.NextURL = h.absoluteOrEmpty(r, data.Listing.Pager.Prev), h.absoluteOrEmpty(r, data.Listing.Pager.Next)
 	if len(path) > 0 {
@@ -61,7 +76,11 @@ func (h *Handler) category(w http.ResponseWriter, r *http.Request) {
 	var tags cachehdr.Tags
 	tags.Add(cachehdr.CategoryTag(cat.ID))
 	addProductTags(&tags, res.Items)
-	h.render(w, r, http.StatusOK, "category", data, cachehdr.Page, tags.List()...)
+	cc := cachehdr.Page
+	if p.Filters.Active() {
+		cc = filteredCache
+	}
+	h.render(w, r, http.StatusOK, "category", data, cc, tags.List()...)
 }
 
 func (h *Handler) absoluteOrEmpty(r *http.Request, u string) string {

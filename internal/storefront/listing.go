@@ -14,6 +14,7 @@ type listParams struct {
 	Page    int          // 1-based
 	PerPage int          // 0: catalog.DefaultPerPage
 	Sort    catalog.Sort // never ""
+	Filters catalog.Filters
 }
 
 // parseListParams reads page, sort and per_page. Malformed values are
@@ -96,6 +97,7 @@ func listURL(path string, query string, p listParams, page int, keepPerPage bool
 	if query != "" {
 		v = append(v, "q="+url.QueryEscape(query))
 	}
+	v = append(v, p.Filters.Encode()...)
 	if p.Sort != catalog.SortRelevance {
 		v = append(v, "sort="+url.QueryEscape(string(p.Sort)))
 	}
@@ -165,6 +167,12 @@ func newListing(path, query string, p listParams, res catalog.ListResult, emptyT
 	if query != "" {
 		l.Sort.Hidden = append(l.Sort.Hidden, field{"q", query})
 	}
+	for _, kv := range p.Filters.Encode() {
+		k, v, _ := strings.Cut(kv, "=")
+		k, _ = url.QueryUnescape(k)
+		v, _ = url.QueryUnescape(v)
+		l.Sort.Hidden = append(l.Sort.Hidden, field{k, v})
+	}
 	if p.PerPage != 0 && p.PerPage != catalog.DefaultPerPage {
 		l.Sort.Hidden = append(l.Sort.Hidden, field{"per_page", strconv.Itoa(p.PerPage)})
 	}
@@ -180,7 +188,7 @@ func newListing(path, query string, p listParams, res catalog.ListResult, emptyT
 		if p.Page > 1 {
 			l.Pager.Prev = listURL(path, query, p, p.Page-1, true)
 		}
-		if p.Page < pages {
+		if p.Page < pages || p.Page == pages && res.MoreThanTotal {
 			l.Pager.Next = listURL(path, query, p, p.Page+1, true)
 		}
 	}

@@ -16,6 +16,7 @@ const TagSearch = "search"
 type searchPage struct {
 	layout
 	Listing listing
+	Facets  facetView
 }
 
 // search serves GET /search?q=: the same listing as a category, over the
@@ -34,9 +35,12 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		h.BadRequest(w, r, fault.Field("q", "Search text can be at most %d characters long; please shorten it.", catalog.MaxQueryLen))
 		return
 	}
-	p, err := parseListParams(q)
+	p, err := h.parseFilteredListParams(r)
 	if err != nil {
-		h.BadRequest(w, r, err)
+		h.fail(w, r, err)
+		return
+	}
+	if query != "" && h.redirectCanonical(w, r, "/search", query, p) {
 		return
 	}
 	data := searchPage{layout: h.newLayout(r, "Search", "Search the products of "+h.storeName()+".", "/search")}
@@ -48,10 +52,20 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, "search", data, cachehdr.Search, TagSearch)
 		return
 	}
-	res, err := h.Catalog.List(r.Context(), catalog.ListQuery{Query: query, Sort: p.Sort, Page: p.Page, PerPage: p.PerPage})
+	lq := catalog.ListQuery{Query: query, Sort: p.Sort, Page: p.Page, PerPage: p.PerPage, Filters: p.Filters}
+	res, err := h.Catalog.List(r.Context(), lq)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	facets, err := h.Catalog.Facets(r.Context(), lq)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data.Facets = newFacetView("/search", query, p, facets)
+	if p.Filters.Depth() >= deepFilters {
+		data.Robots = "noindex, nofollow"
 	}
 	data.Title = "Results for “" + truncate(query, 60) + "”"
 	data.Canonical = h.origin(r) + listURL("/search", query, p, p.Page, false)

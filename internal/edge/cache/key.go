@@ -1,19 +1,13 @@
 package cache
 
 import (
+	"agora/internal/cachehdr"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 )
-
-// trackingParams are query parameters that never change a page: removing
-// them from the key lets campaign links share one cached copy (DESIGN.md,
-// "Full-page cache"). Any parameter starting with "utm_" is removed too.
-var trackingParams = map[string]bool{
-	"gclid": true, "fbclid": true, "msclkid": true, "mc_cid": true, "mc_eid": true,
-}
 
 // Key returns the cache key of r: host (lower-cased, default port removed),
 // escaped path, normalized query and, for each header named in vary (the
@@ -153,12 +147,8 @@ func paramName(part string) string {
 	return name
 }
 
-// tracking reports whether the parameter name is a tracking parameter,
-// whatever its case.
-func tracking(name string) bool {
-	name = strings.ToLower(name)
-	return trackingParams[name] || strings.HasPrefix(name, "utm_")
-}
+// tracking is cachehdr.Tracking: the app ignores the same parameters.
+var tracking = cachehdr.Tracking
 
 // varyValue is the request's value of a Vary header, normalized for
 // Accept-Encoding to the variant the edge would serve, so the many spellings

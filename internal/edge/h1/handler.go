@@ -101,11 +101,15 @@ func (c *conn) httpRequest(ctx context.Context) (*http.Request, *bodyReader, err
 	}
 	if u.Scheme != "" || u.Host != "" {
 		// Absolute form (RFC 9112 §3.2.2): its authority replaces Host, so
-		// it must be a plain http one (this server has no TLS), naming a
-		// host and no userinfo (issue 9, item 8).
+		// it must be of this connection's scheme, naming a host and no
+		// userinfo (issue 9, item 8).
+		scheme := "http"
+		if c.tls != nil {
+			scheme = "https"
+		}
 		switch {
-		case !strings.EqualFold(u.Scheme, "http"):
-			return nil, nil, badRequest("only http targets are served here")
+		case !strings.EqualFold(u.Scheme, scheme):
+			return nil, nil, badRequest("only " + scheme + " targets are served here")
 		case u.User != nil:
 			return nil, nil, badRequest("userinfo in the request target")
 		case u.Host == "":
@@ -136,6 +140,7 @@ func (c *conn) httpRequest(ctx context.Context) (*http.Request, *bodyReader, err
 		ContentLength: q.ContentLength,
 		Close:         q.Close,
 		Body:          http.NoBody,
+		TLS:           c.tls,
 	}
 	switch {
 	case q.Chunked:

@@ -26,6 +26,10 @@ type Request struct {
 	// Continue: the client waits for "100 Continue" before its body.
 	Continue bool
 
+	// TLS: the request came over TLS (the connection's, not a claim of the
+	// client's); the cache keeps https pages apart from http ones.
+	TLS bool
+
 	// Scratch is a buffer the handler may reuse between requests on the
 	// same connection (for building a cache key without allocating).
 	Scratch []byte
@@ -239,6 +243,13 @@ func (r *Request) interpret() error {
 			lengths++
 			length = f.Value
 		case EqualFold(f.Name, "Transfer-Encoding"):
+			// RFC 9112 §6.3: chunked anywhere but last ("chunked,
+			// identity", or a second field after "chunked") leaves the
+			// length unknowable: 400, the smuggling probe it usually is.
+			// Any other coding is merely unsupported: 501 (§6.1).
+			if encodings > 0 || chunkedNotFinal(f.Value) {
+				return badRequest("chunked is not the final transfer coding")
+			}
 			encodings++
 			if !EqualFold(f.Value, "chunked") {
 				return &parseError{status: 501, msg: "only the chunked transfer coding is supported"}
@@ -291,6 +302,19 @@ func (r *Request) interpret() error {
 		r.ContentLength = n
 	}
 	return nil
+}
+
+// chunkedNotFinal reports whether the coding list v names chunked before
+// its last coding.
+func chunkedNotFinal(v []byte) bool {
+	for len(v) > 0 {
+		var t []byte
+		t, v = nextToken(v)
+		if EqualFold(t, "chunked") && len(bytes.Trim(v, " \t,")) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // parseLength reads a Content-Length: decimal digits only, no sign, no

@@ -18,6 +18,7 @@ package h1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -51,8 +52,11 @@ type Reply struct {
 	Body []byte
 }
 
-// Server serves HTTP/1.0 and HTTP/1.1 on plain TCP. Set its fields, then
-// call Serve; zero optional fields get the defaults above.
+// Server serves HTTP/1.0 and HTTP/1.1 on plain TCP, or on the *tls.Conn
+// connections of a listener that has done their handshakes (package
+// edge/tlsserve: the TLS state then reaches Request.TLS and the
+// http.Request). Set its fields, then call Serve; zero optional fields get
+// the defaults above.
 type Server struct {
 	// Handler serves every request Fast declines. Required.
 	Handler http.Handler
@@ -211,6 +215,10 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	raw, closer := unwrap(nc)
 	c := &conn{srv: s, nc: raw, closer: closer, rbuf: make([]byte, 4096), remote: nc.RemoteAddr().String()}
+	if tc, ok := raw.(*tls.Conn); ok {
+		st := tc.ConnectionState() // the handshake is done: see Server
+		c.tls = &st
+	}
 	s.conns[c] = struct{}{}
 	s.active.Add(1)
 	return c
@@ -232,6 +240,7 @@ type conn struct {
 	// before the client can see the close.
 	closer io.Closer
 	remote string
+	tls    *tls.ConnectionState // nil on plain TCP
 
 	rbuf []byte // read buffer; rbuf[r:w] is unread
 	r, w int
@@ -282,6 +291,7 @@ func (c *conn) serve() {
 			return
 		}
 		req := &c.req
+		req.TLS = c.tls != nil
 		head := n
 		if f := c.srv.Fast; f != nil && req.ContentLength == 0 {
 			c.rep.Head, c.rep.Body = c.rep.Head[:0], nil
@@ -427,7 +437,9 @@ func (c *conn) writeReply(closing bool) bool {
 		c.writeBy(time.Now().Add(t))
 	}
 	var err error
-	if len(c.rep.Body) <= 1024 {
+	if len(c.rep.Body) <= 1024 || c.tls != nil && len(c.rep.Body) <= maxTLSCoalesce {
+		// One write: on TLS a writev is two writes, each its own records
+		// and system call, while copying the body costs less than sealing it.
 		c.rep.Head = append(head, c.rep.Body...)
 		_, err = c.nc.Write(c.rep.Head)
 	} else {
@@ -438,6 +450,10 @@ func (c *conn) writeReply(closing bool) bool {
 	c.rep.Body = nil
 	return err == nil
 }
+
+// maxTLSCoalesce is the largest body writeReply copies behind the head on
+// a TLS connection to write both at once (bytes).
+const maxTLSCoalesce = 64 << 10
 
 var errClosing = errors.New("h1: server shutting down")
 

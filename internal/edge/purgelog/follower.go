@@ -65,11 +65,29 @@ type Follower struct {
 	// Its transport must not time out a response head sooner than Wait,
 	// or every poll that finds nothing new fails.
 	Client *http.Client
-	// Apply is called with each entry, in seq order, once. Required.
+	// Apply is called with each entry, in seq order, once. Required
+	// unless Batch is set.
 	Apply func(e Entry)
+	// Batch, if set, is called instead of Apply with the new entries of
+	// each answer (maybe none) and the log position after them, from the
+	// position the follower starts at on; it returns once they are
+	// applied, and only then does Applied move. A CDN purge adapter
+	// (internal/cdnpurge) batches its API calls and saves the position.
+	Batch func(entries []Entry, pos int64)
+	// From, if positive, is the position to resume after (a saved one);
+	// entries trimmed since then are a gap, and Reset is called. 0 starts
+	// at the head.
+	From int64
 	// Reset is called when entries were missed (a gap in the log): the
 	// caller drops its whole cache. Required.
 	Reset func()
+	// ResetAtHead also calls Reset when the origin first gives the head:
+	// a response fetched before the follower knew where the log stood may
+	// predate an entry it will never apply (committed between that fetch
+	// and the reading of the head), so an edge that served before its
+	// follower's first answer keeps nothing of it (issue 13: a restarted
+	// edge starts empty or at the head).
+	ResetAtHead bool
 	// Log records failures: the first of a streak at info, the rest at
 	// debug, so a foreign origin (no purge log) costs one line. If nil,
 	// slog.Default().
@@ -81,6 +99,7 @@ type Follower struct {
 	RetryMin, RetryMax time.Duration
 
 	applied atomic.Int64 // the log position: last seq applied or skipped to
+	known   atomic.Bool  // applied holds a position the origin gave
 
 	mu    sync.Mutex    // protects moved
 	moved chan struct{} // closed, and replaced, each time applied is stored
@@ -127,6 +146,7 @@ func (f *Follower) movedChan() chan struct{} {
 // setApplied stores pos and wakes WaitApplied.
 func (f *Follower) setApplied(pos int64) {
 	f.applied.Store(pos)
+	f.known.Store(true)
 	f.mu.Lock()
 	if f.moved != nil {
 		close(f.moved)
@@ -144,6 +164,9 @@ func (f *Follower) Run(ctx context.Context) {
 		log = slog.Default()
 	}
 	pos := int64(-1) // unknown: ask for the head
+	if f.From > 0 {
+		pos = f.From
+	}
 	failures := 0
 	for ctx.Err() == nil {
 		ans, err := f.fetch(ctx, pos)
@@ -175,18 +198,32 @@ func (f *Follower) Run(ctx context.Context) {
 func (f *Follower) advance(pos int64, ans answer, log *slog.Logger) int64 {
 	switch {
 	case pos < 0:
+		if f.ResetAtHead && !f.known.Load() {
+			f.Reset()
+		}
+		if f.Batch != nil {
+			f.Batch(nil, ans.Head)
+		}
 		return ans.Head
 	case ans.Gap:
 		log.Warn("purgelog: entries were missed; dropping the cache", "origin", redact.URL(f.origin()), "after", pos, "head", ans.Head)
 		f.Reset()
 		return ans.Head
 	}
+	var batch []Entry
 	for _, e := range ans.Entries {
 		if e.Seq <= pos { // already applied: never twice
 			continue
 		}
-		f.Apply(e)
+		if f.Batch != nil {
+			batch = append(batch, e)
+		} else {
+			f.Apply(e)
+		}
 		pos = e.Seq
+	}
+	if f.Batch != nil {
+		f.Batch(batch, pos)
 	}
 	return pos
 }

@@ -286,3 +286,63 @@ func TestFollowerAsksOriginFunc(t *testing.T) {
 		t.Errorf("applied seq %d, want 1", e.Seq)
 	}
 }
+
+// TestFollowerResetsAtHead: with ResetAtHead, what the edge stored before
+// its follower first heard the head is dropped then, once (issue 13); the
+// follower's later answers reset nothing.
+func TestFollowerResetsAtHead(t *testing.T) {
+	o := newOrigin(t)
+	o.append(t, "before-start")
+	resets := make(chan struct{}, 10)
+	f := &purgelog.Follower{Origin: o.http.URL, Secret: secret, Client: o.http.Client(), ResetAtHead: true,
+		Apply: func(purgelog.Entry) {}, Reset: func() { resets <- struct{}{} },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	o.waitPoll(t, "1")
+	o.append(t, "product-1")
+	o.waitPoll(t, "2")
+	if n := len(resets); n != 1 {
+		t.Errorf("%d resets after the head and one entry, want 1 (at the head)", n)
+	}
+}
+
+// TestFollowerBatchResumesFrom: with From, a follower resumes after a
+// saved position and hands over the entries since, in one Batch per
+// answer with the position after them; its first call, from the head,
+// has no entries (a CDN purge adapter, internal/cdnpurge).
+func TestFollowerBatchResumesFrom(t *testing.T) {
+	o := newOrigin(t)
+	o.append(t, "product-1") // seq 1: purged before the restart
+	o.append(t, "product-2") // seq 2, 3: missed while down
+	o.append(t, "product-3", "home")
+	type batch struct {
+		seqs []int64
+		pos  int64
+	}
+	batches := make(chan batch, 100)
+	f := &purgelog.Follower{Origin: o.http.URL, Secret: secret, Client: o.http.Client(), From: 1,
+		Batch: func(es []purgelog.Entry, pos int64) {
+			var seqs []int64
+			for _, e := range es {
+				seqs = append(seqs, e.Seq)
+			}
+			batches <- batch{seqs, pos}
+		},
+		Reset: func() { t.Error("reset without a gap") },
+		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)), RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	b := <-batches
+	if !slices.Equal(b.seqs, []int64{2, 3}) || b.pos != 3 {
+		t.Errorf("first batch after From=1: seqs %v pos %d, want [2 3] at 3", b.seqs, b.pos)
+	}
+	o.waitPoll(t, "3")
+	if f.Applied() != 3 {
+		t.Errorf("Applied() = %d after the batch returned, want 3", f.Applied())
+	}
+}

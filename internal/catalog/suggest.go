@@ -1,0 +1,65 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"agora/internal/store"
+)
+
+// MaxSuggestions bounds a suggest answer.
+const MaxSuggestions = 8
+
+// Suggestion is one as-you-type completion: a product whose name matches
+// every word typed, the last as a prefix.
+type Suggestion struct {
+	Name, Slug string
+}
+
+// Suggest completes a search as it is typed (issue 15): up to n active
+// products whose names hold every word of q as a prefix. They come in
+// index order rather than ranked, so the cost is that of finding n
+// matches, not of ranking all of them; it stays flat for "s" at 300,000
+// products.
+func (c *Catalog) Suggest(ctx context.Context, q string, n int) ([]Suggestion, error) {
+	q0 := ListQuery{Query: q}
+	if err := q0.normalize(); err != nil {
+		return nil, err
+	}
+	terms := searchTerms(q)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	n = min(max(n, 1), MaxSuggestions)
+	var query string
+	match := matchExpr(c.db.Dialect, terms)
+	if c.db.Dialect == store.Postgres {
+		// Weight A is the name (migration 0001): "shi:*A & blu:*A".
+		match = ""
+		for i, t := range terms {
+			if i > 0 {
+				match += " & "
+			}
+			match += t + ":*A"
+		}
+		query = `SELECT p.name, p.slug FROM products p
+			WHERE p.search @@ to_tsquery('simple', agora_fold($1)) AND p.status = 'active' LIMIT $2`
+	} else {
+		query = `SELECT p.name, p.slug FROM product_search s JOIN products p ON p.id = s.rowid
+			WHERE product_search MATCH '{name} : (' || $1 || ')' AND p.status = 'active' LIMIT $2`
+	}
+	rows, err := c.db.Query(ctx, query, match, n)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: suggest: %w", err)
+	}
+	defer rows.Close()
+	var out []Suggestion
+	for rows.Next() {
+		var s Suggestion
+		if err := rows.Scan(&s.Name, &s.Slug); err != nil {
+			return nil, fmt.Errorf("catalog: suggest: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
