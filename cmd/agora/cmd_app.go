@@ -35,6 +35,7 @@ type serveFlags struct {
 	maxInFlight, maxQueue            int           // app.Config's concurrency limit (agora app only)
 	queueTimeout                     time.Duration
 	testLatency                      time.Duration // app.Config.TestLatency: load tests only
+	stripe                           stripeFlags
 }
 
 // testLatencyUsage is the help of --test-latency, on app and on up.
@@ -58,6 +59,7 @@ func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName str
 	secretVar(fs, &sf.clusterSecret, "cluster-secret", "secret shared by every tier of one store, for internal endpoints (used by the edge tier)")
 	fs.StringVar(&sf.smtp, "smtp", "log", "how email is sent: log (recipient and subject only), log+body (development: also the body, such as reset links), or smtp://USER:PASSWORD@HOST:587?from=shop@example.com&tls=starttls (tls: starttls, tls or none)")
 	fs.DurationVar(&sf.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
+	sf.stripe.declare(fs)
 	fs.StringVar(&sf.trustedProxies, "trusted-proxies", "loopback", "proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed (client address for rate limits, https for Secure cookies): addresses, CIDR prefixes, loopback, private or none, comma-separated")
 }
 
@@ -178,12 +180,26 @@ func shopDeps(env *cmdEnv, sf serveFlags, d *store.DB) (app.Deps, error) {
 		return app.Deps{}, fmt.Errorf("%w: --smtp: %v", errUsage, err)
 	}
 	env.log.Info("mail", "sender", redact.URL(sf.smtp))
+	card, err := sf.stripe.gateway()
+	if err != nil {
+		return app.Deps{}, err
+	}
+	if card != nil {
+		env.log.Info("card payments", "provider", "stripe", "mode", card.Mode(), "webhooks", sf.stripe.webhookSecret != "")
+	}
+	cancelAfter, err := parseCancelUnpaid(sf.stripe.cancelUnpaid)
+	if err != nil {
+		return app.Deps{}, err
+	}
+	co := &checkout.Service{DB: d, Providers: providers(card)}
 	return app.Deps{
 		DB:        d,
 		Sessions:  &session.Manager{DB: d, TTL: sf.sessionTTL},
 		Customers: &customer.Service{DB: d},
 		Carts:     &cart.Service{DB: d},
-		Checkout:  &checkout.Service{DB: d},
+		Checkout:  co,
+		Stripe:    card,
+		Sweep:     &checkout.Sweep{Checkout: co, CancelAfter: cancelAfter},
 		Mail:      sender,
 		Staff:     &staff.Service{DB: d, Log: env.log},
 	}, nil

@@ -53,6 +53,7 @@ type upFlags struct {
 	scale              scaleFlags
 	testLatency        time.Duration // forwarded to every app instance
 	maxInFlight        int           // forwarded to every app instance as --max-inflight
+	stripe             stripeFlags   // forwarded to every app instance in its environment
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -137,6 +138,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 20*time.Second, "after SIGTERM, how long in-flight requests get to finish, at the edge and then at the app")
 			fs.DurationVar(&f.sessionTTL, "session-ttl", 720*time.Hour, "how long a shopper's session (cart, login) lives")
 			fs.BoolVar(&f.accessLog, "access-log", true, "log one line per request (at the app)")
+			f.stripe.declare(fs)
 			fs.StringVar(&f.edgeTrustedProxies, "trusted-proxies", "", "proxies in front of the store (a CDN, a TLS terminator) whose X-Forwarded-For/-Proto/-Host the edge passes on to the app: IP addresses, CIDR prefixes, loopback, private; empty or none: nobody")
 			fs.StringVar(&f.allowedHosts, "allowed-hosts", "", allowedHostsUsage)
 			f.waf.register(fs)
@@ -153,6 +155,14 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 }
 
 func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
+	// Checked here, so a bad key stops up at once rather than crash-looping
+	// every app instance.
+	if _, err := f.stripe.gateway(); err != nil {
+		return err
+	}
+	if _, err := parseCancelUnpaid(f.stripe.cancelUnpaid); err != nil {
+		return err
+	}
 	// An upgrade's sockets, taken before any app instance could inherit them.
 	inh, err := takeInherited()
 	if err != nil {
@@ -403,6 +413,7 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 		"--shutdown-timeout", f.shutdownTimeout.String(),
 		"--session-ttl", f.sessionTTL.String(),
 		"--access-log=" + strconv.FormatBool(f.accessLog),
+		"--cancel-unpaid", f.stripe.cancelUnpaid,
 	}
 	if f.testLatency > 0 {
 		args = append(args, "--test-latency", f.testLatency.String())
@@ -424,12 +435,12 @@ func appEnv(f upFlags) []string {
 			out = append(out, kv)
 		}
 	}
-	return append(out,
+	return append(append(out,
 		"AGORA_DB="+f.db,
 		"AGORA_MEDIA="+f.mediaURL,
 		"AGORA_CLUSTER_SECRET="+f.clusterSecret,
 		"AGORA_SMTP="+f.smtp,
-	)
+	), f.stripe.env()...)
 }
 
 func randomSecret() string {

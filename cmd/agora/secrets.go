@@ -50,7 +50,11 @@ func readSecretFile(path string) (string, error) {
 // secretFlags are the flags that hold a secret: always (cluster-secret), or
 // when the address carries a password or credentials (a database, mail or
 // media URL).
-var secretFlags = []string{"cluster-secret", "db", "smtp", "media"}
+var secretFlags = []string{"cluster-secret", "stripe-secret-key", "stripe-webhook-secret", "db", "smtp", "media"}
+
+// plainSecrets are the secretFlags that are a secret whole (not a URL
+// with a password in it).
+var plainSecrets = []string{"cluster-secret", "stripe-secret-key", "stripe-webhook-secret"}
 
 // warnSecretsInArgs warns, once, when a secret was given on the command line
 // (args), where any user of the machine can read it through ps or /proc,
@@ -70,7 +74,7 @@ func warnSecretsInArgs(log *slog.Logger, fs *flag.FlagSet, args []string) {
 		if f == nil || !slices.Contains(secretFlags, name) || slices.Contains(named, "--"+name) {
 			continue
 		}
-		if v := f.Value.String(); name == "cluster-secret" && v != "" || redact.URL(v) != v {
+		if v := f.Value.String(); slices.Contains(plainSecrets, name) && v != "" || redact.URL(v) != v {
 			named = append(named, "--"+name)
 		}
 	}

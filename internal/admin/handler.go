@@ -49,6 +49,9 @@ type Handler struct {
 	// MaxUploadBytes bounds one image upload. If 0, 20 MiB (media's own
 	// default); the app's body limit must let that much through on /admin/.
 	MaxUploadBytes int64
+	// CardMode is the card payments' mode, "test" or "live", shown on
+	// order pages; "" without card payments.
+	CardMode string
 
 	once  sync.Once
 	pages map[string]*template.Template // by page name; set once

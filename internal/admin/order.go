@@ -29,6 +29,9 @@ type orderPage struct {
 	Events  []checkout.Event
 	Actions []statusAction
 	Form    *form
+	// CardMode is "test" or "live" (the Stripe key's), "" without card
+	// payments: staff must not take test payments for money.
+	CardMode string
 }
 
 // orderPage serves GET /admin/orders/{number}.
@@ -43,7 +46,7 @@ func (h *Handler) showOrder(w http.ResponseWriter, r *http.Request, status int, 
 		h.fail(w, r, err)
 		return
 	}
-	data := orderPage{layout: h.newLayout(r, "Order "+o.Number, "orders"), Order: o, Form: f}
+	data := orderPage{layout: h.newLayout(r, "Order "+o.Number, "orders"), Order: o, Form: f, CardMode: h.CardMode}
 	if data.Events, err = h.Checkout.Events(ctx, o.ID); err != nil {
 		h.serverError(w, r, err)
 		return

@@ -40,6 +40,7 @@ import (
 	"agora/internal/session"
 	"agora/internal/staff"
 	"agora/internal/store"
+	"agora/internal/stripepay"
 )
 
 // Handler serves the read API. Its fields are set once, before Register.
@@ -59,6 +60,9 @@ type Handler struct {
 	Customers *customer.Service
 	Carts     *cart.Service
 	Checkout  *checkout.Service
+	// Stripe (if set, with Checkout) serves card payments: the order's
+	// PaymentIntent and Stripe's webhooks (payment.go).
+	Stripe *stripepay.Stripe
 
 	// The admin API (admin.go), registered only when Staff is set: it
 	// authenticates every request by API key. Media and DB serve uploads

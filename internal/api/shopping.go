@@ -61,6 +61,11 @@ func (h *Handler) registerShopping(mux *http.ServeMux) {
 		mux.HandleFunc("POST /api/v1/checkout", h.placeOrder)
 		mux.HandleFunc("GET /api/v1/orders", h.listOrders)
 		mux.HandleFunc("GET /api/v1/orders/{number}", h.order)
+		if h.Stripe != nil {
+			mux.HandleFunc("POST /api/v1/orders/{number}/payment", h.startPayment)
+			mux.HandleFunc("GET /api/v1/orders/{number}/payment", h.getPayment)
+			mux.HandleFunc("POST /api/v1/payments/stripe/webhook", h.stripeWebhook)
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/internal/storefront"
+	"agora/internal/stripepay"
 )
 
 // Config is what an operator chooses for one app-tier server.
@@ -124,6 +125,12 @@ type Deps struct {
 	// from a worker that Run owns. If nil, mail waits in the outbox for an
 	// instance that has a sender.
 	Mail mail.Sender
+	// Stripe is the card payment method (issue 14), also one of
+	// Checkout's Providers. If nil, no card payments, no webhook.
+	Stripe *stripepay.Stripe
+	// Sweep (if set) reconciles and expires unpaid orders from a loop Run
+	// owns; one instance at a time works, by a lease.
+	Sweep *checkout.Sweep
 
 	// Staff authenticates the admin (issue 4): sessions for /admin pages,
 	// API keys for /api/v1/admin/…. If nil, neither is served.
@@ -142,7 +149,8 @@ type Server struct {
 	// cleanups delete expired rows (sessions, staff sessions, password
 	// resets, old login failures); Run calls them every SessionCleanupEvery.
 	cleanups []cleanup
-	mail     mail.Sender // the outbox worker's sender; nil: no worker
+	mail     mail.Sender     // the outbox worker's sender; nil: no worker
+	sweep    *checkout.Sweep // unpaid orders; nil: none
 	metrics  *metrics
 	ids      *requestIDs
 	draining atomic.Bool // set when the drain starts; /readyz answers 503
@@ -186,6 +194,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		metrics:  newMetrics(deps.DB),
 		ids:      newRequestIDs(),
 		mail:     deps.Mail,
+		sweep:    deps.Sweep,
 		cleanups: cleanupsOf(deps),
 		purges:   newPurgeLog(deps.DB, cfg.ClusterSecret),
 	}
@@ -202,6 +211,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	sf.PublicURL, sf.Log = cfg.PublicURL, s.log
 	sf.Sessions, sf.Customers, sf.Carts, sf.Checkout = deps.Sessions, deps.Customers, deps.Carts, deps.Checkout
+	sf.Stripe = deps.Stripe
 	if deps.Media != nil {
 		sf.MediaURL = deps.Media.URL
 	}
@@ -211,7 +221,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.storefront = sf
 	s.routes(sf, &api.Handler{Catalog: deps.Catalog, MediaURL: sf.MediaURL, Log: s.log,
 		Sessions: deps.Sessions, Customers: deps.Customers, Carts: deps.Carts, Checkout: deps.Checkout,
-		Staff: deps.Staff, Media: deps.Media, DB: deps.DB}, deps.Media)
+		Staff: deps.Staff, Media: deps.Media, DB: deps.DB, Stripe: deps.Stripe}, deps.Media)
 
 	if deps.Staff != nil && deps.Checkout != nil && deps.Customers != nil {
 		// The admin pages (issue 4) need the shop's services and staff
@@ -219,6 +229,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ad := &admin.Handler{DB: deps.DB, Catalog: deps.Catalog, Checkout: deps.Checkout, Customers: deps.Customers,
 			Staff: deps.Staff, Media: deps.Media, Log: s.log, Assets: sf.Assets,
 			MaxUploadBytes: cfg.MaxAdminBodyBytes - 1<<20}
+		if deps.Stripe != nil {
+			ad.CardMode = deps.Stripe.Mode()
+		}
 		ad.Register(s.mux)
 	}
 

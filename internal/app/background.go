@@ -35,8 +35,8 @@ func cleanupsOf(deps Deps) []cleanup {
 	return cs
 }
 
-// background starts the loops Run owns: the email outbox worker and the
-// session cleanup. They run until ctx ends; the returned wait blocks until
+// background starts the loops Run owns: the email outbox worker, the
+// unpaid-order sweep and the session cleanup. They run until ctx ends; the returned wait blocks until
 // every one has returned, so none outlives Run.
 func (s *Server) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
@@ -47,6 +47,12 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 				s.log.Error("mail worker stopped", "err", err)
 			}
 		})
+	}
+	if s.sweep != nil {
+		if s.sweep.Log == nil {
+			s.sweep.Log = s.log
+		}
+		wg.Go(func() { _ = s.sweep.Run(ctx) })
 	}
 	if s.cfg.ClusterSecret != "" { // edges follow the purge log
 		wg.Go(func() { s.purges.listen(ctx, s.log) })

@@ -30,7 +30,8 @@ var (
 //   - nosniff on everything, so a browser never reads a text or JSON answer
 //     as HTML or script;
 //   - on HTML (or when the type is unknown), a same-origin-only Content
-//     Security Policy, no framing (clickjacking) and a referrer policy that
+//     Security Policy unless the handler set one (the card payment page
+//     allows Stripe's origins, issue 14), no framing (clickjacking) and a referrer policy that
 //     keeps search queries in URLs from leaking to other sites;
 //   - Retry-After on a 503 whose handler gave none: every 503 here means
 //     "try again shortly" (the database is restarting, the instance is
@@ -42,7 +43,10 @@ func applyDefaults(h http.Header, status int) {
 	}
 	h["X-Content-Type-Options"] = nosniff
 	if ct := h.Get("Content-Type"); ct == "" || strings.HasPrefix(ct, "text/html") {
-		h["Content-Security-Policy"] = contentSecurityPolicy
+		if _, ok := h["Content-Security-Policy"]; !ok {
+			// Only the card payment page sets its own (storefront.StripeCSP).
+			h["Content-Security-Policy"] = contentSecurityPolicy
+		}
 		h["X-Frame-Options"] = frameDeny
 		h["Referrer-Policy"] = referrerPolicy
 	}

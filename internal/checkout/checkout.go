@@ -77,6 +77,11 @@ type Order struct {
 	CreatedAt                                                         time.Time
 	// Restocked says the goods went back to stock (cancelled or refunded).
 	Restocked bool
+	// PaymentRef is the provider's payment id (a Stripe PaymentIntent,
+	// "pi_…"); "" until a card payment was started.
+	PaymentRef string
+	// RefundedCents is how much the provider refunded, cumulative.
+	RefundedCents int64
 
 	sessionHash string // the placing session, for OrderFor
 }

@@ -10,12 +10,14 @@ import (
 
 const orderColumns = `o.id, o.number, o.status, o.email, COALESCE(o.customer_id, 0), COALESCE(o.session_hash, ''),
 	o.currency, o.subtotal_cents, o.discount_cents, o.shipping_cents, o.tax_cents, o.total_cents,
-	o.prices_include_tax, o.discount_code, o.shipping_method, o.payment_method, o.created_at, o.restocked`
+	o.prices_include_tax, o.discount_code, o.shipping_method, o.payment_method, o.created_at, o.restocked,
+	COALESCE(o.payment_ref, ''), o.refunded_cents`
 
 func scanOrder(row interface{ Scan(...any) error }, o *Order) error {
 	return row.Scan(&o.ID, &o.Number, &o.Status, &o.Email, &o.CustomerID, &o.sessionHash,
 		&o.Currency, &o.SubtotalCents, &o.DiscountCents, &o.ShippingCents, &o.TaxCents, &o.TotalCents,
-		&o.PricesIncludeTax, &o.DiscountCode, &o.ShippingMethod, &o.PaymentMethod, &o.CreatedAt, &o.Restocked)
+		&o.PricesIncludeTax, &o.DiscountCode, &o.ShippingMethod, &o.PaymentMethod, &o.CreatedAt, &o.Restocked,
+		&o.PaymentRef, &o.RefundedCents)
 }
 
 // Order returns the order with number (as typed: case and look-alike

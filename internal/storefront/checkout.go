@@ -116,6 +116,11 @@ func (h *Handler) checkoutPost(w http.ResponseWriter, r *http.Request) {
 			h.log().Warn("storefront: save checkout address", "customer_id", cust.ID, "err", err)
 		}
 	}
+	if h.Stripe != nil && o.PaymentMethod == h.Stripe.Method().Code && o.Status == checkout.StatusPendingPayment {
+		// The card form: the intent is created there, after commit.
+		page.SeeOther(w, r, "/checkout/pay/"+o.Number)
+		return
+	}
 	page.SeeOther(w, r, "/orders/"+o.Number)
 }
 
@@ -282,8 +287,11 @@ func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status in
 	}
 	for _, p := range opts.Payment {
 		ch := choice{Value: p.Code, Label: p.Name, Checked: p.Code == f.Value("payment_method")}
-		if p.Code == "manual" {
+		switch p.Code {
+		case "manual":
 			ch.Note = "Pay by bank transfer with the details in your confirmation e-mail, or in cash when the parcel arrives."
+		case "card":
+			ch.Note = "Pay by card on the next page, through Stripe."
 		}
 		data.Payment = append(data.Payment, ch)
 	}

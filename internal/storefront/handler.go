@@ -21,6 +21,7 @@ import (
 	"agora/internal/clientaddr"
 	"agora/internal/customer"
 	"agora/internal/session"
+	"agora/internal/stripepay"
 	"agora/web"
 )
 
@@ -56,6 +57,9 @@ type Handler struct {
 	Customers *customer.Service
 	Carts     *cart.Service
 	Checkout  *checkout.Service
+	// Stripe (with Checkout) serves the card payment page
+	// /checkout/pay/{number} (pay.go). If nil, card is not offered.
+	Stripe *stripepay.Stripe
 
 	once  sync.Once
 	pages map[string]*template.Template // by page name; set once

@@ -20,7 +20,7 @@ import (
 // pageNames are the templates that render a whole page; each is parsed on
 // top of its own copy of the layout and partials, so each may define its
 // own "content" and "head".
-var pageNames = []string{"home", "category", "product", "search", "error",
+var pageNames = []string{"pay", "home", "category", "product", "search", "error",
 	"cart", "checkout", "order", "login", "register", "reset", "newpassword", "account"}
 
 func (h *Handler) parseTemplates() (map[string]*template.Template, error) {

@@ -15,6 +15,9 @@ func (h *Handler) registerShop(mux *http.ServeMux) {
 		mux.HandleFunc("GET /checkout", h.checkoutPage)
 		mux.HandleFunc("POST /checkout", h.checkoutPost)
 		mux.HandleFunc("GET /orders/{number}", h.orderPage)
+		if h.Stripe != nil {
+			mux.HandleFunc("GET /checkout/pay/{number}", h.payPage)
+		}
 	}
 	if h.Customers != nil {
 		mux.HandleFunc("GET /account", h.accountPage)
