@@ -43,7 +43,9 @@ type inherited struct {
 	// listeners by name: public, admin, http (the redirect listener of
 	// --http-listen); those not inherited are missing.
 	listeners map[string]net.Listener
-	ready     *os.File // written "ready" once serving; nil when not inherited
+	// h3 is the UDP socket of --http3, if inherited.
+	h3    net.PacketConn
+	ready *os.File // written "ready" once serving; nil when not inherited
 }
 
 // takeInherited reads inheritEnv, once: the variable is removed so that
@@ -69,6 +71,15 @@ func takeInherited() (inherited, error) {
 		f := os.NewFile(uintptr(fd), name)
 		if name == "ready" {
 			in.ready = f
+			continue
+		}
+		if name == "h3" {
+			pc, err := net.FilePacketConn(f) // a copy, as below
+			f.Close()
+			if err != nil {
+				return in, fmt.Errorf("inherited UDP socket h3 (fd %d): %w", fd, err)
+			}
+			in.h3 = pc
 			continue
 		}
 		ln, err := net.FileListener(f) // a copy of the socket: f is ours to close
@@ -114,9 +125,10 @@ func awaitBackend(ctx context.Context, e *edge.Edge) {
 }
 
 // handOver starts exe with this process's arguments and lns (named by
-// names) inherited, and returns once it serves on them; on an error the
-// new process is gone and this one keeps serving.
-func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string) (pid int, err error) {
+// names) inherited, and h3 (--http3's UDP socket) if not nil, and returns
+// once it serves on them; on an error the new process is gone and this
+// one keeps serving.
+func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string, h3 *net.UDPConn) (pid int, err error) {
 	var files []*os.File
 	defer func() {
 		for _, f := range files {
@@ -135,6 +147,14 @@ func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string) (pid 
 		}
 		files = append(files, f)
 		spec = append(spec, fmt.Sprintf("%s:%d", names[i], 3+i))
+	}
+	if h3 != nil {
+		f, err := h3.File()
+		if err != nil {
+			return 0, err
+		}
+		files = append(files, f)
+		spec = append(spec, fmt.Sprintf("h3:%d", 2+len(files)))
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
