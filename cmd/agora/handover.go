@@ -7,7 +7,9 @@ package main
 // them to, says so on a pipe, and the old process then stops accepting and
 // drains as on SIGTERM. The kernel's accept queue is shared, so no
 // connection is refused in between. This is the nginx binary upgrade
-// (USR2), with a pipe for "ready" instead of a pid file. `agora edge` and
+// (USR2), with a pipe for "ready" instead of a pid file. The UDP socket
+// of --http3 goes too ("h3"), but QUIC connections do not: the old
+// process closes them once the new one serves (serve_edge.go). `agora edge` and
 // `agora up` both do it; the new `agora up` starts its own app instances
 // before it serves, and the old one stops its own after its drain.
 
@@ -29,8 +31,8 @@ import (
 )
 
 // inheritEnv tells a new edge process which of its file descriptors are
-// the listeners it inherits and which is the pipe to say it serves, as
-// "public:3,admin:4,ready:5".
+// the listeners it inherits, the UDP socket of --http3, and the pipe to
+// say it serves, as "public:3,admin:4,h3:5,ready:6".
 const inheritEnv = "AGORA_INHERIT_FDS"
 
 // handoverWait bounds the old process's wait for the new one to serve (its
