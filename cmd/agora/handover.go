@@ -7,7 +7,9 @@ package main
 // them to, says so on a pipe, and the old process then stops accepting and
 // drains as on SIGTERM. The kernel's accept queue is shared, so no
 // connection is refused in between. This is the nginx binary upgrade
-// (USR2), with a pipe for "ready" instead of a pid file. `agora edge` and
+// (USR2), with a pipe for "ready" instead of a pid file. The UDP socket
+// of --http3 goes too ("h3"), but QUIC connections do not: the old
+// process closes them once the new one serves (serve_edge.go). `agora edge` and
 // `agora up` both do it; the new `agora up` starts its own app instances
 // before it serves, and the old one stops its own after its drain.
 
@@ -29,8 +31,8 @@ import (
 )
 
 // inheritEnv tells a new edge process which of its file descriptors are
-// the listeners it inherits and which is the pipe to say it serves, as
-// "public:3,admin:4,ready:5".
+// the listeners it inherits, the UDP socket of --http3, and the pipe to
+// say it serves, as "public:3,admin:4,h3:5,ready:6".
 const inheritEnv = "AGORA_INHERIT_FDS"
 
 // handoverWait bounds the old process's wait for the new one to serve (its
@@ -43,7 +45,9 @@ type inherited struct {
 	// listeners by name: public, admin, http (the redirect listener of
 	// --http-listen); those not inherited are missing.
 	listeners map[string]net.Listener
-	ready     *os.File // written "ready" once serving; nil when not inherited
+	// h3 is the UDP socket of --http3, if inherited.
+	h3    net.PacketConn
+	ready *os.File // written "ready" once serving; nil when not inherited
 }
 
 // takeInherited reads inheritEnv, once: the variable is removed so that
@@ -69,6 +73,15 @@ func takeInherited() (inherited, error) {
 		f := os.NewFile(uintptr(fd), name)
 		if name == "ready" {
 			in.ready = f
+			continue
+		}
+		if name == "h3" {
+			pc, err := net.FilePacketConn(f) // a copy, as below
+			f.Close()
+			if err != nil {
+				return in, fmt.Errorf("inherited UDP socket h3 (fd %d): %w", fd, err)
+			}
+			in.h3 = pc
 			continue
 		}
 		ln, err := net.FileListener(f) // a copy of the socket: f is ours to close
@@ -114,9 +127,10 @@ func awaitBackend(ctx context.Context, e *edge.Edge) {
 }
 
 // handOver starts exe with this process's arguments and lns (named by
-// names) inherited, and returns once it serves on them; on an error the
-// new process is gone and this one keeps serving.
-func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string) (pid int, err error) {
+// names) inherited, and h3 (--http3's UDP socket) if not nil, and returns
+// once it serves on them; on an error the new process is gone and this
+// one keeps serving.
+func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string, h3 *net.UDPConn) (pid int, err error) {
 	var files []*os.File
 	defer func() {
 		for _, f := range files {
@@ -135,6 +149,14 @@ func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string) (pid 
 		}
 		files = append(files, f)
 		spec = append(spec, fmt.Sprintf("%s:%d", names[i], 3+i))
+	}
+	if h3 != nil {
+		f, err := h3.File()
+		if err != nil {
+			return 0, err
+		}
+		files = append(files, f)
+		spec = append(spec, fmt.Sprintf("h3:%d", 2+len(files)))
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {

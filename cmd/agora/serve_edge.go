@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quic-go/quic-go/http3"
+
 	"agora/internal/edge"
 	"agora/internal/edge/h1"
 	"agora/internal/edge/purgelog"
@@ -70,7 +72,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	}
 	// The listeners, by the names an upgrade hands them on under:
 	// public, then admin and the plain-HTTP redirect when asked for.
-	servers := []server{publicServer(env, e, o)}
+	servers := []server{nil} // the public server once its port is known (Alt-Svc names it)
 	addrs := []string{o.listen}
 	names := []string{"public"}
 	if o.adminListen != "" {
@@ -113,6 +115,25 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		servers[i].(*http.Server).Handler = redirectHandler(o, port)
 	}
 	raw := slices.Clone(lns) // the sockets an upgrade hands on
+	var h3 *http3.Server
+	var h3Conn *net.UDPConn
+	if o.tls != nil && o.tls.http3 {
+		var err error
+		if h3Conn, err = listenUDPOr(inh.h3, lns[0].Addr()); err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		defer h3Conn.Close()
+		t := *o.tls
+		t.fields = t.fields.With("Alt-Svc", tlsserve.AltSvc(lns[0].Addr().(*net.TCPAddr).Port))
+		o.tls = &t
+		h3 = tlsserve.NewH3Server(o.tls.fields.Handler(e), o.tls.config, env.log)
+	} else if inh.h3 != nil {
+		inh.h3.Close() // this process was started without --http3
+	}
+	servers[0] = publicServer(env, e, o)
 	// The public listener is capped, whichever server serves it; the admin
 	// listener is private and is not.
 	e.Conns = h1.Limit(lns[0], h1.Limits{
@@ -158,9 +179,12 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if inh.ready != nil {
 		awaitBackend(ctx, e) // the old process serves meanwhile
 	}
-	errc := make(chan error, len(servers))
+	errc := make(chan error, len(servers)+1)
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
+	}
+	if h3 != nil {
+		go func() { errc <- h3.Serve(h3Conn) }()
 	}
 	if o.onServing != nil {
 		o.onServing()
@@ -178,6 +202,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 			attrs = append(attrs, "http_redirect", lns[i].Addr().String())
 		}
 	}
+	if h3 != nil {
+		attrs = append(attrs, "http3", "udp/"+h3Conn.LocalAddr().String())
+	}
 	if inh.ready != nil {
 		attrs = append(attrs, "upgraded", true, "pid", os.Getpid())
 	}
@@ -186,7 +213,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		_, _ = io.WriteString(inh.ready, "ready\n") // the old process stops accepting now
 		inh.ready.Close()
 	}
-	handedOver, stopUpgrades := watchUpgrades(env, raw, names)
+	handedOver, stopUpgrades := watchUpgrades(env, raw, names, h3Conn)
 	defer stopUpgrades()
 
 	var serveErr error
@@ -194,6 +221,13 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	case <-handedOver:
+		if h3 != nil {
+			// Both processes now read the one UDP socket, and a QUIC
+			// connection lives in one of them: stop reading at once. The
+			// connections this process held end (CONNECTION_CLOSE); their
+			// clients reconnect, to the new process, or over HTTP/2.
+			h3.Close()
+		}
 		linger(ctx, servers)
 	}
 	var errs []error
@@ -202,8 +236,15 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
+	shutdowns := make([]func(context.Context) error, 0, len(servers)+1)
 	for _, s := range servers {
-		if err := s.Shutdown(sctx); err != nil {
+		shutdowns = append(shutdowns, s.Shutdown)
+	}
+	if h3 != nil {
+		shutdowns = append(shutdowns, h3.Shutdown)
+	}
+	for _, shutdown := range shutdowns {
+		if err := shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("requests at the edge still running after %s were cut off: %w", o.shutdownTimeout, err))
 		}
 	}
@@ -263,7 +304,7 @@ func linger(ctx context.Context, servers []server) {
 // watchUpgrades hands raw (the listeners: public, then admin) to a new
 // process on SIGUSR2 and closes handedOver once it serves on them.
 // A failed upgrade is logged and this process keeps serving.
-func watchUpgrades(env *cmdEnv, raw []net.Listener, names []string) (handedOver <-chan struct{}, stop func()) {
+func watchUpgrades(env *cmdEnv, raw []net.Listener, names []string, h3 *net.UDPConn) (handedOver <-chan struct{}, stop func()) {
 	done := make(chan struct{})
 	over := make(chan struct{})
 	usr2 := make(chan os.Signal, 1)
@@ -285,7 +326,7 @@ func watchUpgrades(env *cmdEnv, raw []net.Listener, names []string) (handedOver 
 				continue
 			}
 			env.log.Info("SIGUSR2: upgrading the edge: handing the listeners to a new process", "listen", listening)
-			pid, err := handOver(env, exe, raw, names)
+			pid, err := handOver(env, exe, raw, names, h3)
 			if err != nil {
 				env.log.Error("edge upgrade FAILED: the new process did not serve; this process keeps serving", "pid", pid, "err", err)
 				continue
@@ -364,4 +405,18 @@ func redirectHandler(o edgeServe, port string) http.Handler {
 		h = o.tls.wrapHTTP(h)
 	}
 	return h
+}
+
+// listenUDPOr is the inherited UDP socket if there is one, else a new one
+// on the address (and so the port) the public TCP listener took.
+func listenUDPOr(pc net.PacketConn, tcp net.Addr) (*net.UDPConn, error) {
+	if pc != nil {
+		if c, ok := pc.(*net.UDPConn); ok {
+			return c, nil
+		}
+		pc.Close()
+		return nil, fmt.Errorf("the inherited h3 socket is not a UDP socket")
+	}
+	a := tcp.(*net.TCPAddr)
+	return net.ListenUDP("udp", &net.UDPAddr{IP: a.IP, Port: a.Port, Zone: a.Zone})
 }

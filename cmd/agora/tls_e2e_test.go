@@ -13,16 +13,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go/http3"
+
 	"agora/internal/edge/tlsserve"
 	"agora/internal/edge/tlsserve/tlstest"
 )
 
 var redirectAttr = regexp.MustCompile(`http_redirect=(\S+)`)
 
-// TestEdgeOverTLS: `agora edge --tls-cert --tls-key --http-listen` serves
-// the store over HTTP/2 and HTTP/1.1 with HSTS, hits included; plain HTTP
-// is redirected; the app, trusting the edge, marks its cookies Secure;
-// and a SIGUSR2 upgrade hands over the TLS and redirect sockets.
+// TestEdgeOverTLS: `agora edge --tls-cert --tls-key --http-listen --http3`
+// serves the store over HTTP/3, HTTP/2 and HTTP/1.1 with HSTS, hits
+// included, and announces HTTP/3 by Alt-Svc; plain HTTP is redirected;
+// the app, trusting the edge, marks its cookies Secure; and a SIGUSR2
+// upgrade hands over the TLS, UDP and redirect sockets.
 func TestEdgeOverTLS(t *testing.T) {
 	ca := tlstest.NewCA(t)
 	certFile, keyFile := ca.Files(t, t.TempDir(), 1, "localhost", "127.0.0.1")
@@ -34,13 +37,17 @@ func TestEdgeOverTLS(t *testing.T) {
 	}
 	app := start(t, "app", "--db", db, "--media", data+"/media", "--listen", "127.0.0.1:0", "--metrics-listen", "",
 		"--drain-delay", "0s", "--access-log=false", "--trusted-proxies", "loopback")
-	tier.edge, tier.admin = startEdge(t, "--backends", app.url, "--tls-cert", certFile, "--tls-key", keyFile, "--http-listen", "127.0.0.1:0")
+	tier.edge, tier.admin = startEdge(t, "--backends", app.url, "--tls-cert", certFile, "--tls-key", keyFile, "--http-listen", "127.0.0.1:0", "--http3")
 	base := tier.edge.url
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("the edge says it serves %s", base)
 	}
 	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: ca.ClientConfig(), ForceAttemptHTTP2: true}, Timeout: 10 * time.Second}
 	h1c := &http.Client{Transport: &http.Transport{TLSClientConfig: ca.ClientConfig("http/1.1")}, Timeout: 10 * time.Second}
+	h3t := &http3.Transport{TLSClientConfig: ca.ClientConfig()}
+	t.Cleanup(func() { h3t.Close() })
+	h3 := &http.Client{Transport: h3t, Timeout: 10 * time.Second}
+	altSvc := `h3=":` + base[strings.LastIndexByte(base, ':')+1:] + `"; ma=86400`
 	fetch := func(c *http.Client, method, url, body string) (*http.Response, []byte) {
 		t.Helper()
 		req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -68,7 +75,7 @@ func TestEdgeOverTLS(t *testing.T) {
 		name   string
 		client *http.Client
 		proto  int
-	}{{"HTTP/2", h2, 2}, {"HTTP/1.1", h1c, 1}} {
+	}{{"HTTP/3", h3, 3}, {"HTTP/2", h2, 2}, {"HTTP/1.1", h1c, 1}} {
 		fetch(c.client, "GET", page, "")
 		resp, _ := fetch(c.client, "GET", page, "")
 		if resp.ProtoMajor != c.proto || resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
@@ -76,6 +83,9 @@ func TestEdgeOverTLS(t *testing.T) {
 		}
 		if got := resp.Header.Get("Strict-Transport-Security"); got != tlsserve.DefaultHSTS {
 			t.Errorf("%s: HSTS %q", c.name, got)
+		}
+		if got := resp.Header.Get("Alt-Svc"); got != altSvc {
+			t.Errorf("%s: Alt-Svc %q, want %q", c.name, got, altSvc)
 		}
 	}
 
@@ -110,7 +120,7 @@ func TestEdgeOverTLS(t *testing.T) {
 	}
 	redirect()
 
-	// An upgrade hands on the TLS and the redirect sockets.
+	// An upgrade hands on the TLS, UDP and redirect sockets.
 	old := tier.edge.cmd.Process.Pid
 	tier.edge.signal(t, syscall.SIGUSR2)
 	tier.edge.waitLog(t, "edge upgrade: the new process serves")
@@ -124,8 +134,9 @@ func TestEdgeOverTLS(t *testing.T) {
 	pollUntil(t, "the old edge to exit", func() bool { return exitedPID(old) })
 	h2.CloseIdleConnections()
 	h1c.CloseIdleConnections()
-	for _, c := range []*http.Client{h2, h1c} {
-		if resp, b := fetch(c, "GET", page, ""); resp.StatusCode != 200 || !bytes.Contains(b, []byte("<html")) {
+	h3t.CloseIdleConnections() // the old process closed its QUIC connections
+	for _, c := range []*http.Client{h3, h2, h1c} {
+		if resp, b := fetch(c, "GET", page, ""); resp.StatusCode != 200 || !bytes.Contains(b, []byte("<html")) || (c == h3 && resp.ProtoMajor != 3) {
 			t.Errorf("after the upgrade: %s %d", resp.Proto, resp.StatusCode)
 		}
 	}

@@ -19,12 +19,14 @@ type tlsFlags struct {
 	cert, key  string
 	httpListen string
 	hsts       string
+	http3      bool
 }
 
 func (f *tlsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1) on --listen with this PEM certificate chain; read again within 10 s when the file changes (a renewal needs no restart; a pair that does not load is logged and the old one keeps serving). Needs --tls-key")
 	fs.StringVar(&f.key, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.StringVar(&f.httpListen, "http-listen", "", "with TLS, also listen for plain HTTP here (such as :80) and redirect every request to https on the same host (301; 308 for other methods than GET and HEAD). Empty: no plain-HTTP listener")
+	fs.BoolVar(&f.http3, "http3", false, "with TLS, also serve HTTP/3 (QUIC) on UDP of --listen's port, same certificates and cache, announced by Alt-Svc on the HTTPS responses; clients that cannot reach UDP stay on HTTP/2. Open UDP in the firewall")
 	fs.StringVar(&f.hsts, "hsts", tlsserve.DefaultHSTS, "Strict-Transport-Security sent on every HTTPS response: max-age=SECONDS[; includeSubDomains][; preload], or off")
 }
 
@@ -40,6 +42,9 @@ func (f *tlsFlags) check(withACME bool) error {
 	if !f.enabled() && !withACME && f.httpListen != "" {
 		return fmt.Errorf("%w: --http-listen redirects to HTTPS, so it needs --tls-cert and --tls-key, or --acme-domains", errUsage)
 	}
+	if !f.enabled() && !withACME && f.http3 {
+		return fmt.Errorf("%w: --http3 runs over TLS, so it needs --tls-cert and --tls-key, or --acme-domains", errUsage)
+	}
 	if _, err := tlsserve.ParseHSTS(f.hsts); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -54,7 +59,9 @@ func (f *tlsFlags) check(withACME bool) error {
 // edgeTLS is what serveEdge needs to serve the public listener over TLS.
 type edgeTLS struct {
 	config *tls.Config
-	fields tlsserve.Fields // HSTS, on every TLS response
+	fields tlsserve.Fields // HSTS, on every TLS response; Alt-Svc is added once the port is known
+	// http3 serves HTTP/3 on UDP of the public listener's port.
+	http3 bool
 	// httpListen, if set, is the plain-HTTP redirect listener's address;
 	// wrapHTTP, if set, wraps its handler (ACME's HTTP-01 challenge answers
 	// first).
@@ -97,5 +104,6 @@ func (f *tlsFlags) build(log *slog.Logger, acme *acmeSetup) (*edgeTLS, error) {
 		return nil, nil
 	}
 	t.fields.Add("Strict-Transport-Security", hsts)
+	t.http3 = f.http3
 	return t, nil
 }

@@ -13,14 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go/http3"
+
 	"agora/internal/edge/h1"
 	"agora/internal/edge/tlsserve"
 	"agora/internal/edge/tlsserve/tlstest"
 )
 
-// serveTLS serves e as agora edge does with --tls-cert: tlsserve with h1
-// (its fast path or not) and HTTP/2, HSTS on. It returns the address and
-// the fast path's answer count.
+// serveTLS serves e as agora edge does with --tls-cert --http3: tlsserve
+// with h1 (its fast path or not) and HTTP/2, and HTTP/3 on UDP of the
+// same port, HSTS and Alt-Svc on. It returns the address and the fast
+// path's answer count.
 func serveTLS(t *testing.T, ca *tlstest.CA, e *Edge, fast bool) (string, *atomic.Int64) {
 	t.Helper()
 	certFile, keyFile := ca.Files(t, t.TempDir(), 1, "shop.test", "127.0.0.1")
@@ -30,6 +33,14 @@ func serveTLS(t *testing.T, ca *tlstest.CA, e *Edge, fast bool) (string, *atomic
 	}
 	var fields tlsserve.Fields
 	fields.Add("Strict-Transport-Security", tlsserve.DefaultHSTS)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	// Both listeners announce one port, so their answers compare equal:
+	// as behind a port mapping, where the public port is 443.
+	fields.Add("Alt-Svc", tlsserve.AltSvc(443))
 	var answered atomic.Int64
 	h := &h1.Server{Handler: fields.Handler(e)}
 	if fast {
@@ -46,15 +57,19 @@ func serveTLS(t *testing.T, ca *tlstest.CA, e *Edge, fast bool) (string, *atomic
 		H1:        h,
 		H2:        tlsserve.NewH2Server(fields.Handler(e), e.Log),
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h3 := tlsserve.NewH3Server(fields.Handler(e), s.TLSConfig, e.Log)
 	go s.Serve(ln)
+	go h3.Serve(udp)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.Shutdown(ctx)
+		h3.Close()
+		udp.Close()
 	})
 	return ln.Addr().String(), &answered
 }
@@ -112,7 +127,7 @@ func roundTripGetter(rt http.RoundTripper, addr string) getter {
 }
 
 // TestFastPathOverTLS: over TLS the fast path answers what it answers on
-// plain TCP, as the ordinary path would, and HTTP/2 answers each of those
+// plain TCP, as the ordinary path would, and HTTP/2 and HTTP/3 answer each of those
 // requests the same way again: one cache, one set of rules, whatever the
 // protocol. The https pages are their own cache entries (the key holds
 // the scheme), so the TLS listener warms its own.
@@ -128,7 +143,9 @@ func TestFastPathOverTLS(t *testing.T) {
 	}
 	h2 := &http.Transport{TLSClientConfig: ca.ClientConfig(), ForceAttemptHTTP2: true, DisableCompression: true}
 	t.Cleanup(h2.CloseIdleConnections)
-	others := map[string]getter{"HTTP/2": roundTripGetter(h2, fastAddr)}
+	h3 := &http3.Transport{TLSClientConfig: ca.ClientConfig(), DisableCompression: true}
+	t.Cleanup(func() { h3.Close() })
+	others := map[string]getter{"HTTP/2": roundTripGetter(h2, fastAddr), "HTTP/3": roundTripGetter(h3, fastAddr)}
 	compareFastPath(t, cases, answered, tlsGetter(ca, fastAddr), tlsGetter(ca, slowAddr), others)
 
 	// The plain listener's entries are not the TLS listener's.

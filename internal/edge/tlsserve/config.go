@@ -2,8 +2,9 @@
 // defaults, a certificate pair from files reloaded on change, the
 // handshake and the dispatch of each connection by ALPN to the edge's own
 // HTTP/1.1 server (edge/h1, with its fast hit path) or to net/http's
-// HTTP/2 server, the plain-HTTP listener that redirects to HTTPS, and the
-// fields every TLS response carries (HSTS, Alt-Svc).
+// HTTP/2 server, the HTTP/3 server on UDP (quic-go, h3.go), the
+// plain-HTTP listener that redirects to HTTPS, and the fields every TLS
+// response carries (HSTS, Alt-Svc).
 //
 // It owns no certificates of its own beyond the files it is given: where
 // certificates come from something else (ACME, package edge/acme), that

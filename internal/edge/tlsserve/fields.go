@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,4 +94,11 @@ func (f *Fields) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// With is a copy of f with a field added; f is unchanged.
+func (f Fields) With(name, value string) Fields {
+	c := Fields{names: slices.Clone(f.names), values: slices.Clone(f.values), raw: slices.Clone(f.raw)}
+	c.Add(name, value)
+	return c
 }
