@@ -122,7 +122,12 @@ Purges from the app tier reach the edge by themselves; without
 --cluster-secret a random one is made for this run. The edge's admin API
 (status page, status, metrics, purge) listens on --admin-listen. On SIGTERM
 the edge stops taking requests and finishes those in flight, then the app
-instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
+instances drain and stop; a second SIGTERM or Ctrl-C stops at once.
+
+--edges 3 runs three edge PoPs in this process, to try the CDN out: PoP 1
+on --listen, the others on the ports after it, each with its own cache
+following the purge log, all in front of the same app pool; agora purge
+--wait then returns once all three have applied a purge.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.listen, "listen", ":8080", "public address of the store (host:port; port 0 picks a free one)")
 			fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "edge admin API address: GET /_agora/status, POST /_agora/purge; keep it off the public network (empty disables)")

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func TestUpEdgesRunsPoPsThatConverge(t *testing.T) {
 	}
 	const secret = "up-edges-secret"
 	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--edges", "3",
-		"--cluster-secret", secret, "--drain-delay", "0s", "--access-log=false")
+		"--cluster-secret", secret, "--min", "1", "--max", "1", "--slow-start", "0s", "--drain-delay", "0s", "--access-log=false")
 	m := popsAttr.FindStringSubmatch(s.ready)
 	a := adminAttr.FindStringSubmatch(s.ready)
 	if m == nil || a == nil {
@@ -89,5 +91,30 @@ func TestUpEdgesRunsPoPsThatConverge(t *testing.T) {
 			t.Errorf("PoP %d after purge --wait: Cache-Status %q, the new price %q not shown", i+1, resp.Header.Get("Cache-Status"), "9876.00")
 		}
 	}
-	s.stop(t)
+
+	// SIGUSR2: a new agora up serves every PoP's socket, the old one stops.
+	s.signal(t, syscall.SIGUSR2)
+	s.waitLog(t, "edge upgrade: the new process serves")
+	um := upgradedPID.FindStringSubmatch(s.log())
+	if um == nil {
+		t.Fatalf("no new pid in the log:\n%s", ownLines(s.log()))
+	}
+	newUp, _ := strconv.Atoi(um[1])
+	t.Cleanup(func() { _ = syscall.Kill(newUp, syscall.SIGKILL) }) // its instances die with it (Pdeathsig)
+	s.waitLog(t, m[0]+" admin="+admin+"/_agora/ upgraded=true")
+	pollUntil(t, "the old agora up to exit", func() bool { return exitedPID(s.cmd.Process.Pid) })
+	for i, base := range pops {
+		if resp, body := get(t, base+page); resp.StatusCode != 200 || changeIndex(body) != 0 {
+			t.Errorf("PoP %d after the upgrade: %d, the new price not shown", i+1, resp.StatusCode)
+		}
+	}
+	if err := syscall.Kill(newUp, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-s.done; err != nil { // stderr ends with the new agora up
+		t.Errorf("the old agora up exited with %v", err)
+	}
+	if n := strings.Count(s.log(), "stopped cleanly"); n < 2 {
+		t.Errorf("%d clean stops in the log, want one per agora up:\n%s", n, ownLines(s.log()))
+	}
 }
