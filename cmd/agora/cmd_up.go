@@ -54,6 +54,7 @@ type upFlags struct {
 	testLatency        time.Duration // forwarded to every app instance
 	maxInFlight        int           // forwarded to every app instance as --max-inflight
 	stripe             stripeFlags   // forwarded to every app instance in its environment
+	edges              int           // PoPs this process serves (--edges)
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -122,7 +123,12 @@ Purges from the app tier reach the edge by themselves; without
 --cluster-secret a random one is made for this run. The edge's admin API
 (status page, status, metrics, purge) listens on --admin-listen. On SIGTERM
 the edge stops taking requests and finishes those in flight, then the app
-instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
+instances drain and stop; a second SIGTERM or Ctrl-C stops at once.
+
+--edges 3 runs three edge PoPs in this process, to try the CDN out: PoP 1
+on --listen, the others on the ports after it, each with its own cache
+following the purge log, all in front of the same app pool; agora purge
+--wait then returns once all three have applied a purge.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.listen, "listen", ":8080", "public address of the store (host:port; port 0 picks a free one)")
 			fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "edge admin API address: GET /_agora/status, POST /_agora/purge; keep it off the public network (empty disables)")
@@ -148,6 +154,7 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.`,
 			f.pool.register(fs)
 			f.scale.register(fs)
 			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
+			fs.IntVar(&f.edges, "edges", 1, "edge PoPs to run, to try the CDN out on one machine: PoP 1 serves --listen, the others the ports after it (passing over --admin-listen's; each its own free port with port 0), each with its own --cache-size cache, purge follower and heartbeat, all in front of the same app pool; the admin API is PoP 1's. Plain HTTP only")
 			fs.IntVar(&f.maxInFlight, "max-inflight", 0, "requests each app instance handles at once; more queue briefly, then get 503, which the edge retries on another instance (0: no limit)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
@@ -169,6 +176,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return err
 	}
 	size, err := parseSize(f.cacheSize)
+	if err != nil {
+		return err
+	}
+	popListens, err := f.popListens()
 	if err != nil {
 		return err
 	}
@@ -250,7 +261,7 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	limitEdgeMemory(env.log, size)
+	limitEdgeMemory(env.log, size*uint64(f.edges))
 	// Requests go through the edge's own backend client, as under agora
 	// edge; the purge follower uses Go's default client, which does not cut
 	// its 25 s long poll short with a response-head timeout.
@@ -296,6 +307,10 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		Origin: first, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: env.log,
 		Apply: e.ApplyPurge, Reset: e.ResetPurges, ResetAtHead: true,
 	}
+	pops, err := morePoPs(env, f, e, popListens, size, first)
+	if err != nil {
+		return err
+	}
 	// The autoscaler stops before the pool does, so nothing grows it
 	// while it stops.
 	sctx, stopScaler := context.WithCancel(ctx)
@@ -312,7 +327,11 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		maxBackgroundFetches: f.edge.maxBackgroundFetches,
 		ready:                "serving", attrs: []any{"apps", apps.Size(), "min", f.scale.min, "max", f.scale.max},
 		// settlePublicURL left f.publicURL set: given, or the listen address.
-		onServing: func() { printAdminWay(env, f.publicURL, owner) },
+		onServing: func() {
+			printAdminWay(env, f.publicURL, owner)
+			printPoPs(env, e, pops)
+		},
+		pops: pops,
 	})
 	stopScaler()
 	ticker.Stop()
@@ -326,6 +345,80 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 	}
 	env.log.Info("stopped cleanly")
 	return nil
+}
+
+// popListens are the public addresses of PoPs 2..--edges: the ports
+// after --listen's, passing over --admin-listen's; port 0 for each when
+// --listen's is 0. Options that name one address or one port for the
+// public listener are refused with --edges.
+func (f *upFlags) popListens() ([]string, error) {
+	switch {
+	case f.edges < 1 || f.edges > 64:
+		return nil, fmt.Errorf("%w: --edges must be between 1 and 64 (got %d)", errUsage, f.edges)
+	case f.edges == 1:
+		return nil, nil
+	case f.tls.cert != "" || f.acme.domains != "" || f.tls.httpListen != "":
+		return nil, fmt.Errorf("%w: --edges serves its extra PoPs over plain HTTP on the ports after --listen, to try the CDN out on one machine: it cannot be combined with --tls-cert, --acme-domains or --http-listen (for PoPs with TLS run one 'agora edge' each, see docs/OPERATIONS.md)", errUsage)
+	}
+	host, port, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --listen %q: want host:port", errUsage, f.listen)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("%w: --edges needs --listen with a port number (got %q)", errUsage, f.listen)
+	}
+	_, adminPort, _ := net.SplitHostPort(f.adminListen)
+	var out []string
+	for len(out) < f.edges-1 {
+		if p > 0 {
+			p++
+			if strconv.Itoa(p) == adminPort {
+				continue
+			}
+			if p > 65535 {
+				return nil, fmt.Errorf("%w: --edges %d: the ports after --listen %q run past 65535", errUsage, f.edges, f.listen)
+			}
+		}
+		out = append(out, net.JoinHostPort(host, strconv.Itoa(p)))
+	}
+	return out, nil
+}
+
+// morePoPs are PoPs 2..--edges of agora up: each an edge with its own
+// cache, rate limiter and purge follower, sharing PoP 1's app pool (its
+// health checks, per-backend limits and the load the autoscaler reads),
+// WAF and settings.
+func morePoPs(env *cmdEnv, f upFlags, first *edge.Edge, listens []string, size uint64, origin string) ([]popServe, error) {
+	var pops []popServe
+	for i, listen := range listens {
+		st, err := cache.NewStore(cache.Config{MaxBytes: size})
+		if err != nil {
+			return nil, err
+		}
+		e := &edge.Edge{
+			Store: st, Log: env.log.With("pop", i+2), TrustedProxies: first.TrustedProxies, AllowedHosts: first.AllowedHosts, WAF: first.WAF,
+			Pool: first.Pool, PickKey: first.PickKey, DialTimeout: first.DialTimeout, ResponseHeaderTimeout: first.ResponseHeaderTimeout,
+		}
+		e.RateLimit = f.edge.rateLimits.limiter(env, e, f.clusterSecret)
+		e.Follower = &purgelog.Follower{
+			Origin: origin, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: e.Log,
+			Apply: e.ApplyPurge, Reset: e.ResetPurges, ResetAtHead: true,
+		}
+		pops = append(pops, popServe{e: e, listen: listen})
+	}
+	return pops, nil
+}
+
+// printPoPs lists every PoP's address on standard output, with --edges.
+func printPoPs(env *cmdEnv, first *edge.Edge, pops []popServe) {
+	if len(pops) == 0 {
+		return
+	}
+	fmt.Fprintf(env.stdout, "PoP 1: http://%s/ (admin API, and the links in pages)\n", hostPort(first.Conns.Addr()))
+	for i, p := range pops {
+		fmt.Fprintf(env.stdout, "PoP %d: http://%s/\n", i+2, hostPort(p.e.Conns.Addr()))
+	}
 }
 
 // reloadOnHangup reloads the app tier on every SIGHUP (the upgrade signal

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -54,6 +55,16 @@ type edgeServe struct {
 	inherited *inherited
 	// tls, if set, makes the public listener HTTPS (tlsflags.go).
 	tls *edgeTLS
+	// pops are more edges this process serves (agora up --edges), each
+	// on its own public listener (named pop-2, pop-3… for an upgrade),
+	// with its own follower and heartbeat; the admin API is e's.
+	pops []popServe
+}
+
+// popServe is one more PoP of agora up --edges.
+type popServe struct {
+	e      *edge.Edge
+	listen string
 }
 
 // server is what both HTTP servers offer.
@@ -66,9 +77,15 @@ type server interface {
 // listener until ctx ends, runs e.Follower if set, then stops taking
 // requests and lets those in flight finish within the shutdown timeout.
 func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) error {
-	e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
-	if e.RateLimit == nil {                         // agora up sets it itself
-		e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
+	edges := []*edge.Edge{e}
+	for _, p := range o.pops {
+		edges = append(edges, p.e)
+	}
+	for _, e := range edges {
+		e.MaxBackgroundFetches = o.maxBackgroundFetches // before AdminHandler sets e up
+		if e.RateLimit == nil {                         // agora up sets it itself
+			e.RateLimit = o.rateLimits.limiter(env, e, o.secret)
+		}
 	}
 	// The listeners, by the names an upgrade hands them on under:
 	// public, then admin and the plain-HTTP redirect when asked for.
@@ -84,6 +101,16 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		servers = append(servers, newEdgeServer(nil)) // its handler once the public port is known
 		addrs = append(addrs, o.tls.httpListen)
 		names = append(names, "http")
+	}
+	for i, p := range o.pops {
+		servers = append(servers, publicServer(env, p.e, o))
+		addrs = append(addrs, p.listen)
+		names = append(names, fmt.Sprintf("pop-%d", i+2))
+	}
+	// publics[i] is the index of edges[i]'s public listener.
+	publics := []int{0}
+	for i := range o.pops {
+		publics = append(publics, len(names)-len(o.pops)+i)
 	}
 	// A process started by an edge upgrade serves the old one's sockets.
 	inh := o.inherited
@@ -136,10 +163,13 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	servers[0] = publicServer(env, e, o)
 	// The public listener is capped, whichever server serves it; the admin
 	// listener is private and is not.
-	e.Conns = h1.Limit(lns[0], h1.Limits{
-		Max: o.maxConns, PerClient: o.maxConnsPerIP, Exempt: e.TrustedProxies.Contains, Log: env.log,
-	})
-	lns[0] = e.Conns
+	for i, e := range edges {
+		j := publics[i]
+		e.Conns = h1.Limit(lns[j], h1.Limits{
+			Max: o.maxConns, PerClient: o.maxConnsPerIP, Exempt: e.TrustedProxies.Contains, Log: env.log,
+		})
+		lns[j] = e.Conns
+	}
 	fctx, stopFollower := context.WithCancel(context.Background())
 	defer stopFollower()
 	if o.tls != nil && o.tls.acme != nil {
@@ -159,16 +189,21 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		defer stopACME()
 	}
 	var wg sync.WaitGroup
-	if e.Follower != nil {
-		wg.Go(func() { e.Follower.Run(fctx) })
-		e.Heartbeat = &purgelog.Heartbeat{Follower: e.Follower, Name: o.edgeName, Started: time.Now(), Every: o.heartbeat, Log: env.log}
-		if e.Heartbeat.Name == "" {
-			e.Heartbeat.Name = defaultEdgeName(lns[0].Addr())
+	for i, e := range edges {
+		if e.Follower != nil {
+			wg.Go(func() { e.Follower.Run(fctx) })
+			e.Heartbeat = &purgelog.Heartbeat{Follower: e.Follower, Started: time.Now(), Every: o.heartbeat, Log: e.Log}
+			if i == 0 {
+				e.Heartbeat.Name = o.edgeName
+			}
+			if e.Heartbeat.Name == "" {
+				e.Heartbeat.Name = defaultEdgeName(lns[publics[i]].Addr())
+			}
+			wg.Go(func() { e.Heartbeat.Run(fctx) })
 		}
-		wg.Go(func() { e.Heartbeat.Run(fctx) })
-	}
-	if e.RateLimit != nil {
-		wg.Go(func() { e.RateLimit.Run(fctx) }) // syncs with the other edges, drops idle buckets
+		if e.RateLimit != nil {
+			wg.Go(func() { e.RateLimit.Run(fctx) }) // syncs with the other edges, drops idle buckets
+		}
 	}
 	if o.adminListen != "" {
 		wg.Go(func() { e.RecordHistory(fctx) }) // the status page's plots, for as long as it is served
@@ -194,6 +229,13 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 		scheme = "https://"
 	}
 	attrs := append([]any{"url", scheme + hostPort(lns[0].Addr()), "trusted_proxies", e.TrustedProxies.String()}, o.attrs...)
+	if len(o.pops) > 0 {
+		var urls []string
+		for _, j := range publics {
+			urls = append(urls, scheme+hostPort(lns[j].Addr()))
+		}
+		attrs = append(attrs, "pops", strings.Join(urls, " "))
+	}
 	for i, name := range names {
 		switch name {
 		case "admin":
@@ -250,7 +292,9 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	}
 	stopFollower()
 	wg.Wait()
-	e.Wait()
+	for _, e := range edges {
+		e.Wait()
+	}
 	return errors.Join(errs...)
 }
 
