@@ -36,20 +36,11 @@ type payPage struct {
 // or not the webhook came before the shopper.
 func (h *Handler) payPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	s, err := h.currentSession(w, r)
-	if err != nil {
-		h.ServerError(w, r, err)
+	o, ok := h.ownOrder(w, r)
+	if !ok {
 		return
 	}
-	if s == nil {
-		h.privateNotFound(w, r)
-		return
-	}
-	o, err := h.Checkout.OrderFor(ctx, r.PathValue("number"), s.CustomerID, s.Hash)
-	if err != nil {
-		h.shopFail(w, r, err)
-		return
-	}
+	var err error
 	data := payPage{layout: h.shopLayout(r, "Pay for order "+o.Number), PublishableKey: h.Stripe.PublishableKey(),
 		ReturnURL: h.absolute(r, "/checkout/pay/"+o.Number)}
 	if o.PaymentRef != "" {
