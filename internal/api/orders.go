@@ -89,20 +89,26 @@ func toOrderJSON(o *checkout.Order) orderJSON {
 	return out
 }
 
+// ownOrder is the order of the path's {number} for the customer who
+// placed it or the (guest) session that did; anyone else gets the same
+// not-found as for a number that does not exist, so numbers cannot be
+// probed.
+func (h *Handler) ownOrder(r *http.Request) (*checkout.Order, error) {
+	v, err := h.visitorOf(r)
+	if err != nil {
+		return nil, err
+	}
+	if !v.hasSession() {
+		return nil, fault.New(fault.NotFound, "There is no order with this number.")
+	}
+	return h.Checkout.OrderFor(r.Context(), r.PathValue("number"), v.customerID, v.sessionHash)
+}
+
 // order serves GET /api/v1/orders/{number}, for the customer who placed it
 // or the (guest) session that did; anyone else gets the same 404 as for a
 // number that does not exist, so numbers cannot be probed.
 func (h *Handler) order(w http.ResponseWriter, r *http.Request) {
-	v, err := h.visitorOf(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !v.hasSession() {
-		h.fail(w, r, fault.New(fault.NotFound, "There is no order with this number."))
-		return
-	}
-	o, err := h.Checkout.OrderFor(r.Context(), r.PathValue("number"), v.customerID, v.sessionHash)
+	o, err := h.ownOrder(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return

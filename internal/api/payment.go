@@ -46,16 +46,7 @@ func (h *Handler) getPayment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) payment(w http.ResponseWriter, r *http.Request, do func(*checkout.Order) (*checkout.Order, checkout.Payment, error)) {
-	v, err := h.visitorOf(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !v.hasSession() {
-		h.fail(w, r, fault.New(fault.NotFound, "There is no order with this number."))
-		return
-	}
-	o, err := h.Checkout.OrderFor(r.Context(), r.PathValue("number"), v.customerID, v.sessionHash)
+	o, err := h.ownOrder(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
