@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"agora/internal/clientaddr"
@@ -51,9 +53,10 @@ func (e *Edge) clientOf(r *http.Request) netip.Addr {
 }
 
 // SyncRateLimits is the ratelimit.Limiter's Sync for an Agora app tier:
-// the report goes to POST /_internal/ratelimit on a backend of the pool
-// (the counts are in the shared database, so any will do), with the
-// cluster secret.
+// the report goes to POST /_internal/ratelimit on the app tier the purge
+// log comes from (PurgeOrigin: --purge-origin behind a shield, else a
+// backend of the pool; the counts are in the shared database, so any
+// will do), with the cluster secret.
 func (e *Edge) SyncRateLimits(secret string) func(context.Context, ratelimit.Report) (ratelimit.Totals, error) {
 	return func(ctx context.Context, rep ratelimit.Report) (ratelimit.Totals, error) {
 		e.init()
@@ -62,13 +65,13 @@ func (e *Edge) SyncRateLimits(secret string) func(context.Context, ratelimit.Rep
 		if err != nil {
 			return tot, err
 		}
-		c, err := e.Pool.Pick("")
-		if err != nil {
-			return tot, err
+		base, err := url.Parse(e.PurgeOrigin())
+		if err != nil || base.Host == "" {
+			return tot, errors.New("edge: rate limit sync: no app server to report to yet")
 		}
 		ctx, cancel := context.WithTimeout(ctx, rateSyncTimeout)
 		defer cancel()
-		u := c.Backend.URL.JoinPath("/_internal/ratelimit")
+		u := base.JoinPath("/_internal/ratelimit")
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 		if err != nil {
 			return tot, err
@@ -77,14 +80,14 @@ func (e *Edge) SyncRateLimits(secret string) func(context.Context, ratelimit.Rep
 		req.Header.Set("Content-Type", "application/json")
 		res, err := e.Transport.RoundTrip(req)
 		if err != nil {
-			return tot, fmt.Errorf("edge: rate limit sync with %s: %w", c.Backend.URL.Redacted(), err)
+			return tot, fmt.Errorf("edge: rate limit sync with %s: %w", base.Redacted(), err)
 		}
 		defer res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			return tot, fmt.Errorf("edge: rate limit sync: %s answered %s (the same --cluster-secret on edge and app?)", c.Backend.URL.Redacted(), res.Status)
+			return tot, fmt.Errorf("edge: rate limit sync: %s answered %s (the same --cluster-secret on edge and app?)", base.Redacted(), res.Status)
 		}
 		if err := json.NewDecoder(io.LimitReader(res.Body, 8<<20)).Decode(&tot); err != nil {
-			return tot, fmt.Errorf("edge: rate limit sync: %s answered no totals: %w", c.Backend.URL.Redacted(), err)
+			return tot, fmt.Errorf("edge: rate limit sync: %s answered no totals: %w", base.Redacted(), err)
 		}
 		return tot, nil
 	}
