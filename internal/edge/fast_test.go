@@ -47,6 +47,12 @@ func rawGet(t *testing.T, addr, head string) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	return exchange(t, c, head)
+}
+
+// exchange writes head as is on c and reads one response.
+func exchange(t *testing.T, c net.Conn, head string) (*http.Response, []byte) {
+	t.Helper()
 	if _, err := io.WriteString(c, head); err != nil {
 		t.Fatal(err)
 	}

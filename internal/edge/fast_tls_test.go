@@ -83,19 +83,7 @@ func tlsGetter(ca *tlstest.CA, addr string) getter {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if _, err := io.WriteString(c, head); err != nil {
-			t.Fatal(err)
-		}
-		method := head[:strings.IndexByte(head, ' ')]
-		resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
-		if err != nil {
-			t.Fatalf("%q: %v", head, err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, b
+		return exchange(t, c, head)
 	}
 }
 
