@@ -171,14 +171,6 @@ mkdir -p "$out/wrk"
 
 declare -A pid=()
 app_pid=""
-stop_pid() { # stop_pid PID: TERM, then wait for it
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null || return 0
-	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-}
 cleanup() {
 	set +e
 	for t in "${!pid[@]}"; do stop_pid "${pid[$t]}"; done

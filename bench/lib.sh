@@ -18,6 +18,15 @@ wait_http() {
 }
 
 # median: of the numbers on stdin, one per line ("nan" when none).
+stop_pid() { # stop_pid PID: TERM, then wait for it (KILL after 5 s)
+	local p=$1
+	[ -n "$p" ] || return 0
+	kill "$p" 2>/dev/null || return 0
+	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+}
+
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # to_ms: wrk's duration (850.00us, 1.20ms, 2.01s) on stdin, in ms.

@@ -61,14 +61,6 @@ out=${OUT_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/agora-bench-tls.XXXXXX")}
 mkdir -p "$out/runs"
 declare -A pid=()
 app_pid="" bg=""
-stop_pid() {
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null || return 0
-	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-}
 cleanup() {
 	set +e
 	for t in "${!pid[@]}"; do stop_pid "${pid[$t]}"; done
