@@ -371,7 +371,7 @@ func TestPoPsConvergeOnPostgres(t *testing.T) {
 		p2 := n.pops[2]
 		s, admin := startEdgeBinary(t, p2.bin, p2.args...)
 		seq, ok := statusSeq(http.DefaultClient, admin)
-		for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); seq, ok = statusSeq(http.DefaultClient, admin) {
+		for deadline := time.Now().Add(60 * time.Second); !ok && time.Now().Before(deadline); seq, ok = statusSeq(http.DefaultClient, admin) {
 			time.Sleep(5 * time.Millisecond) // the poll's pace, not a synchronization: the condition is checked each turn
 		}
 		var st edge.Status

@@ -62,7 +62,7 @@ func TestUpEdgesRunsPoPsThatConverge(t *testing.T) {
 
 	// The app tier knows three live edges before the purge is waited for:
 	// --wait waits for the live edges, and must not pass for lack of them.
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		var n purgelog.Network
 		adminGet(t, admin+"/_agora/edges", &n)
 		live := 0
