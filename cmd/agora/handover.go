@@ -2,7 +2,7 @@ package main
 
 // Edge upgrade without a refused connection: on SIGUSR2 the running edge
 // starts the binary on disk with its own arguments and hands it its
-// listening sockets (os/exec ExtraFiles); the new process takes
+// listening sockets (inherited descriptors); the new process takes
 // connections from the same sockets once its pool has a backend to send
 // them to, says so on a pipe, and the old process then stops accepting and
 // drains as on SIGTERM. The kernel's accept queue is shared, so no
@@ -20,7 +20,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -131,10 +130,16 @@ func awaitBackend(ctx context.Context, e *edge.Edge) {
 // once it serves on them; on an error the new process is gone and this
 // one keeps serving.
 func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string, h3 *net.UDPConn) (pid int, err error) {
-	var files []*os.File
+	// Duplicates of our sockets, taken without File: File's descriptor
+	// goes through File.Fd on its way to the child (os/exec ExtraFiles),
+	// which puts it in blocking mode, and a duplicate shares that mode with
+	// ours. A goroutine of ours would then read or accept in a system call
+	// that closing the socket cannot interrupt, and this process would
+	// never exit after the handover (handover_test.go).
+	var fds []int
 	defer func() {
-		for _, f := range files {
-			f.Close()
+		for _, fd := range fds {
+			syscall.Close(fd)
 		}
 	}()
 	var spec []string
@@ -143,41 +148,53 @@ func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string, h3 *n
 		if !ok {
 			return 0, fmt.Errorf("the %s listener is not a TCP socket", names[i])
 		}
-		f, err := tl.File() // a duplicate: ours is still open and accepting
+		fd, err := dupSocket(tl)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("the %s listener: %w", names[i], err)
 		}
-		files = append(files, f)
-		spec = append(spec, fmt.Sprintf("%s:%d", names[i], 3+i))
+		fds = append(fds, fd)
+		spec = append(spec, fmt.Sprintf("%s:%d", names[i], 2+len(fds)))
 	}
 	if h3 != nil {
-		f, err := h3.File()
+		fd, err := dupSocket(h3)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("the HTTP/3 socket: %w", err)
 		}
-		files = append(files, f)
-		spec = append(spec, fmt.Sprintf("h3:%d", 2+len(files)))
+		fds = append(fds, fd)
+		spec = append(spec, fmt.Sprintf("h3:%d", 2+len(fds)))
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
 	defer pr.Close()
-	files = append(files, pw)
-	spec = append(spec, fmt.Sprintf("ready:%d", 2+len(files)))
-	cmd := exec.Command(exe, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), inheritEnv+"="+strings.Join(spec, ","))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.ExtraFiles = files
-	if err := cmd.Start(); err != nil {
+	spec = append(spec, fmt.Sprintf("ready:%d", 3+len(fds)))
+	files := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	for _, fd := range fds {
+		files = append(files, uintptr(fd))
+	}
+	files = append(files, pw.Fd()) // a pipe: blocking mode is what the child wants
+	pid, err = syscall.ForkExec(exe, append([]string{exe}, os.Args[1:]...), &syscall.ProcAttr{
+		Env:   append(os.Environ(), inheritEnv+"="+strings.Join(spec, ",")),
+		Files: files,
+	})
+	pw.Close() // the child's copy is the one left: EOF when it exits
+	if err != nil {
 		return 0, err
 	}
-	pid = cmd.Process.Pid
-	pw.Close() // the child's copy is the one left: EOF when it exits
-	files = files[:len(files)-1]
+	proc, err := os.FindProcess(pid)
+	if err != nil { // never on Unix; the child is there
+		return 0, err
+	}
 	env.log.Info("edge upgrade: started the new edge process; waiting for it to serve", "pid", pid, "path", exe)
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		st, err := proc.Wait()
+		if err == nil && !st.Success() {
+			err = errors.New(st.String())
+		}
+		exited <- err
+	}()
 	said := make(chan string, 1)
 	go func() {
 		b, _ := io.ReadAll(io.LimitReader(pr, 64))
@@ -194,9 +211,29 @@ func handOver(env *cmdEnv, exe string, lns []net.Listener, names []string, h3 *n
 	case <-t.C:
 		err = fmt.Errorf("it did not serve within %s", handoverWait)
 	}
-	_ = cmd.Process.Kill()
+	_ = proc.Kill()
 	if xerr := <-exited; xerr != nil {
 		err = fmt.Errorf("%w (%v)", err, xerr)
 	}
 	return pid, err
+}
+
+// dupSocket returns a duplicate of c's descriptor, close-on-exec (ForkExec
+// clears that on the ones it hands on), without touching its mode.
+func dupSocket(c syscall.Conn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	nfd, derr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) {
+		syscall.ForkLock.RLock() // no fork between the dup and close-on-exec
+		defer syscall.ForkLock.RUnlock()
+		if nfd, derr = syscall.Dup(int(fd)); derr == nil {
+			syscall.CloseOnExec(nfd)
+		}
+	}); err != nil {
+		return -1, err
+	}
+	return nfd, derr
 }
