@@ -214,6 +214,7 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if inh.ready != nil {
 		awaitBackend(ctx, e) // the old process serves meanwhile
 	}
+	awaitPurgeLog(ctx, edges)
 	errc := make(chan error, len(servers)+1)
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
@@ -463,4 +464,29 @@ func listenUDPOr(pc net.PacketConn, tcp net.Addr) (*net.UDPConn, error) {
 	}
 	a := tcp.(*net.TCPAddr)
 	return net.ListenUDP("udp", &net.UDPAddr{IP: a.IP, Port: a.Port, Zone: a.Zone})
+}
+
+// purgeLogWait bounds a starting edge's wait for its purge log follower's
+// first answer.
+const purgeLogWait = 2 * time.Second
+
+// awaitPurgeLog waits, at most purgeLogWait, until each edge's follower
+// has had its first answer from the app tier (or failed to get one): its
+// first answer drops whatever was cached before it (ResetAtHead), so an
+// edge that served at once would lose the first pages it cached.
+func awaitPurgeLog(ctx context.Context, edges []*edge.Edge) {
+	t := time.NewTimer(purgeLogWait)
+	defer t.Stop()
+	for _, e := range edges {
+		if e.Follower == nil {
+			continue
+		}
+		select {
+		case <-e.Follower.Tried():
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }

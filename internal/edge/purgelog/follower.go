@@ -101,8 +101,9 @@ type Follower struct {
 	applied atomic.Int64 // the log position: last seq applied or skipped to
 	known   atomic.Bool  // applied holds a position the origin gave
 
-	mu    sync.Mutex    // protects moved
+	mu    sync.Mutex    // protects moved and tried
 	moved chan struct{} // closed, and replaced, each time applied is stored
+	tried chan struct{} // closed when the first request to the origin ended
 }
 
 // answer is the endpoint's JSON body.
@@ -143,6 +144,31 @@ func (f *Follower) movedChan() chan struct{} {
 	return f.moved
 }
 
+// Tried is closed once the follower's first request to the origin ended:
+// answered and applied (Applied is then the head, and a ResetAtHead reset
+// is done), or failed. An edge waits for it, briefly, before it serves,
+// so what it caches first is not dropped by that reset.
+func (f *Follower) Tried() <-chan struct{} { return f.triedChan() }
+
+func (f *Follower) triedChan() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tried == nil {
+		f.tried = make(chan struct{})
+	}
+	return f.tried
+}
+
+// setTried closes Tried's channel, once (only Run calls it).
+func (f *Follower) setTried() {
+	ch := f.triedChan()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
 // setApplied stores pos and wakes WaitApplied.
 func (f *Follower) setApplied(pos int64) {
 	f.applied.Store(pos)
@@ -174,6 +200,7 @@ func (f *Follower) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			f.setTried()
 			failures++
 			level := slog.LevelDebug
 			if failures == 1 {
@@ -191,6 +218,7 @@ func (f *Follower) Run(ctx context.Context) {
 		}
 		pos = f.advance(pos, ans, log)
 		f.setApplied(pos)
+		f.setTried()
 	}
 }
 

@@ -309,6 +309,41 @@ func TestFollowerResetsAtHead(t *testing.T) {
 	}
 }
 
+// TestFollowerTried: Tried closes once the first request ended — after
+// the head is applied and the ResetAtHead reset is done, or after a
+// failure — so an edge that waits for it before serving keeps what it
+// caches first.
+func TestFollowerTried(t *testing.T) {
+	for _, mode := range []string{"up", "down", "foreign"} {
+		t.Run(mode, func(t *testing.T) {
+			o := newOrigin(t)
+			o.append(t, "before-start")
+			o.mode.Store(mode)
+			var resets atomic.Int32
+			f := &purgelog.Follower{Origin: o.http.URL, Secret: secret, Client: o.http.Client(), ResetAtHead: true,
+				Apply: func(purgelog.Entry) {}, Reset: func() { resets.Add(1) },
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryMin: time.Hour, RetryMax: time.Hour}
+			tried := f.Tried()
+			select {
+			case <-tried:
+				t.Fatal("Tried is closed before Run asked anything")
+			default:
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); f.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			<-tried
+			if mode == "up" && (f.Applied() != 1 || resets.Load() != 1) {
+				t.Errorf("at Tried: applied %d, %d resets; want the head (1) and the reset done", f.Applied(), resets.Load())
+			}
+			if mode != "up" && resets.Load() != 0 {
+				t.Errorf("%d resets after a failed first request, want 0", resets.Load())
+			}
+		})
+	}
+}
+
 // TestFollowerBatchResumesFrom: with From, a follower resumes after a
 // saved position and hands over the entries since, in one Batch per
 // answer with the position after them; its first call, from the head,
