@@ -93,9 +93,6 @@ type lbTier struct {
 type lbConfig struct {
 	apps              int
 	appArgs, edgeArgs []string // extra flags of every app, of the edge
-	// bin, if set, is the agora binary of the apps (plainBinary); the
-	// edge is always the race build.
-	bin string
 	// front, if set, gives the URL the edge is to use for app i, given the
 	// app's own (a fault-injecting proxy in front of it).
 	front func(i int, appURL string) string
@@ -130,9 +127,6 @@ func (tier *lbTier) startApp(t *testing.T, listen string) *server {
 	args := []string{"app", "--db", tier.db, "--media", tier.media, "--listen", listen, "--metrics-listen", "",
 		"--cluster-secret", tier.secret, "--drain-delay", "0s", "--access-log=false"}
 	args = append(args, tier.cfg.appArgs...) // a later --drain-delay wins
-	if tier.cfg.bin != "" {
-		return startBinary(t, tier.cfg.bin, args...)
-	}
 	return start(t, args...)
 }
 

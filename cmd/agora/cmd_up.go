@@ -542,6 +542,11 @@ func randomSecret() string {
 	return hex.EncodeToString(b[:])
 }
 
+// demoImages is how many pictures the demo's products share: four per
+// category look varied enough, and drawing them is most of the demo's
+// first start (800 would take a 2-core machine several seconds).
+const demoImages = 120
+
 // seedDemo seeds the small profile into an empty store; a store with
 // products is left alone, so --demo is safe on every start.
 func seedDemo(ctx context.Context, env *cmdEnv, d *store.DB, m *media.Store) error {
@@ -552,6 +557,7 @@ func seedDemo(ctx context.Context, env *cmdEnv, d *store.DB, m *media.Store) err
 	}
 	opts := seed.Profiles["small"]
 	opts.Seed = 1
+	opts.Images = demoImages
 	opts.Progress = env.progress
 	env.log.Info("seeding the demo catalog", "products", opts.Products)
 	res, err := seed.Run(ctx, cat, m, opts)

@@ -58,10 +58,11 @@ var (
 	plainErr  error
 )
 
-// plainBinary is agora built without the race detector, built on first use.
-// Only for processes under sustained load whose throughput or memory the
-// test measures: a race build serves about 8 times fewer requests and uses
-// several times the memory. Each test that uses it says so.
+// plainBinary is agora built without the race detector, built on first use,
+// for benchmarks run through the tests (bench/pops.sh): a race build serves
+// about 8 times fewer requests. The tests themselves run the race build
+// only: go test -race has compiled its dependencies already, where a plain
+// build would compile them all again (minutes on a cold 2-core machine).
 func plainBinary(t *testing.T) string {
 	t.Helper()
 	plainOnce.Do(func() {

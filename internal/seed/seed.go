@@ -26,6 +26,10 @@ type Options struct {
 	// Seed selects the catalog: the same seed gives the same names, prices,
 	// stock, pictures and dates. If 0, 1.
 	Seed uint64
+	// Images is how many distinct pictures the products share. If 0, one
+	// per product up to MaxImages. Drawing them is most of a small seed's
+	// time.
+	Images int
 	// Progress receives progress bars (os.Stderr in the CLI). If nil, none.
 	Progress io.Writer
 }
@@ -87,6 +91,9 @@ func Run(ctx context.Context, cat *catalog.Catalog, store *media.Store, opts Opt
 		}
 	}
 	nImages := min(opts.Products, MaxImages)
+	if opts.Images > 0 {
+		nImages = min(opts.Products, opts.Images)
+	}
 	bar := newBar(opts.Progress, nImages, "pictures")
 	pool, err := drawImages(ctx, store, depts, nImages, opts.Seed, bar.add)
 	bar.stop()
