@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"testing"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -44,15 +45,41 @@ func argonKey(password string, salt []byte, t, m uint32, p uint8, keyLen uint32)
 	return argon2.IDKey([]byte(password), salt, t, m, p, keyLen)
 }
 
+// cost is the memory (KiB) and passes of new hashes.
+type cost struct{ memory, time uint32 }
+
+// production is the cost of every hash an agora binary makes.
+var production = cost{argonMemory, argonTime}
+
+// testCost is the cost of new hashes in test binaries (testing.Testing):
+// the tests across the tree make hundreds of accounts, and a 19 MiB hash
+// under the race detector costs ~100 ms of CPU and as much again of the
+// kernel's time mapping its memory, which made account-heavy packages
+// the slowest of the test run. What the tests check does not depend on
+// the cost: Verify reads it from each hash, and Dummy costs what a hash of
+// the current cost does. The production cost itself is tested here
+// (TestHashAndVerify) and e2e hashes are made by real agora processes.
+var testCost = cost{memory: 64, time: 1}
+
+// current is the cost of new hashes in this binary.
+func current() cost {
+	if testing.Testing() {
+		return testCost
+	}
+	return production
+}
+
 // Hash returns a PHC string for password:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).
 // Call it outside database transactions: it is CPU time.
-func Hash(password string) string {
+func Hash(password string) string { return hashWith(password, current()) }
+
+func hashWith(password string, c cost) string {
 	salt := make([]byte, argonSaltLen)
 	_, _ = rand.Read(salt) // never fails (crypto/rand, Go 1.24+)
-	key := argonKey(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey(password, salt, c.time, c.memory, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64(salt), b64(key))
+		argon2.Version, c.memory, c.time, argonThreads, b64(salt), b64(key))
 }
 
 // ErrMalformed is returned by Verify for a string that is not an argon2id

@@ -9,11 +9,11 @@ import (
 
 func TestHashAndVerify(t *testing.T) {
 	t.Parallel()
-	h := Hash("correct horse battery")
+	h := hashWith("correct horse battery", production)
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash %q is not a PHC argon2id string with the documented parameters", h)
 	}
-	if h2 := Hash("correct horse battery"); h2 == h {
+	if h2 := hashWith("correct horse battery", production); h2 == h {
 		t.Error("two hashes of one password are equal: no salt")
 	}
 	tests := []struct {
@@ -40,6 +40,22 @@ func TestHashAndVerify(t *testing.T) {
 	cheap := b64(argonKey("pw", []byte("saltsalt"), 1, 8, 1, 32))
 	if ok, err := Verify("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$"+cheap, "pw"); !ok || err != nil {
 		t.Errorf("hash with other parameters: %v, %v", ok, err)
+	}
+}
+
+// TestTestCost: test binaries hash cheaply (see testCost), and those
+// hashes verify like any other.
+func TestTestCost(t *testing.T) {
+	t.Parallel()
+	h := Hash("correct horse battery")
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("a test binary's hash %q, want the test cost", h)
+	}
+	if ok, err := Verify(h, "correct horse battery"); !ok || err != nil {
+		t.Errorf("Verify(test-cost hash) = %v, %v", ok, err)
+	}
+	if ok, _ := Verify(h, "correct horse batterY"); ok {
+		t.Error("a test-cost hash verified the wrong password")
 	}
 }
 
@@ -71,6 +87,6 @@ func TestCheck(t *testing.T) {
 // (issue 3 asks for 10–30 ms).
 func BenchmarkHash(b *testing.B) {
 	for b.Loop() {
-		Hash("correct horse battery staple")
+		hashWith("correct horse battery staple", production)
 	}
 }
