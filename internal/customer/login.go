@@ -22,11 +22,20 @@ var (
 // "" skips it). When the account or the client has too many recent
 // failures, it answers fault.RateLimited without checking the password.
 // A successful login clears the account's failures (not the client's:
-// otherwise one valid account would reset an attacker's budget).
+// otherwise one valid account would reset an attacker's budget), and
+// rehashes a password hashed at a lower cost than today's.
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Customer, error) {
 	email = normEmail(email)
 	var c Customer
-	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
+	g := s.guard()
+	g.Rehash = func(ctx context.Context, old, new string) error {
+		return s.DB.InTx(ctx, func(tx *sql.Tx) error {
+			// Only if unchanged: a reset that won the race keeps its hash.
+			_, err := tx.ExecContext(ctx, `UPDATE customers SET password_hash = $1 WHERE email = $2 AND password_hash = $3`, new, email, old)
+			return err
+		})
+	}
+	outcome, err := g.Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
 		var hash string
 		var err error
 		c, hash, err = s.byEmail(ctx, email)

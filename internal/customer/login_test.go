@@ -2,6 +2,7 @@ package customer_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"agora/internal/clocktest"
 	"agora/internal/customer"
 	"agora/internal/fault"
+	"agora/internal/password"
+	"agora/internal/password/passwordtest"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 )
@@ -179,4 +182,42 @@ func parallelCodes(n int, f func(i int) error) map[fault.Code]int {
 		codes[fault.CodeOf(err)]++
 	}
 	return codes
+}
+
+// TestLoginRehashesAWeakerHash (issue 16): an account whose password was
+// hashed at a lower cost than today's gets a new hash at its next good
+// login, and keeps logging in; a wrong password changes nothing.
+func TestLoginRehashesAWeakerHash(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newService(db)
+		register(t, s, "ada@example.com")
+		stored := func() string {
+			var h string
+			if err := db.QueryRow(ctx, `SELECT password_hash FROM customers WHERE email = $1`, "ada@example.com").Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		weak := passwordtest.Weak(goodPassword)
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE customers SET password_hash = $1 WHERE email = $2`, weak, "ada@example.com")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(ctx, "ada@example.com", "not the password", ""); err == nil || stored() != weak {
+			t.Fatalf("wrong password: %v; the hash changed: %v", err, stored() != weak)
+		}
+		if _, err := s.Authenticate(ctx, "ada@example.com", goodPassword, ""); err != nil {
+			t.Fatalf("good login on a weak hash: %v", err)
+		}
+		if h := stored(); h == weak || password.NeedsRehash(h) {
+			t.Errorf("after the login the hash is %.40s…, want a new one at today's cost", h)
+		}
+		if _, err := s.Authenticate(ctx, "ada@example.com", goodPassword, ""); err != nil {
+			t.Errorf("login after the rehash: %v", err)
+		}
+	})
 }

@@ -16,6 +16,12 @@ type Guard struct {
 	Kind          string // key prefix: "" for shoppers, "staff:" for staff
 	MaxPerAccount int
 	MaxPerClient  int
+	// Rehash, if set, replaces an account's hash old with new after a
+	// successful login whose hash was made at a lower cost than today's
+	// (password.NeedsRehash): raising the cost reaches every account that
+	// logs in, without a reset. It should change nothing if the stored
+	// hash is no longer old (a reset won the race).
+	Rehash func(ctx context.Context, old, new string) error
 }
 
 // AccountKey is the counter of one account (reset flows clear it).
@@ -55,12 +61,17 @@ func (g Guard) Attempt(ctx context.Context, now time.Time, email, client, pw str
 	if blocked {
 		return Blocked, nil
 	}
-	ok, err := verify(pw, lookup)
+	hash, ok, err := verify(pw, lookup)
 	if err != nil {
 		return Refused, err
 	}
 	if !ok {
 		return Refused, nil
+	}
+	if g.Rehash != nil && password.NeedsRehash(hash) {
+		if err := g.Rehash(ctx, hash, password.Hash(pw)); err != nil {
+			return Refused, err
+		}
 	}
 	var refund []string
 	for _, l := range limits[1:] {
@@ -69,14 +80,15 @@ func (g Guard) Attempt(ctx context.Context, now time.Time, email, client, pw str
 	return Accepted, g.Limiter.Forgive(ctx, []string{limits[0].Key}, refund)
 }
 
-func verify(pw string, lookup func() (string, error)) (bool, error) {
-	hash, err := lookup()
+func verify(pw string, lookup func() (string, error)) (hash string, ok bool, err error) {
+	hash, err = lookup()
 	switch {
 	case fault.CodeOf(err) == fault.NotFound:
 		password.Dummy(pw)
-		return false, nil
+		return "", false, nil
 	case err != nil:
-		return false, err
+		return "", false, err
 	}
-	return password.Verify(hash, pw)
+	ok, err = password.Verify(hash, pw)
+	return hash, ok, err
 }

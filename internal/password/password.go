@@ -108,6 +108,24 @@ func Verify(phc, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// NeedsRehash reports whether phc was made at a lower cost (memory or
+// passes) than new hashes are: after a verified login, the caller stores
+// a new Hash of the password, so a raised cost reaches every account that
+// logs in. A malformed string needs none (Verify refuses it).
+func NeedsRehash(phc string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	c := current()
+	return m < c.memory || t < c.time
+}
+
 // dummyHash is what Dummy verifies against.
 var dummyHash = sync.OnceValue(func() string { return Hash("not the password of anyone") })
 

@@ -59,6 +59,28 @@ func TestTestCost(t *testing.T) {
 	}
 }
 
+// TestNeedsRehash: a hash below today's cost in memory or passes needs a
+// new one; today's, a costlier one and a malformed string do not.
+func TestNeedsRehash(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		phc  string
+		want bool
+	}{
+		{hashWith("pw", cost{memory: 8, time: 1}), true},
+		{hashWith("pw", cost{memory: testCost.memory, time: 0 + 1}), testCost.time > 1},
+		{hashWith("pw", cost{memory: testCost.memory / 2, time: testCost.time + 1}), true},
+		{Hash("pw"), false},
+		{hashWith("pw", production), false},
+		{"not a hash", false},
+		{"$argon2id$v=19$m=x$a$b", false},
+	} {
+		if got := NeedsRehash(c.phc); got != c.want {
+			t.Errorf("NeedsRehash(%.40s…) = %v, want %v", c.phc, got, c.want)
+		}
+	}
+}
+
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

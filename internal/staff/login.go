@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"agora/internal/fault"
@@ -33,11 +34,20 @@ func (s *Service) guard() loginlimit.Guard {
 // caller's address for per-client throttling ("" skips it). When the
 // account or the client has too many recent failures it answers
 // fault.RateLimited without checking the password. A success clears the
-// account's failures, not the client's.
+// account's failures, not the client's, and rehashes a password hashed
+// at a lower cost than today's.
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (Staff, error) {
 	email = normEmail(email)
 	var st Staff
-	outcome, err := s.guard().Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
+	g := s.guard()
+	g.Rehash = func(ctx context.Context, old, new string) error {
+		return s.DB.InTx(ctx, func(tx *sql.Tx) error {
+			// Only if unchanged: a password change that won the race stays.
+			_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = $1 WHERE email = $2 AND password_hash = $3`, new, email, old)
+			return err
+		})
+	}
+	outcome, err := g.Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
 		var hash string
 		var err error
 		st, err = scanStaff(s.DB.QueryRow(ctx, `SELECT `+staffColumns+`, s.password_hash FROM staff s

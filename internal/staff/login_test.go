@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"agora/internal/clocktest"
 	"agora/internal/customer"
 	"agora/internal/fault"
+	"agora/internal/password"
+	"agora/internal/password/passwordtest"
 	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
@@ -118,6 +121,40 @@ func TestParallelWrongPasswords(t *testing.T) {
 		}
 		if codes[fault.Unauthorized] != 5 || codes[fault.RateLimited] != 10 {
 			t.Errorf("answers %v; want 5 unauthorized (verified) and 10 rate_limited", codes)
+		}
+	})
+}
+
+// TestLoginRehashesAWeakerHash (issue 16): a staff password hashed at a
+// lower cost than today's gets a new hash at the next good login.
+func TestLoginRehashesAWeakerHash(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newService(db)
+		mustCreate(t, s, "grace@example.com", staff.Manager)
+		stored := func() string {
+			var h string
+			if err := db.QueryRow(ctx, `SELECT password_hash FROM staff WHERE email = $1`, "grace@example.com").Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		weak := passwordtest.Weak(goodPassword)
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = $1 WHERE email = $2`, weak, "grace@example.com")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(ctx, "grace@example.com", goodPassword, ""); err != nil {
+			t.Fatalf("good login on a weak hash: %v", err)
+		}
+		if h := stored(); h == weak || password.NeedsRehash(h) {
+			t.Errorf("after the login the hash is %.40s…, want a new one at today's cost", h)
+		}
+		if _, err := s.Authenticate(ctx, "grace@example.com", goodPassword, ""); err != nil {
+			t.Errorf("login after the rehash: %v", err)
 		}
 	})
 }
