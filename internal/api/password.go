@@ -1,6 +1,9 @@
 package api
 
-import "net/http"
+import (
+	"agora/internal/clientaddr"
+	"net/http"
+)
 
 type resetRequest struct {
 	Email string `json:"email"`
@@ -20,7 +23,7 @@ func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.Customers.RequestPasswordReset(r.Context(), in.Email); err != nil {
+	if err := h.Customers.RequestPasswordReset(r.Context(), in.Email, clientaddr.Of(r)); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -50,6 +50,10 @@ type Service struct {
 	// MaxSignUps is how many sign-ups one client address may send within
 	// FailureWindow; if zero, DefaultMaxSignUps.
 	MaxSignUps int
+	// MaxResetsPerClient is how many password reset requests one client
+	// address may send within FailureWindow; if zero,
+	// DefaultMaxResetsPerClient.
+	MaxResetsPerClient int
 	// PublicURL is the store's origin, such as "https://shop.example",
 	// and the only base of links in the mails this service sends: a link
 	// built from a request's Host would go wherever the requester chose

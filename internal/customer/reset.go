@@ -36,13 +36,24 @@ const ResetPath = "/account/reset/"
 var errNoPublicURL = fault.New(fault.Unavailable,
 	"Password reset by e-mail is not available: the store has no public URL configured (set --public-url).")
 
+// DefaultMaxResetsPerClient is how many password reset requests one
+// client address may send within FailureWindow, whatever the accounts;
+// if Service.MaxResetsPerClient is zero.
+const DefaultMaxResetsPerClient = 10
+
+var errResetThrottled = fault.New(fault.RateLimited, "Too many password reset requests from your network. Please wait a few minutes and try again.")
+
 // RequestPasswordReset mails a single-use link (PublicURL + ResetPath +
 // token) to the account of email, if there is one. An unknown email returns
 // nil and sends nothing, so the answer does not tell who has an account; so
-// does a fourth request within an hour. The token row and the mail are
-// written in one transaction (the outbox): both or neither. Without
-// PublicURL it answers fault.Unavailable and sends nothing.
-func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+// does a fourth request for one account within an hour. The token row and
+// the mail are written in one transaction (the outbox): both or neither.
+// Requests are also counted per client address, for every address asked
+// about alike (MaxResetsPerClient per FailureWindow, then
+// fault.RateLimited; "" skips it), so one client cannot make the store mail
+// every shopper. Without PublicURL it answers fault.Unavailable and sends
+// nothing.
+func (s *Service) RequestPasswordReset(ctx context.Context, email, client string) error {
 	email = normEmail(email)
 	if err := checkEmail(email); err != nil {
 		return err
@@ -50,8 +61,21 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if s.PublicURL == "" {
 		return errNoPublicURL
 	}
-	resetURL := s.link(ResetPath)
 	now := s.now()
+	if client != "" {
+		max := s.MaxResetsPerClient
+		if max <= 0 {
+			max = DefaultMaxResetsPerClient
+		}
+		_, blocked, err := s.limiter().Take(ctx, now, loginlimit.Limit{Key: loginlimit.Key("reset:client", client), Max: max})
+		if err != nil {
+			return fmt.Errorf("customer: request password reset: %w", err)
+		}
+		if blocked {
+			return errResetThrottled
+		}
+	}
+	resetURL := s.link(ResetPath)
 	plain, hash := token.New() // base64url in the link, its SHA-256 in password_resets
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var id int64

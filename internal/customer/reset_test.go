@@ -80,17 +80,17 @@ func TestPasswordResetFlow(t *testing.T) {
 		bobs := loginCookie(t, sessions, bob.ID)
 
 		// Unknown and malformed addresses.
-		if err := s.RequestPasswordReset(ctx, "nobody@example.com"); err != nil {
+		if err := s.RequestPasswordReset(ctx, "nobody@example.com", ""); err != nil {
 			t.Fatalf("unknown email: %v", err)
 		}
-		if err := s.RequestPasswordReset(ctx, "not an email"); fault.FieldOf(err) != "email" {
+		if err := s.RequestPasswordReset(ctx, "not an email", ""); fault.FieldOf(err) != "email" {
 			t.Fatalf("malformed email: %v", err)
 		}
 		if to, _, _ := outbox(t, db); len(to) != 0 {
 			t.Fatalf("mail queued for an unknown address: %v", to)
 		}
 
-		if err := s.RequestPasswordReset(ctx, " ADA@example.com "); err != nil {
+		if err := s.RequestPasswordReset(ctx, " ADA@example.com ", ""); err != nil {
 			t.Fatal(err)
 		}
 		to, subjects, bodies := outbox(t, db)
@@ -132,7 +132,7 @@ func TestPasswordResetFlow(t *testing.T) {
 		}
 
 		// Expiry: a token one second past its hour is refused.
-		if err := s.RequestPasswordReset(ctx, "bob@example.com"); err != nil {
+		if err := s.RequestPasswordReset(ctx, "bob@example.com", ""); err != nil {
 			t.Fatal(err)
 		}
 		expired := lastToken(t, db)
@@ -161,7 +161,7 @@ func TestResetOtherTokensDieAndRequestsAreCapped(t *testing.T) {
 		register(t, s, "ada@example.com")
 		var tokens []string
 		for range 5 {
-			if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
+			if err := s.RequestPasswordReset(ctx, "ada@example.com", ""); err != nil {
 				t.Fatal(err)
 			}
 			tokens = append(tokens, lastToken(t, db))
@@ -177,7 +177,7 @@ func TestResetOtherTokensDieAndRequestsAreCapped(t *testing.T) {
 			t.Errorf("an older token still works after a reset: %v", err)
 		}
 		clk.Advance(time.Hour)
-		if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
+		if err := s.RequestPasswordReset(ctx, "ada@example.com", ""); err != nil {
 			t.Fatal(err)
 		}
 		if to, _, _ := outbox(t, db); len(to) != 4 {
@@ -195,7 +195,7 @@ func TestResetNeedsPublicURL(t *testing.T) {
 	s, _ := newService(db)
 	register(t, s, "ada@example.com")
 	s.PublicURL = ""
-	err := s.RequestPasswordReset(ctx, "ada@example.com")
+	err := s.RequestPasswordReset(ctx, "ada@example.com", "")
 	if fault.CodeOf(err) != fault.Unavailable || !strings.Contains(fault.MessageOf(err), "--public-url") {
 		t.Errorf("err = %v; want unavailable, naming --public-url", err)
 	}
@@ -213,11 +213,11 @@ func TestCleanupResets(t *testing.T) {
 		s, clk := newService(db)
 		register(t, s, "ada@example.com")
 		register(t, s, "bob@example.com")
-		if err := s.RequestPasswordReset(ctx, "ada@example.com"); err != nil {
+		if err := s.RequestPasswordReset(ctx, "ada@example.com", ""); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(customer.DefaultResetTTL - time.Minute)
-		if err := s.RequestPasswordReset(ctx, "bob@example.com"); err != nil {
+		if err := s.RequestPasswordReset(ctx, "bob@example.com", ""); err != nil {
 			t.Fatal(err)
 		}
 		live := lastToken(t, db)
@@ -232,4 +232,35 @@ func TestCleanupResets(t *testing.T) {
 			t.Errorf("the live token no longer works: %v", err)
 		}
 	})
+}
+
+// TestResetRequestsAreCappedPerClient (issue 16): one client address asking
+// for resets of many accounts is refused past MaxResetsPerClient, whatever
+// the accounts (known or not, so the refusal tells nothing about them),
+// and mails nobody more; another address still may ask.
+func TestResetRequestsAreCappedPerClient(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	s, _ := newService(db)
+	s.MaxResetsPerClient = 4
+	for _, e := range []string{"a@example.com", "b@example.com"} {
+		register(t, s, e)
+	}
+	for i, e := range []string{"a@example.com", "nobody@example.com", "b@example.com", "ghost@example.com"} {
+		if err := s.RequestPasswordReset(ctx, e, "192.0.2.1"); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	for _, e := range []string{"a@example.com", "unknown@example.com"} {
+		if err := s.RequestPasswordReset(ctx, e, "192.0.2.1"); fault.CodeOf(err) != fault.RateLimited {
+			t.Errorf("fifth request from one address (%s): %v, want rate_limited", e, err)
+		}
+	}
+	if to, _, _ := outbox(t, db); len(to) != 2 {
+		t.Errorf("%d reset mails, want 2 (the two known accounts, before the cap)", len(to))
+	}
+	if err := s.RequestPasswordReset(ctx, "b@example.com", "192.0.2.2"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
 }

@@ -3,6 +3,7 @@ package storefront
 import (
 	"net/http"
 
+	"agora/internal/clientaddr"
 	"agora/internal/fault"
 	"agora/internal/page"
 )
@@ -37,7 +38,7 @@ func (h *Handler) resetPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := page.NewForm(r, "email")
-	err := h.Customers.RequestPasswordReset(r.Context(), f.Value("email"))
+	err := h.Customers.RequestPasswordReset(r.Context(), f.Value("email"), clientaddr.Of(r))
 	if err != nil {
 		// Unavailable: the store cannot send the link (no public URL);
 		// the operator learns it from the log, the shopper gets 500.
