@@ -191,7 +191,8 @@ func TestRequests(t *testing.T) {
 			{"q with HTML", "GET", "/api/v1/products?q=" + url.QueryEscape(`<script>alert(1)</script>`), 200, "", "", cachehdr.Search, anyKeys, ""},
 			{"q with NUL", "GET", "/api/v1/products?q=shirt%00", 200, "", "", cachehdr.Search, tags(f.blue, f.red), ""},
 			{"q only punctuation", "GET", "/api/v1/products?q=" + url.QueryEscape(`"*()`), 200, "", "", cachehdr.Search, nil, ""},
-			{"product", "GET", "/api/v1/products/blue-shirt", 200, "", "", cachehdr.API, tags(f.blue), ""},
+			{"product", "GET", "/api/v1/products/blue-shirt", 200, "", "", cachehdr.API, // and its breadcrumb's categories (issue 16)
+				append(tags(f.blue), cachehdr.CategoryTag(f.clothing.ID), cachehdr.CategoryTag(f.shirts.ID)), ""},
 			{"unknown product", "GET", "/api/v1/products/no-such-thing", 404, "not_found", "", cachehdr.NotFound, nil, ""},
 			{"draft product", "GET", "/api/v1/products/draft-pan", 404, "not_found", "", cachehdr.NotFound, nil, ""},
 			{"product slug with SQL", "GET", "/api/v1/products/" + url.PathEscape("x' OR '1'='1"), 404, "not_found", "", cachehdr.NotFound, nil, ""},

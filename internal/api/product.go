@@ -74,8 +74,12 @@ func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
 			out.Images = append(out.Images, imageJSON{URL: *u, Alt: img.Alt, Width: img.Width, Height: img.Height})
 		}
 	}
+	// Tagged with everything it shows: a category rename or move purges
+	// category-{id}, and the breadcrumb names the categories.
+	tags := []string{cachehdr.ProductTag(p.ID)}
 	for i, c := range p.Breadcrumb {
 		out.Categories[i] = crumbJSON{ID: c.ID, Slug: c.Slug, Name: c.Name}
+		tags = append(tags, cachehdr.CategoryTag(c.ID))
 	}
-	WriteJSON(w, http.StatusOK, cachehdr.API, out, cachehdr.ProductTag(p.ID))
+	WriteJSON(w, http.StatusOK, cachehdr.API, out, tags...)
 }
