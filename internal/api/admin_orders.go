@@ -8,9 +8,9 @@ import (
 	"agora/internal/fault"
 )
 
-// adminOrdersMaxPage bounds ?page= (a deeper offset is no use to anyone
+// ordersMaxPage bounds ?page= of order lists (a deeper offset is no use to anyone
 // and costs the database a scan).
-const adminOrdersMaxPage = 10000
+const ordersMaxPage = 10000
 
 type adminOrderSummaryJSON struct {
 	OrderNumber string    `json:"order_number"`
@@ -40,8 +40,8 @@ func parseOrderQuery(r *http.Request) (checkout.OrderFilter, error) {
 	if f.PerPage, err = positive(v.Get("per_page"), "per_page"); err != nil {
 		return f, err
 	}
-	if f.Page > adminOrdersMaxPage {
-		return f, fault.Field("page", "Page must be at most %d.", adminOrdersMaxPage)
+	if f.Page > ordersMaxPage {
+		return f, fault.Field("page", "Page must be at most %d.", ordersMaxPage)
 	}
 	return f, nil
 }

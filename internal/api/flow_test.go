@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"agora/internal/session"
@@ -226,6 +228,29 @@ func TestOrdersAreTheOwnersOnly(t *testing.T) {
 		lou.call(t, "GET", "/api/v1/orders", nil).decode(t, &list)
 		if len(list.Items) != 0 {
 			t.Errorf("lou sees orders: %+v", list.Items)
+		}
+		// Kim's history a page at a time (issue 16): one order to a page.
+		var pg struct {
+			Items []struct {
+				OrderNumber string `json:"order_number"`
+			}
+			Total   int `json:"total"`
+			Page    int `json:"page"`
+			PerPage int `json:"per_page"`
+		}
+		kim.call(t, "GET", "/api/v1/orders?per_page=1", nil).decode(t, &pg)
+		if pg.Total < 1 || len(pg.Items) != 1 || pg.Page != 1 || pg.PerPage != 1 {
+			t.Errorf("kim's first page of one: %+v", pg)
+		}
+		total := pg.Total
+		kim.call(t, "GET", fmt.Sprintf("/api/v1/orders?per_page=1&page=%d", total+1), nil).decode(t, &pg)
+		if pg.Total != total || len(pg.Items) != 0 || pg.Page != total+1 {
+			t.Errorf("kim's page past the end: %+v, want no items and the total %d", pg, total)
+		}
+		for _, q := range []string{"page=0", "page=abc", "per_page=-1", "page=10001"} {
+			if r := kim.call(t, "GET", "/api/v1/orders?"+q, nil); r.status != 400 || !strings.Contains(string(r.body), `"field"`) {
+				t.Errorf("orders?%s: %d %s, want 400 naming the field", q, r.status, r.body)
+			}
 		}
 		if r := guest.call(t, "GET", "/api/v1/orders", nil); r.status != 401 || guest.errorOf(t, r).Error.Code != "unauthorized" {
 			t.Errorf("guest's order list: %d %s, want 401 unauthorized", r.status, r.body)

@@ -17,10 +17,15 @@ type orderSummaryJSON struct {
 }
 
 type ordersJSON struct {
-	Items []orderSummaryJSON `json:"items"` // newest first; never null
+	Items   []orderSummaryJSON `json:"items"` // newest first; never null
+	Total   int                `json:"total"`
+	Page    int                `json:"page"`
+	PerPage int                `json:"per_page"`
 }
 
-// listOrders serves GET /api/v1/orders: the logged-in customer's orders.
+// listOrders serves GET /api/v1/orders?page=&per_page=: the logged-in
+// customer's orders, newest first, a page at a time (per_page clamped to
+// checkout.MaxOrdersPerPage).
 func (h *Handler) listOrders(w http.ResponseWriter, r *http.Request) {
 	v, err := h.visitorOf(r)
 	if err != nil {
@@ -31,13 +36,25 @@ func (h *Handler) listOrders(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fault.New(fault.Unauthorized, "Log in to see your orders."))
 		return
 	}
-	orders, err := h.Checkout.CustomerOrders(r.Context(), v.customerID)
+	q := r.URL.Query()
+	f := checkout.OrderFilter{CustomerID: v.customerID}
+	if f.Page, err = positive(q.Get("page"), "page"); err == nil {
+		f.PerPage, err = positive(q.Get("per_page"), "per_page")
+	}
+	if err == nil && f.Page > ordersMaxPage {
+		err = fault.Field("page", "Page must be at most %d.", ordersMaxPage)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	out := ordersJSON{Items: make([]orderSummaryJSON, len(orders))}
-	for i, o := range orders {
+	list, err := h.Checkout.ListOrders(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := ordersJSON{Items: make([]orderSummaryJSON, len(list.Orders)), Total: list.Total, Page: list.Page, PerPage: list.PerPage}
+	for i, o := range list.Orders {
 		out.Items[i] = orderSummaryJSON{OrderNumber: o.Number, Status: string(o.Status),
 			TotalCents: o.TotalCents, Currency: o.Currency, CreatedAt: o.CreatedAt.UTC()}
 	}

@@ -22,7 +22,7 @@ import (
 //	DELETE /api/v1/cart/items/{variant_id}        remove
 //	GET    /api/v1/checkout/options               shipping and payment methods
 //	POST   /api/v1/checkout                       + Idempotency-Key: place the order (201; the same key again: 200, same order)
-//	GET    /api/v1/orders                         the logged-in customer's orders (401 otherwise)
+//	GET    /api/v1/orders?page=&per_page=        the logged-in customer's orders, newest first (401 otherwise)
 //	GET    /api/v1/orders/{number}                one order, for its customer or placing session only (404 otherwise)
 //	POST   /api/v1/password-reset                 {email}: mail a reset link if the account exists (always 202)
 //	POST   /api/v1/password-reset/{token}         {password}: set a new password and log in

@@ -3,6 +3,7 @@ package storefront
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"agora/internal/checkout"
 	"agora/internal/customer"
@@ -13,7 +14,9 @@ import (
 type accountPage struct {
 	layout
 	Customer      customer.Customer
-	Orders        []checkout.Order
+	Orders        []checkout.OrderSummary // one page, newest first
+	OrdersTotal   int
+	OrdersPager   pager
 	Addresses     []customer.Address
 	Form          form // the add-address form
 	AddressFields []input
@@ -67,10 +70,49 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, s *session
 		AddressOpen:   f.Message != "" || len(f.Errors) > 0 || len(saved) == 0,
 	}
 	if h.Checkout != nil {
-		if data.Orders, err = h.Checkout.CustomerOrders(ctx, c.ID); err != nil {
+		if err := h.accountOrders(r, c.ID, &data); err != nil {
 			h.ServerError(w, r, err)
 			return
 		}
 	}
 	h.renderPrivate(w, r, status, "account", data)
+}
+
+// accountOrders fills data with the page of the customer's orders that
+// ?page= names (1 when absent or not a number; the last when past it),
+// and the links to the others (/account?page=N#orders).
+func (h *Handler) accountOrders(r *http.Request, customerID int64, data *accountPage) error {
+	n, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || n < 1 {
+		n = 1
+	}
+	per := h.OrdersPerPage
+	if per <= 0 {
+		per = 20
+	}
+	f := checkout.OrderFilter{CustomerID: customerID, Page: n, PerPage: per}
+	list, err := h.Checkout.ListOrders(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	pages := (list.Total + list.PerPage - 1) / list.PerPage
+	if len(list.Orders) == 0 && list.Total > 0 { // past the end: the last page
+		f.Page = pages
+		if list, err = h.Checkout.ListOrders(r.Context(), f); err != nil {
+			return err
+		}
+	}
+	data.Orders, data.OrdersTotal = list.Orders, list.Total
+	if pages <= 1 {
+		return nil
+	}
+	urlFor := func(n int) string { return "/account?page=" + strconv.Itoa(n) + "#orders" }
+	if list.Page > 1 {
+		data.OrdersPager.Prev = urlFor(list.Page - 1)
+	}
+	if list.Page < pages {
+		data.OrdersPager.Next = urlFor(list.Page + 1)
+	}
+	data.OrdersPager.Links = pageLinks(list.Page, list.Page, pages, urlFor)
+	return nil
 }

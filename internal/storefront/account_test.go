@@ -102,6 +102,27 @@ func TestAccountPages(t *testing.T) {
 		mustContain(t, "customer confirmation", ada.get(loc).body, "Ada Lovelace", "SW1Y 4JH London", "ada@example.com")
 		mustContain(t, "order history", ada.get("/account").body, `href="/orders/`+number[1]+`"`, "Awaiting payment", "€54.94") // 49.99 + 4.95
 
+		// A second order: the history pages, one order to a page here
+		// (newShopping), newest first (issue 16).
+		ada.postOK("/cart/items", url.Values{"variant_id": {s.variant("oxford-shirt", 0)}}, "/cart")
+		co = ada.get("/checkout")
+		second := orderRE.FindStringSubmatch(ada.postOK("/checkout", url.Values{"address_id": {id[1]}, "shipping_method": {"standard"}, "payment_method": {"manual"},
+			"idempotency_key": {keyRE.FindStringSubmatch(co.body)[1]}, "action": {"place"}}, ""))
+		if second == nil {
+			t.Fatal("the second order was not placed")
+		}
+		newest := ada.get("/account").body
+		mustContain(t, "history, page 1", newest, `href="/orders/`+second[1]+`"`, `href="/account?page=2#orders" rel="next"`)
+		mustNotContain(t, "history, page 1", newest, `href="/orders/`+number[1]+`"`)
+		mustContain(t, "history, page 2", ada.get("/account?page=2").body, `href="/orders/`+number[1]+`"`, `href="/account?page=1#orders" rel="prev"`)
+		for _, q := range []string{"page=9", "page=x", "page=-1"} { // past the end: the last; nonsense: the first
+			want := number[1]
+			if q != "page=9" {
+				want = second[1]
+			}
+			mustContain(t, "history, "+q, ada.get("/account?"+q).body, `href="/orders/`+want+`"`)
+		}
+
 		// Someone else cannot delete Ada's address.
 		other.register("Eve", "eve@example.com")
 		if res := other.post(del[1], url.Values{}); res.status != http.StatusNotFound {

@@ -60,6 +60,9 @@ type Handler struct {
 	// Stripe (with Checkout) serves the card payment page
 	// /checkout/pay/{number} (pay.go). If nil, card is not offered.
 	Stripe *stripepay.Stripe
+	// OrdersPerPage is how many orders a page of the account's history
+	// shows. If 0, 20.
+	OrdersPerPage int
 
 	once  sync.Once
 	pages map[string]*template.Template // by page name; set once

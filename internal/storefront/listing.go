@@ -192,6 +192,14 @@ func newListing(path, query string, p listParams, res catalog.ListResult, emptyT
 			l.Pager.Next = listURL(path, query, p, p.Page+1, true)
 		}
 	}
+	l.Pager.Links = pageLinks(cur, p.Page, pages, func(n int) string { return listURL(path, query, p, n, true) })
+	return l
+}
+
+// pageLinks numbers pages 1 to pages around cur (pageWindow either side,
+// the first and the last, gaps between), marking page current.
+func pageLinks(cur, page, pages int, urlFor func(n int) string) []pageLink {
+	var links []pageLink
 	last := 0
 	for n := 1; n <= pages; n++ {
 		if n > 1 && n < cur-pageWindow {
@@ -201,14 +209,10 @@ func newListing(path, query string, p listParams, res catalog.ListResult, emptyT
 			n = pages
 		}
 		if last != 0 && n > last+1 {
-			l.Pager.Links = append(l.Pager.Links, pageLink{Gap: true})
+			links = append(links, pageLink{Gap: true})
 		}
-		l.Pager.Links = append(l.Pager.Links, pageLink{
-			Number:  n,
-			URL:     listURL(path, query, p, n, true),
-			Current: n == p.Page,
-		})
+		links = append(links, pageLink{Number: n, URL: urlFor(n), Current: n == page})
 		last = n
 	}
-	return l
+	return links
 }

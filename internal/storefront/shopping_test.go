@@ -39,6 +39,8 @@ func newShopping(t *testing.T, db *store.DB) *shopping {
 		Customers: &customer.Service{DB: db, PublicURL: "https://shop.example"},
 		Carts:     &cart.Service{DB: db},
 		Checkout:  &checkout.Service{DB: db},
+		// One order to a page of the account's history, so two page.
+		OrdersPerPage: 1,
 	}
 	mux := http.NewServeMux()
 	h.Register(mux)
