@@ -54,8 +54,14 @@ type customerPage struct {
 	layout
 	Customer  customer.Customer
 	Addresses []customer.Address
-	Orders    []checkout.Order
+	Orders    []checkout.OrderSummary // the newest customerOrdersShown
+	// OrdersTotal is how many orders the account has; more than Orders
+	// links to the order list searched by its e-mail.
+	OrdersTotal int
 }
+
+// customerOrdersShown bounds the orders a customer's page lists.
+const customerOrdersShown = 50
 
 // customerPage serves GET /admin/customers/{id}: the account, its saved
 // addresses and its orders.
@@ -75,9 +81,11 @@ func (h *Handler) customerPage(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	if data.Orders, err = h.Checkout.CustomerOrders(ctx, id); err != nil {
+	list, err := h.Checkout.ListOrders(ctx, checkout.OrderFilter{CustomerID: id, PerPage: customerOrdersShown})
+	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
+	data.Orders, data.OrdersTotal = list.Orders, list.Total
 	h.render(w, r, http.StatusOK, "customer", data)
 }

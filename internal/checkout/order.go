@@ -48,25 +48,6 @@ func (o *Order) ownedBy(customerID int64, sessionHash string) bool {
 	return customerID != 0 && o.CustomerID == customerID || sessionHash != "" && o.sessionHash == sessionHash
 }
 
-// CustomerOrders lists a customer's orders, newest first, without lines.
-func (s *Service) CustomerOrders(ctx context.Context, customerID int64) ([]Order, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+orderColumns+` FROM orders o
-		WHERE o.customer_id = $1 ORDER BY o.created_at DESC, o.id DESC`, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("checkout: orders of %d: %w", customerID, err)
-	}
-	defer rows.Close()
-	var out []Order
-	for rows.Next() {
-		var o Order
-		if err := scanOrder(rows, &o); err != nil {
-			return nil, fmt.Errorf("checkout: orders of %d: %w", customerID, err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
 // readOrder reads one order matching where (on alias o) from the read
 // pool, with lines and address.
 func (s *Service) readOrder(ctx context.Context, where string, arg any) (*Order, error) {

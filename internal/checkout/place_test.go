@@ -129,9 +129,10 @@ func TestCustomerOrders(t *testing.T) {
 			}
 			numbers = append(numbers, o.Number)
 		}
-		list, err := f.svc.CustomerOrders(ctx, kim)
-		if err != nil || len(list) != 3 {
-			t.Fatalf("CustomerOrders = %d orders, %v", len(list), err)
+		page, err := f.svc.ListOrders(ctx, checkout.OrderFilter{CustomerID: kim})
+		list := page.Orders
+		if err != nil || len(list) != 3 || page.Total != 3 {
+			t.Fatalf("ListOrders(kim) = %d orders of %d, %v", len(list), page.Total, err)
 		}
 		slices.Reverse(numbers)
 		for i, o := range list {
