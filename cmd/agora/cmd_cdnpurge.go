@@ -22,7 +22,9 @@ purges the CDN in front of the edges (started with --downstream-cdn) by
 tag: Cloudflare's purge by Cache-Tag (POST /client/v4/zones/ZONE/purge_cache
 {"tags":[…]}), Fastly's purge by Surrogate-Key (POST /service/ID/purge,
 Fastly-Soft-Purge for soft purges; Cloudflare has no soft purge by tag, so
-a soft purge is a purge there). Tags are batched (--batch a call), calls
+a soft purge is a purge there). An operator's URL purge (agora purge URL)
+goes to the CDN's URL purge: Cloudflare's {"files":[…]}, Fastly's
+POST /purge/HOST/PATH. Tags are batched (--batch a call), calls
 paced (--rate a second), and a call the CDN refuses with 429 or 5xx is
 retried with exponential backoff and jitter, waiting at least its
 Retry-After. Run one per store, not one per edge.

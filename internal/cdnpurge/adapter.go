@@ -25,10 +25,14 @@ const (
 	DefaultRetryMax = 30 * time.Second
 )
 
-// reservedPrefix marks the edge's reserved tags (internal/edge admin.go):
-// agora:all purges everything; agora:url:… names one URL, which the
-// adapter cannot map to a CDN's URL purge yet, so it purges everything.
-const reservedPrefix = "agora:"
+// The edge's reserved tags (internal/edge admin.go): agora:all purges
+// everything; agora:url:… names one absolute URL, purged through the CDN's
+// URL purge (hard, as at the edge). Any other reserved tag, from a newer
+// agora, purges everything: the safe reading of what it cannot map.
+const (
+	reservedPrefix = "agora:"
+	urlTagPrefix   = reservedPrefix + "url:"
+)
 
 // Adapter follows the purge log and purges the CDN. Set its fields and
 // call Run once.
@@ -99,11 +103,13 @@ func (a *Adapter) Run(ctx context.Context) error {
 // then soft ones for tags not purged hard. It reports false when ctx ended
 // first.
 func (a *Adapter) purge(ctx context.Context, entries []purgelog.Entry) bool {
-	var hard, soft []string
+	var hard, soft, urls []string
 	all := false
 	for _, e := range entries {
 		for _, t := range e.Tags {
 			switch {
+			case strings.HasPrefix(t, urlTagPrefix):
+				urls = append(urls, strings.TrimPrefix(t, urlTagPrefix))
 			case strings.HasPrefix(t, reservedPrefix):
 				all = true
 			case e.Soft:
@@ -127,6 +133,12 @@ func (a *Adapter) purge(ctx context.Context, entries []purgelog.Entry) bool {
 			if !a.retry(ctx, what, func(ctx context.Context) error { return a.CDN.Purge(ctx, b, set.soft) }) {
 				return false
 			}
+		}
+	}
+	for b := range slices.Chunk(uniq(urls), a.CDN.MaxURLs()) {
+		what := fmt.Sprintf("purge %d URLs", len(b))
+		if !a.retry(ctx, what, func(ctx context.Context) error { return a.CDN.PurgeURLs(ctx, b, false) }) {
+			return false
 		}
 	}
 	return true

@@ -31,6 +31,7 @@ type standIn struct {
 type call struct {
 	path, auth string
 	tags       []string
+	files      []string // Cloudflare's URL purge
 	soft, all  bool
 	at         time.Time
 }
@@ -48,8 +49,9 @@ func (s *standIn) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/client/v4/zones/"):
 		c.auth = r.Header.Get("Authorization")
 		var body struct {
-			Tags []string `json:"tags"`
-			All  bool     `json:"purge_everything"`
+			Tags  []string `json:"tags"`
+			Files []string `json:"files"`
+			All   bool     `json:"purge_everything"`
 		}
 		b, _ := io.ReadAll(r.Body)
 		if json.Unmarshal(b, &body) != nil || r.Header.Get("Content-Type") != "application/json" {
@@ -57,7 +59,11 @@ func (s *standIn) serve(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"success":false,"errors":[{"code":1012,"message":"bad request"}]}`)
 			return
 		}
-		c.tags, c.all = body.Tags, body.All
+		c.tags, c.files, c.all = body.Tags, body.Files, body.All
+	case strings.HasPrefix(r.URL.Path, "/purge/"): // Fastly's URL purge
+		c.path = r.URL.RequestURI()
+		c.auth = r.Header.Get("Fastly-Key")
+		c.soft = r.Header.Get("Fastly-Soft-Purge") == "1"
 	case strings.HasPrefix(r.URL.Path, "/service/"):
 		c.auth = r.Header.Get("Fastly-Key")
 		c.tags = strings.Fields(r.Header.Get("Surrogate-Key"))
@@ -162,6 +168,28 @@ func TestFastlySoftAndHard(t *testing.T) {
 	a.purge(context.Background(), []purgelog.Entry{{Seq: 3, Tags: []string{"agora:all"}}})
 	if c := s.accepted()[2]; !c.all || c.path != "/service/svc/purge_all" {
 		t.Errorf("a purge of everything made %+v", c)
+	}
+}
+
+// TestURLPurges: an operator's URL purge (agora:url:…) reaches the CDN as
+// its URL purge — Cloudflare's "files", Fastly's /purge/{host}/{path} —
+// next to the tag purges of the same batch, not as a purge of everything.
+func TestURLPurges(t *testing.T) {
+	const page = "https://shop.example/products/wren?colour=red"
+	entries := []purgelog.Entry{{Seq: 1, Tags: []string{"product-1", "agora:url:" + page}}, {Seq: 2, Tags: []string{"agora:url:" + page}, Soft: true}}
+
+	cf := newStandIn(t)
+	newAdapter(&Cloudflare{Zone: "z1", Token: "tok", API: cf.URL}).purge(context.Background(), entries)
+	calls := cf.accepted()
+	if len(calls) != 2 || !slices.Equal(calls[0].tags, []string{"product-1"}) || !slices.Equal(calls[1].files, []string{page}) || calls[1].all {
+		t.Errorf("cloudflare calls %+v, want the tag, then the URL once in files", calls)
+	}
+
+	fa := newStandIn(t)
+	newAdapter(&Fastly{Service: "svc", Token: "tok", API: fa.URL}).purge(context.Background(), entries)
+	calls = fa.accepted()
+	if len(calls) != 2 || calls[1].path != "/purge/shop.example/products/wren?colour=red" || calls[1].auth != "tok" || calls[1].soft || calls[1].all {
+		t.Errorf("fastly calls %+v, want the key, then POST /purge/shop.example/products/wren?colour=red, hard", calls)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -27,10 +28,14 @@ type Provider interface {
 	// Purge purges what carries any of tags; soft marks it stale where the
 	// CDN can, else purges it.
 	Purge(ctx context.Context, tags []string, soft bool) error
+	// PurgeURLs purges what is cached for each absolute URL (an
+	// operator's `agora purge URL`); soft as for Purge.
+	PurgeURLs(ctx context.Context, urls []string, soft bool) error
 	// PurgeAll purges everything of the zone or service.
 	PurgeAll(ctx context.Context) error
-	// MaxTags is how many tags one call may carry.
+	// MaxTags is how many tags one call may carry; MaxURLs how many URLs.
 	MaxTags() int
+	MaxURLs() int
 	// Target names the zone or service, for the state file and the log.
 	Target() string
 }
@@ -67,9 +72,10 @@ const (
 )
 
 // Cloudflare purges a zone by Cache-Tag: POST
-// /client/v4/zones/{zone}/purge_cache with {"tags":[…]} or
-// {"purge_everything":true}, authenticated with an API token. Cloudflare
-// has no soft purge by tag: a soft purge is a purge there.
+// /client/v4/zones/{zone}/purge_cache with {"tags":[…]}, {"files":[…]}
+// (absolute URLs) or {"purge_everything":true}, authenticated with an API
+// token. Cloudflare has no soft purge by tag: a soft purge is a purge
+// there.
 type Cloudflare struct {
 	Zone  string
 	Token string // never logged
@@ -83,10 +89,15 @@ type Cloudflare struct {
 }
 
 func (c *Cloudflare) MaxTags() int   { return orInt(c.Batch, 100) }
+func (c *Cloudflare) MaxURLs() int   { return orInt(c.Batch, 100) }
 func (c *Cloudflare) Target() string { return "cloudflare zone " + c.Zone }
 
 func (c *Cloudflare) Purge(ctx context.Context, tags []string, _ bool) error {
 	return c.call(ctx, map[string]any{"tags": tags})
+}
+
+func (c *Cloudflare) PurgeURLs(ctx context.Context, urls []string, _ bool) error {
+	return c.call(ctx, map[string]any{"files": urls})
 }
 
 func (c *Cloudflare) PurgeAll(ctx context.Context) error {
@@ -131,7 +142,9 @@ func (c *Cloudflare) call(ctx context.Context, body any) error {
 // Fastly purges a service by Surrogate-Key: POST /service/{id}/purge with
 // the keys in a Surrogate-Key header (up to 256 a call) and
 // Fastly-Soft-Purge: 1 for a soft purge; POST /service/{id}/purge_all for
-// everything (never soft). Authenticated with a Fastly-Key API token.
+// everything (never soft); POST /purge/{host}/{path} for one URL (Fastly's
+// cache key is the host and path, without the scheme). Authenticated with a
+// Fastly-Key API token.
 type Fastly struct {
 	Service string
 	Token   string // never logged
@@ -144,6 +157,7 @@ type Fastly struct {
 }
 
 func (f *Fastly) MaxTags() int   { return orInt(f.Batch, 256) }
+func (f *Fastly) MaxURLs() int   { return 1 }
 func (f *Fastly) Target() string { return "fastly service " + f.Service }
 
 func (f *Fastly) Purge(ctx context.Context, tags []string, soft bool) error {
@@ -151,13 +165,31 @@ func (f *Fastly) Purge(ctx context.Context, tags []string, soft bool) error {
 	if soft {
 		h.Set("Fastly-Soft-Purge", "1")
 	}
-	return f.call(ctx, "/purge", h)
+	return f.call(ctx, "/service/"+f.Service+"/purge", h)
 }
 
-func (f *Fastly) PurgeAll(ctx context.Context) error { return f.call(ctx, "/purge_all", nil) }
+func (f *Fastly) PurgeAll(ctx context.Context) error { return f.call(ctx, "/service/"+f.Service+"/purge_all", nil) }
+
+// PurgeURLs purges each URL with a call of its own (Fastly's API takes one).
+func (f *Fastly) PurgeURLs(ctx context.Context, urls []string, soft bool) error {
+	var h http.Header
+	if soft {
+		h = http.Header{"Fastly-Soft-Purge": {"1"}}
+	}
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return &APIError{Status: http.StatusBadRequest, Message: fmt.Sprintf("not an absolute URL: %q", raw)}
+		}
+		if err := f.call(ctx, "/purge/"+u.Host+u.RequestURI(), h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (f *Fastly) call(ctx context.Context, path string, h http.Header) error {
-	u := strings.TrimSuffix(orStr(f.API, DefaultFastlyAPI), "/") + "/service/" + f.Service + path
+	u := strings.TrimSuffix(orStr(f.API, DefaultFastlyAPI), "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
 		return err
