@@ -129,8 +129,12 @@ func TestEdgeDatabaseRestart(t *testing.T) {
 				seen = "answered 200 before"
 			}
 			counts[fmt.Sprintf("failed GET, page %s (%s)", seen, r[col("status")])]++
-			if r[col("status")] != "503" {
-				t.Errorf("a GET failed with another status than 503: %v", r)
+			// 503 from an app without its database, or from the edge with
+			// no backend left; 504 from the edge when the backend a request
+			// waited on was taken out by its failing health checks
+			// meanwhile. Never a 500 or a 502.
+			if st := r[col("status")]; st != "503" && st != "504" {
+				t.Errorf("a GET failed with another status than 503 or 504: %v", r)
 			}
 			continue
 		}
