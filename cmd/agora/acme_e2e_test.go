@@ -26,6 +26,7 @@ import (
 // challenge from the shared storage. The CA sees one order, and both edges
 // serve the same certificate to a client that trusts only pebble's root.
 func TestACMEE2ETwoEdges(t *testing.T) {
+	t.Parallel()
 	const domain = "shop.agora.test"
 	data := t.TempDir()
 	db := "sqlite:" + filepath.Join(data, "agora.db")

@@ -28,6 +28,7 @@ import (
 // serves a product page. Mistakes get one clear line: a target that is not
 // empty, a source that is not there, a restore over a running store.
 func TestBackupWhileSellingRestoreServes(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	db := "sqlite:" + filepath.Join(data, "agora.db")
 	media := filepath.Join(data, "media")

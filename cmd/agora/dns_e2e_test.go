@@ -28,6 +28,7 @@ import (
 // the pool as it was, and the load through all of it sees no failed
 // request.
 func TestEdgeBackendsFromDNS(t *testing.T) {
+	t.Parallel()
 	const name = "app.agora.test"
 	dns := dnstest.Start(t)
 	apps, port := startAddrApps(t, "127.0.0.1", "127.0.0.2", "127.0.0.3")
@@ -230,6 +231,7 @@ func (l *steadyLoad) stop() (ok, failed int64) {
 // list yet (no app pod ready) starts, says why it has no backend, answers
 // 503 with Retry-After, and serves once the name resolves: no restart.
 func TestEdgeStartsBeforeDNSKnowsBackends(t *testing.T) {
+	t.Parallel()
 	const name = "app.agora.test"
 	dns := dnstest.Start(t)
 	apps, port := startAddrApps(t, "127.0.0.1")

@@ -174,7 +174,7 @@ func slowProxy(t *testing.T, target string, delay time.Duration) string {
 	return srv.URL
 }
 
-// TestEdgeSlowBackend: of three apps, one answering 700 ms slower gets
+// TestEdgeSlowBackend: of three apps, one answering 1.5 s slower gets
 // under 10% of the requests once the balancer has seen it (after a warm-up
 // of 40 requests), where a fair share is a third. Least-request shares
 // the load about inversely to latency, so the slow one gets under 10% as
@@ -182,10 +182,10 @@ func slowProxy(t *testing.T, target string, delay time.Duration) string {
 // machine, which at 300 ms of delay took the slow app to 17%.
 func TestEdgeSlowBackend(t *testing.T) {
 	t.Parallel()
-	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "1s", "--health-timeout", "3s", "--slow-start", "0s"},
+	tier := startLBTier(t, lbConfig{apps: 3, edgeArgs: []string{"--health-interval", "1s", "--health-timeout", "5s", "--slow-start", "0s"},
 		front: func(i int, appURL string) string {
 			if i == 0 {
-				return slowProxy(t, appURL, 700*time.Millisecond)
+				return slowProxy(t, appURL, 1500*time.Millisecond)
 			}
 			return appURL
 		}})

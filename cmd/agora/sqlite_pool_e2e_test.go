@@ -25,6 +25,7 @@ import (
 // retries only a 503, which an app answers before any work): a busy
 // database would show as a failure here.
 func TestSQLitePoolCheckouts(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.URL(t, store.SQLite)
 	media := t.TempDir()
 	const secret = "e2e-sqlite-pool-secret"
