@@ -168,7 +168,9 @@ func (f *Fastly) Purge(ctx context.Context, tags []string, soft bool) error {
 	return f.call(ctx, "/service/"+f.Service+"/purge", h)
 }
 
-func (f *Fastly) PurgeAll(ctx context.Context) error { return f.call(ctx, "/service/"+f.Service+"/purge_all", nil) }
+func (f *Fastly) PurgeAll(ctx context.Context) error {
+	return f.call(ctx, "/service/"+f.Service+"/purge_all", nil)
+}
 
 // PurgeURLs purges each URL with a call of its own (Fastly's API takes one).
 func (f *Fastly) PurgeURLs(ctx context.Context, urls []string, soft bool) error {
