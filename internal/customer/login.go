@@ -28,13 +28,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (C
 	email = normEmail(email)
 	var c Customer
 	g := s.guard()
-	g.Rehash = func(ctx context.Context, old, new string) error {
-		return s.DB.InTx(ctx, func(tx *sql.Tx) error {
-			// Only if unchanged: a reset that won the race keeps its hash.
-			_, err := tx.ExecContext(ctx, `UPDATE customers SET password_hash = $1 WHERE email = $2 AND password_hash = $3`, new, email, old)
-			return err
-		})
-	}
+	g.Rehash = loginlimit.RehashIn(s.DB, "customers", email)
 	outcome, err := g.Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
 		var hash string
 		var err error

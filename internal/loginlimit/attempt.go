@@ -2,10 +2,12 @@ package loginlimit
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"agora/internal/fault"
 	"agora/internal/password"
+	"agora/internal/store"
 )
 
 // Guard throttles one kind of login (shoppers, staff): failures count per
@@ -91,4 +93,17 @@ func verify(pw string, lookup func() (string, error)) (hash string, ok bool, err
 	}
 	ok, err = password.Verify(hash, pw)
 	return hash, ok, err
+}
+
+// RehashIn is a Guard.Rehash for an account of table (customers, staff: a
+// constant, never input) found by email, its hash in password_hash. The
+// new hash is stored only if the old one is still there: a reset or a
+// password change that won the race keeps its own.
+func RehashIn(db *store.DB, table, email string) func(ctx context.Context, old, new string) error {
+	return func(ctx context.Context, old, new string) error {
+		return db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET password_hash = $1 WHERE email = $2 AND password_hash = $3`, new, email, old)
+			return err
+		})
+	}
 }

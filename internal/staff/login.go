@@ -2,7 +2,6 @@ package staff
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"agora/internal/fault"
@@ -40,13 +39,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (S
 	email = normEmail(email)
 	var st Staff
 	g := s.guard()
-	g.Rehash = func(ctx context.Context, old, new string) error {
-		return s.DB.InTx(ctx, func(tx *sql.Tx) error {
-			// Only if unchanged: a password change that won the race stays.
-			_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = $1 WHERE email = $2 AND password_hash = $3`, new, email, old)
-			return err
-		})
-	}
+	g.Rehash = loginlimit.RehashIn(s.DB, "staff", email)
 	outcome, err := g.Attempt(ctx, s.now(), email, client, pw, func() (string, error) {
 		var hash string
 		var err error
