@@ -137,7 +137,7 @@ func TestPoPPartitionedPastTrimmedEntriesDropsItsCache(t *testing.T) {
 	db.Close()
 	link.setCut(false)
 
-	pop.waitLog(t, "entries were missed; dropping the cache")
+	pop.waitLog(t, "entries were missed; dropped the cache") // logged after the drop
 	resp, body := fetch(t, c, newGet(t, page))
 	if changeIndex(body) != 1 || isHit(resp) {
 		t.Errorf("GET %s after the return: change %d shown (Cache-Status %q), want change 1 from the app", page, changeIndex(body), resp.Header.Get("Cache-Status"))

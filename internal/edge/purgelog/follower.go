@@ -234,8 +234,10 @@ func (f *Follower) advance(pos int64, ans answer, log *slog.Logger) int64 {
 		}
 		return ans.Head
 	case ans.Gap:
-		log.Warn("purgelog: entries were missed; dropping the cache", "origin", redact.URL(f.origin()), "after", pos, "head", ans.Head)
+		// Logged once done: whoever reads the line (an operator, a test)
+		// may rely on the cache being empty by then.
 		f.Reset()
+		log.Warn("purgelog: entries were missed; dropped the cache", "origin", redact.URL(f.origin()), "after", pos, "head", ans.Head)
 		return ans.Head
 	}
 	var batch []Entry
