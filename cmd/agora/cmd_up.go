@@ -19,6 +19,7 @@ import (
 
 	"agora/internal/catalog"
 	"agora/internal/edge"
+	"agora/internal/edge/balance"
 	"agora/internal/edge/cache"
 	"agora/internal/edge/purgelog"
 	"agora/internal/fault"
@@ -55,6 +56,7 @@ type upFlags struct {
 	maxInFlight        int           // forwarded to every app instance as --max-inflight
 	stripe             stripeFlags   // forwarded to every app instance in its environment
 	edges              int           // PoPs this process serves (--edges)
+	shield             bool          // PoP 1 is the others' shield (--shield)
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -128,7 +130,13 @@ instances drain and stop; a second SIGTERM or Ctrl-C stops at once.
 --edges 3 runs three edge PoPs in this process, to try the CDN out: PoP 1
 on --listen, the others on the ports after it, each with its own cache
 following the purge log, all in front of the same app pool; agora purge
---wait then returns once all three have applied a purge.`,
+--wait then returns once all three have applied a purge. With --shield,
+PoP 1 is also the shield of the others (tiered caching): PoPs 2.. fetch
+their misses from PoP 1, so a page cold everywhere costs the app tier one
+fetch, while every PoP still follows the app tier's purge log itself. The
+host name is part of the shield's cache key, as all PoPs of a store answer
+for one name: ask every PoP for the same Host (curl -H 'Host: localhost:8080')
+to see one fetch serve them all.`,
 		setup: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.listen, "listen", ":8080", "public address of the store (host:port; port 0 picks a free one)")
 			fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "edge admin API address: GET /_agora/status, POST /_agora/purge; keep it off the public network (empty disables)")
@@ -155,6 +163,7 @@ following the purge log, all in front of the same app pool; agora purge
 			f.scale.register(fs)
 			fs.DurationVar(&f.testLatency, "test-latency", 0, testLatencyUsage+"; passed to every app instance")
 			fs.IntVar(&f.edges, "edges", 1, "edge PoPs to run, to try the CDN out on one machine: PoP 1 serves --listen, the others the ports after it (passing over --admin-listen's; each its own free port with port 0), each with its own --cache-size cache, purge follower and heartbeat, all in front of the same app pool; the admin API is PoP 1's. Plain HTTP only")
+			fs.BoolVar(&f.shield, "shield", false, "with --edges 2 or more: PoPs 2.. use PoP 1 as their shield (their backend) instead of the app pool, so a cold page costs one app-tier fetch however many PoPs ask; purges still reach every PoP from the app tier")
 			fs.IntVar(&f.maxInFlight, "max-inflight", 0, "requests each app instance handles at once; more queue briefly, then get 503, which the edge retries on another instance (0: no limit)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error { return runUp(ctx, env, f) },
@@ -355,6 +364,8 @@ func (f *upFlags) popListens() ([]string, error) {
 	switch {
 	case f.edges < 1 || f.edges > 64:
 		return nil, fmt.Errorf("%w: --edges must be between 1 and 64 (got %d)", errUsage, f.edges)
+	case f.edges == 1 && f.shield:
+		return nil, fmt.Errorf("%w: --shield makes PoP 1 the shield of the others: give --edges 2 or more", errUsage)
 	case f.edges == 1:
 		return nil, nil
 	case f.tls.cert != "" || f.acme.domains != "" || f.tls.httpListen != "":
@@ -388,7 +399,9 @@ func (f *upFlags) popListens() ([]string, error) {
 // morePoPs are PoPs 2..--edges of agora up: each an edge with its own
 // cache, rate limiter and purge follower, sharing PoP 1's app pool (its
 // health checks, per-backend limits and the load the autoscaler reads),
-// WAF and settings.
+// WAF and settings. With --shield their backend is PoP 1 instead, once
+// serveEdge knows its address; they follow the purge log of the app
+// tier PoP 1 sends requests to.
 func morePoPs(env *cmdEnv, f upFlags, first *edge.Edge, listens []string, size uint64, origin string) ([]popServe, error) {
 	var pops []popServe
 	for i, listen := range listens {
@@ -400,12 +413,17 @@ func morePoPs(env *cmdEnv, f upFlags, first *edge.Edge, listens []string, size u
 			Store: st, Log: env.log.With("pop", i+2), TrustedProxies: first.TrustedProxies, AllowedHosts: first.AllowedHosts, WAF: first.WAF,
 			Pool: first.Pool, PickKey: first.PickKey, DialTimeout: first.DialTimeout, ResponseHeaderTimeout: first.ResponseHeaderTimeout,
 		}
+		if f.shield {
+			first.ClusterSecret = f.clusterSecret
+			e.Pool = balance.New(balance.Config{Log: e.Log}) // PoP 1, once listening
+			e.ShieldSecret, e.PurgeFrom = f.clusterSecret, first.PurgeOrigin
+		}
 		e.RateLimit = f.edge.rateLimits.limiter(env, e, f.clusterSecret)
 		e.Follower = &purgelog.Follower{
 			Origin: origin, OriginFunc: e.PurgeOrigin, Secret: f.clusterSecret, Log: e.Log,
 			Apply: e.ApplyPurge, Reset: e.ResetPurges, ResetAtHead: true,
 		}
-		pops = append(pops, popServe{e: e, listen: listen})
+		pops = append(pops, popServe{e: e, listen: listen, shielded: f.shield})
 	}
 	return pops, nil
 }
@@ -415,9 +433,17 @@ func printPoPs(env *cmdEnv, first *edge.Edge, pops []popServe) {
 	if len(pops) == 0 {
 		return
 	}
-	fmt.Fprintf(env.stdout, "PoP 1: http://%s/ (admin API, and the links in pages)\n", hostPort(first.Conns.Addr()))
+	role := "admin API, and the links in pages"
+	if first.ClusterSecret != "" {
+		role += "; the shield of the others"
+	}
+	fmt.Fprintf(env.stdout, "PoP 1: http://%s/ (%s)\n", hostPort(first.Conns.Addr()), role)
 	for i, p := range pops {
-		fmt.Fprintf(env.stdout, "PoP %d: http://%s/\n", i+2, hostPort(p.e.Conns.Addr()))
+		via := ""
+		if p.shielded {
+			via = " (behind PoP 1)"
+		}
+		fmt.Fprintf(env.stdout, "PoP %d: http://%s/%s\n", i+2, hostPort(p.e.Conns.Addr()), via)
 	}
 }
 

@@ -23,6 +23,8 @@ func TestPoPListens(t *testing.T) {
 		{"port 0: free ports", upFlags{edges: 3, listen: "127.0.0.1:0", adminListen: "127.0.0.1:0"}, []string{"127.0.0.1:0", "127.0.0.1:0"}, ""},
 		{"zero", upFlags{edges: 0, listen: ":8080"}, nil, "--edges must be between 1 and 64"},
 		{"too many", upFlags{edges: 65, listen: ":8080"}, nil, "--edges must be between 1 and 64"},
+		{"a shield of nobody", upFlags{edges: 1, shield: true, listen: ":8080"}, nil, "--shield makes PoP 1 the shield of the others: give --edges 2 or more"},
+		{"shielded PoPs", upFlags{edges: 2, shield: true, listen: ":8080"}, []string{":8081"}, ""},
 		{"past the last port", upFlags{edges: 3, listen: ":65534"}, nil, "run past 65535"},
 		{"named port", upFlags{edges: 2, listen: ":http"}, nil, "needs --listen with a port number"},
 		{"TLS", upFlags{edges: 2, listen: ":8443", tls: tlsFlags{cert: "c.pem", key: "k.pem"}}, nil, "cannot be combined with --tls-cert"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -65,6 +66,9 @@ type edgeServe struct {
 type popServe struct {
 	e      *edge.Edge
 	listen string
+	// shielded PoPs' backend is the first edge (agora up --shield): their
+	// pool gets its public address once it is bound.
+	shielded bool
 }
 
 // server is what both HTTP servers offer.
@@ -140,6 +144,11 @@ func serveEdge(ctx context.Context, env *cmdEnv, e *edge.Edge, o edgeServe) erro
 	if i := slices.Index(names, "http"); i >= 0 {
 		_, port, _ := net.SplitHostPort(lns[0].Addr().String())
 		servers[i].(*http.Server).Handler = redirectHandler(o, port)
+	}
+	for _, p := range o.pops {
+		if p.shielded {
+			p.e.Pool.Set([]*url.URL{{Scheme: "http", Host: dialAddr(lns[0].Addr())}})
+		}
 	}
 	raw := slices.Clone(lns) // the sockets an upgrade hands on
 	var h3 *http3.Server
@@ -489,4 +498,21 @@ func awaitPurgeLog(ctx context.Context, edges []*edge.Edge) {
 			return
 		}
 	}
+}
+
+// dialAddr is an address this machine can reach a listener bound to a
+// at: its loopback one when a is a wildcard address.
+func dialAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	switch ip := net.ParseIP(host); {
+	case ip == nil || !ip.IsUnspecified():
+	case ip.To4() != nil:
+		host = "127.0.0.1"
+	default:
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
 }

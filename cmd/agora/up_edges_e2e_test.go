@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -27,7 +28,7 @@ func TestUpEdgesRunsPoPsThatConverge(t *testing.T) {
 		t.Fatalf("seed: %d %s %s", code, out, errOut)
 	}
 	const secret = "up-edges-secret"
-	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--edges", "3",
+	s := start(t, "up", "--demo", "--data", data, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--edges", "3", "--shield",
 		"--cluster-secret", secret, "--min", "1", "--max", "1", "--slow-start", "0s", "--drain-delay", "0s", "--access-log=false")
 	m := popsAttr.FindStringSubmatch(s.ready)
 	a := adminAttr.FindStringSubmatch(s.ready)
@@ -38,8 +39,9 @@ func TestUpEdgesRunsPoPsThatConverge(t *testing.T) {
 	if len(pops) != 3 || pops[0] != s.url {
 		t.Fatalf("PoPs %q, want 3, the first the store's address %s", pops, s.url)
 	}
-	for i, p := range pops {
-		s.waitOut(t, fmt.Sprintf("PoP %d: %s/", i+1, p))
+	s.waitOut(t, fmt.Sprintf("PoP 1: %s/ (admin API, and the links in pages; the shield of the others)", pops[0]))
+	for i, p := range pops[1:] {
+		s.waitOut(t, fmt.Sprintf("PoP %d: %s/ (behind PoP 1)", i+2, p))
 	}
 
 	code, keyOut, errOut := run(t, "apikey", "create", "--db", db, "--email", "owner@example.com", "--name", "edges test")
@@ -50,14 +52,28 @@ func TestUpEdgesRunsPoPsThatConverge(t *testing.T) {
 	p := firstProduct(t, s.url, key)
 	page := "/products/" + p.Slug
 
-	// Each PoP has its own cache: a miss at each, then a hit.
-	for i, base := range pops {
-		if resp, body := get(t, base+page); resp.StatusCode != 200 || strings.Contains(resp.Header.Get("Cache-Status"), "hit") || changeIndex(body) != -1 {
+	// Each PoP has its own cache: a miss at each, then a hit. PoPs 2 and
+	// 3 are asked first: their misses went through PoP 1, their shield,
+	// which then has the page without a shopper of its own asking. Every
+	// PoP is asked for the store's one name (PoP 1's), which is part of
+	// the shield's cache key.
+	c := &http.Client{}
+	host := strings.TrimPrefix(pops[0], "http://")
+	getAt := func(base string) (*http.Response, string) {
+		req := newGet(t, base+page)
+		req.Host = host
+		return fetch(t, c, req)
+	}
+	for _, i := range []int{2, 1} {
+		if resp, body := getAt(pops[i]); resp.StatusCode != 200 || strings.Contains(resp.Header.Get("Cache-Status"), "hit") || changeIndex(body) != -1 {
 			t.Fatalf("PoP %d first GET %s: %d, Cache-Status %q; want 200, a miss, the seeded price", i+1, page, resp.StatusCode, resp.Header.Get("Cache-Status"))
 		}
-		if resp, _ := get(t, base+page); !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
-			t.Errorf("PoP %d second GET %s: Cache-Status %q, want a hit", i+1, page, resp.Header.Get("Cache-Status"))
+		if resp, _ := getAt(pops[i]); !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
+			t.Errorf("PoP %d second GET %s: Cache-Status %q, want a hit (it stores what its shield sends)", i+1, page, resp.Header.Get("Cache-Status"))
 		}
+	}
+	if resp, _ := getAt(pops[0]); !strings.Contains(resp.Header.Get("Cache-Status"), "hit") {
+		t.Errorf("PoP 1 (the shield) first GET %s: Cache-Status %q, want a hit: PoPs 2 and 3 fetched through it", page, resp.Header.Get("Cache-Status"))
 	}
 
 	// The app tier knows three live edges before the purge is waited for:

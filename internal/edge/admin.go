@@ -409,6 +409,9 @@ func (e *Edge) PurgeOrigin() string {
 	if e.PurgeLog != nil {
 		return e.PurgeLog.String()
 	}
+	if e.PurgeFrom != nil {
+		return e.PurgeFrom()
+	}
 	c, err := e.Pool.Pick("")
 	if err != nil {
 		return ""

@@ -88,7 +88,7 @@ func (e *Edge) hostAllowed(host string) bool {
 // URLs, Secure cookies' pages) apart from those for http. Anything else is
 // returned as it is.
 func (e *Edge) withClientScheme(r *http.Request) *http.Request {
-	if r.TLS != nil || r.URL.Scheme == "https" || !e.TrustedProxies.Contains(clientaddr.PeerAddr(r.RemoteAddr)) {
+	if r.TLS != nil || r.URL.Scheme == "https" || !e.trusts(r) {
 		return r
 	}
 	if !strings.EqualFold(clientaddr.ForwardedProto(r.Header), "https") {
@@ -99,6 +99,12 @@ func (e *Edge) withClientScheme(r *http.Request) *http.Request {
 	u.Scheme = "https"
 	g.URL = &u
 	return &g
+}
+
+// trusts reports whether r's forwarding fields are to be believed: its
+// peer is a --trusted-proxies one, or it is a PoP of this store.
+func (e *Edge) trusts(r *http.Request) bool {
+	return fromPoP(r) || e.TrustedProxies.Contains(clientaddr.PeerAddr(r.RemoteAddr))
 }
 
 // setForwarded sets the forwarding fields of out, a request to a backend
@@ -113,9 +119,15 @@ func (e *Edge) setForwarded(in *http.Request, out http.Header) {
 		out.Del(f)
 	}
 	peer := clientaddr.PeerAddr(in.RemoteAddr)
-	trusted := e.TrustedProxies.Contains(peer)
+	trusted := e.trusts(in)
 	xff := peer.String()
-	if prior := in.Header.Values("X-Forwarded-For"); trusted && len(prior) > 0 {
+	switch prior := in.Header.Values("X-Forwarded-For"); {
+	case fromPoP(in) && len(prior) > 0:
+		// A PoP and its shield are one edge to the app: the PoP's chain
+		// goes on as it is, so an app that trusts the shield finds the
+		// shopper last, not the PoP.
+		xff = strings.Join(prior, ", ")
+	case trusted && len(prior) > 0:
 		xff = strings.Join(prior, ", ") + ", " + xff
 	}
 	out.Set("X-Forwarded-For", xff)

@@ -94,6 +94,10 @@ type Edge struct {
 	// PurgeLog, when set, is the app tier the purge log is read from and
 	// appended to, instead of a backend of the pool (a shield has none).
 	PurgeLog *url.URL
+	// PurgeFrom, when set and PurgeLog is not, names that app tier as it
+	// is now: for a PoP whose backend is a shield in the same process
+	// (agora up --shield), where the app tier grows and shrinks.
+	PurgeFrom func() string
 	// Downstream names the CDN in front of this edge, which then gets the
 	// fields it caches and purges by (downstream.go); "" for none.
 	Downstream Downstream
@@ -280,6 +284,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	r = e.asShield(r)
 	if problem := targetProblem(r); problem != "" {
 		e.refuseTarget(w, r, http.StatusBadRequest, problem)
 		return
@@ -293,7 +298,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		e.serveCacheable(w, e.asShield(e.withClientScheme(withoutConnectionFields(r))))
+		e.serveCacheable(w, e.withClientScheme(withoutConnectionFields(r)))
 	default:
 		if e.admit(w, r) {
 			e.passThrough(w, r)

@@ -25,7 +25,9 @@ const rateSyncTimeout = 2 * time.Second
 // path asks: a plain hit, answered by ServeFast, costs microseconds and
 // counts against no limit (the connection caps bound it).
 func (e *Edge) overLimit(w http.ResponseWriter, r *http.Request) bool {
-	if e.RateLimit == nil {
+	// A PoP's request was limited there, per shopper; here every shopper
+	// behind that PoP would count as one client, the PoP.
+	if e.RateLimit == nil || fromPoP(r) {
 		return false
 	}
 	c := ratelimit.Classify(r.Method, r.URL.Path, r.URL.RawQuery)

@@ -133,7 +133,10 @@ func (e *Edge) ResetPurges() {
 type shieldKey struct{}
 
 // asShield returns r marked as a PoP's request when it carries the
-// cluster secret, and r unchanged (the field removed) otherwise.
+// cluster secret, and r unchanged (the field removed) otherwise. ServeHTTP
+// asks first, for every method: a PoP of this store is trusted as a proxy
+// (its forwarding fields are believed, its shoppers were rate limited
+// there), so a shield needs no --trusted-proxies entry per PoP.
 func (e *Edge) asShield(r *http.Request) *http.Request {
 	tok := r.Header.Get(shieldAuthField)
 	if tok == "" {
@@ -146,6 +149,13 @@ func (e *Edge) asShield(r *http.Request) *http.Request {
 	}
 	// Read before the lookup: the answer reflects every purge up to it.
 	return r.WithContext(context.WithValue(r.Context(), shieldKey{}, e.appliedSeq()))
+}
+
+// fromPoP reports whether r came from a PoP holding the cluster secret
+// (asShield marked it).
+func fromPoP(r *http.Request) bool {
+	_, ok := r.Context().Value(shieldKey{}).(int64)
+	return ok
 }
 
 // stampShield adds, for a PoP's request, the fields only PoPs get: the

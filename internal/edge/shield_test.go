@@ -1,13 +1,16 @@
 package edge
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"agora/internal/edge/purgelog"
+	"agora/internal/edge/ratelimit"
 )
 
 // tier is a shield edge served on loopback and PoPs that use it as their
@@ -160,5 +163,64 @@ func TestShieldAuth(t *testing.T) {
 	resp := do(tr.shield, "GET", "http://shop.test/p", http.Header{shieldAuthField: {testSecret}})
 	if resp.Header.Get("Surrogate-Key") != "product-42 home" || resp.Header.Get(shieldField) != "seq=0" {
 		t.Errorf("a PoP got Surrogate-Key %q, %s %q", resp.Header.Get("Surrogate-Key"), shieldField, resp.Header.Get(shieldField))
+	}
+}
+
+// TestShieldTrustsItsPoPs: a shield treats a PoP holding the cluster
+// secret as a trusted proxy without a --trusted-proxies entry. Its
+// shoppers are not rate limited as one client (the PoP limited them), the
+// app finds the shopper's address and scheme, not the PoP's, and the shield
+// keeps https pages apart. Anyone else's forwarding fields stay ignored.
+func TestShieldTrustsItsPoPs(t *testing.T) {
+	t.Parallel()
+	var seen atomic.Pointer[http.Header]
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Clone()
+		seen.Store(&h)
+		w.Header().Set("Cache-Control", "public, s-maxage=300")
+		w.Write([]byte("page " + r.URL.Path))
+	})
+	shield, _ := newEdge(t, o.URL)
+	shield.ClusterSecret = testSecret
+	shield.RateLimit = &ratelimit.Limiter{Rules: map[ratelimit.Class]ratelimit.Rule{ratelimit.Pages: {Rate: 0.001, Burst: 1}}}
+	fromPoP := http.Header{
+		shieldAuthField:     {testSecret},
+		"X-Forwarded-For":   {"203.0.113.7"},
+		"X-Forwarded-Proto": {"https"},
+	}
+	for i := range 3 { // three misses, as three shoppers' first pages would be
+		resp := do(shield, "GET", fmt.Sprintf("http://shop.test/p/%d", i), fromPoP)
+		if resp.StatusCode != 200 {
+			t.Fatalf("miss %d from a PoP: %d; the shield rate limited the PoP as one client", i, resp.StatusCode)
+		}
+		h := *seen.Load()
+		if got := h.Get("X-Forwarded-For"); got != "203.0.113.7" {
+			t.Errorf("the app got X-Forwarded-For %q, want the shopper's 203.0.113.7 alone", got)
+		}
+		if got := h.Get("X-Forwarded-Proto"); got != "https" {
+			t.Errorf("the app got X-Forwarded-Proto %q behind a PoP that took https", got)
+		}
+	}
+	// The https page a PoP fetched is not served to a plain-http request.
+	if resp := do(shield, "GET", "http://shop.test/p/0", nil); isHit(resp) {
+		t.Error("the shield served the page fetched for https to a plain-http request")
+	}
+
+	// A wrong secret is the public: its claims are dropped, and it is
+	// limited by its own address.
+	guess := http.Header{shieldAuthField: {"wrong"}, "X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}}
+	codes := []int{}
+	for i := range 3 {
+		codes = append(codes, do(shield, "GET", fmt.Sprintf("http://shop.test/q/%d", i), guess).StatusCode)
+	}
+	if !slices.Contains(codes, http.StatusTooManyRequests) {
+		t.Errorf("requests with a wrong secret were not rate limited: %v", codes)
+	}
+	h := *seen.Load()
+	if got := h.Get("X-Forwarded-For"); got != "192.0.2.1" {
+		t.Errorf("with a wrong secret the app got X-Forwarded-For %q, want the peer's 192.0.2.1", got)
+	}
+	if got := h.Get("X-Forwarded-Proto"); got != "http" {
+		t.Errorf("with a wrong secret the app got X-Forwarded-Proto %q", got)
 	}
 }
