@@ -403,3 +403,55 @@ func TestCategoryTree(t *testing.T) {
 		}
 	})
 }
+
+// TestRefundFromTheOrderPage: a manager refunds a paid order from its page,
+// one unit of its line: the form carries an idempotency key, so sending it
+// twice (a double click) refunds once; the unit goes back to stock; the
+// refund is listed; asking for more units than are left says so next to
+// the lines and changes nothing. The status buttons offer no bare
+// "refunded": a refund goes through the form.
+func TestRefundFromTheOrderPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		p := s.product(t, "Blue Jug", 5)
+		vid := p.Variants[0].ID
+		number := s.order(t, vid, 2)
+		b := s.signIn(t, staff.Manager)
+		b.postOK("/admin/orders/"+number+"/status", url.Values{"status": {"paid"}}, "/admin/orders/"+number+"?done=status")
+		page := b.get("/admin/orders/" + number)
+		mustContain(t, "paid order page", page.body, `action="/admin/orders/`+number+`/refunds"`, `name="qty-1"`, `max="2"`)
+		if strings.Contains(page.body, `value="refunded"`) {
+			t.Errorf("the status buttons still offer refunded, which would give no money back")
+		}
+		key := refundKey.FindStringSubmatch(page.body)
+		if key == nil {
+			t.Fatalf("no idempotency key in the refund form:\n%s", page.body)
+		}
+		form := url.Values{"key": {key[1]}, "qty-1": {"1"}, "note": {"one was chipped"}}
+		b.postOK("/admin/orders/"+number+"/refunds", form, "/admin/orders/"+number+"?done=refund")
+		b.postOK("/admin/orders/"+number+"/refunds", form, "/admin/orders/"+number+"?done=refund") // a double click
+		if got := s.stock(t, vid); got != 4 {
+			t.Errorf("stock after giving back one unit (sent twice): %d, want 4", got)
+		}
+		page = b.get("/admin/orders/" + number + "?done=refund")
+		mustContain(t, "order page after the refund", page.body, "The refund is made", "line 1 ×1", "one was chipped", "succeeded", "Partially refunded", `max="1"`)
+		if n := strings.Count(page.body, "data-refund="); n != 1 {
+			t.Errorf("%d refunds listed after a double submit, want 1", n)
+		}
+
+		key = refundKey.FindStringSubmatch(page.body)
+		res := b.post("/admin/orders/"+number+"/refunds", url.Values{"key": {key[1]}, "qty-1": {"5"}})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, "1 can be given back, not 5") {
+			t.Errorf("five units of one left: %d, want 400 saying how many are left", res.status)
+		}
+		res = b.post("/admin/orders/"+number+"/refunds", url.Values{"key": {key[1]}, "amount": {"twelve"}})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, "such as 12.50") {
+			t.Errorf("an amount in words: %d, want 400 with an example", res.status)
+		}
+		if got := s.stock(t, vid); got != 4 {
+			t.Errorf("stock after refused refunds: %d, want 4", got)
+		}
+	})
+}
+
+var refundKey = regexp.MustCompile(`<input type="hidden" name="key" value="([^"]+)">`)

@@ -126,6 +126,7 @@ func (h *Handler) routes() []route {
 		{"GET /admin/orders", ordersR, h.orders},
 		{"GET /admin/orders/{number}", ordersR, h.orderPage},
 		{"POST /admin/orders/{number}/status", ordersW, h.orderStatus},
+		{"POST /admin/orders/{number}/refunds", ordersW, h.orderRefund},
 
 		{"GET /admin/customers", customers, h.customers},
 		{"GET /admin/customers/{id}", customers, h.customerPage},

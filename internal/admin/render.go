@@ -24,6 +24,7 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		"media":    h.mediaURL,
 		"thumb":    h.thumbOf,
 		"money":    money.Format,
+		"decimal":  money.Decimal,
 		"options":  formatOptions,
 		"date":     formatDate,
 		"datetime": formatDateTime,
@@ -117,5 +118,6 @@ var notices = map[string]string{
 	"removed":  "The image is removed.",
 	"deleted":  "Deleted.",
 	"status":   "The order status is changed.",
+	"refund":   "The refund is made; the items given back are in stock again.",
 	"revoked":  "The key is revoked: it stops working at once.",
 }

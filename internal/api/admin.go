@@ -28,7 +28,9 @@ import (
 //	DELETE /api/v1/admin/categories/{id}          [catalog.write] → 204; refused (409) while it has subcategories
 //	GET    /api/v1/admin/orders?status=&q=&page=&per_page=  [orders.read] newest first; q is the beginning of an order number or part of the e-mail
 //	GET    /api/v1/admin/orders/{number}          [orders.read]
-//	POST   /api/v1/admin/orders/{number}/status   [orders.write] {status, note?}: cancelling or refunding restocks once
+//	POST   /api/v1/admin/orders/{number}/status   [orders.write] {status, note?}: cancelling or refunding restocks once (a card payment is refunded with /refunds)
+//	GET    /api/v1/admin/orders/{number}/refunds  [orders.read]
+//	POST   /api/v1/admin/orders/{number}/refunds  [orders.write] {key, lines?: [{line_no, quantity}], amount_cents?, note?}: idempotent by key; lines go back to stock once
 //
 // JSON bodies are at most MaxAdminBody bytes, with the rules of the shopping
 // endpoints (unknown fields, type errors and invalid UTF-8 are 400 naming the
@@ -72,6 +74,8 @@ func (h *Handler) registerAdmin(mux *http.ServeMux) {
 		route("GET /api/v1/admin/orders", staff.OrdersRead, h.adminListOrders)
 		route("GET /api/v1/admin/orders/{number}", staff.OrdersRead, h.adminOrder)
 		route("POST /api/v1/admin/orders/{number}/status", staff.OrdersWrite, h.adminOrderStatus)
+		route("GET /api/v1/admin/orders/{number}/refunds", staff.OrdersRead, h.adminRefunds)
+		route("POST /api/v1/admin/orders/{number}/refunds", staff.OrdersWrite, h.adminRefund)
 	}
 }
 

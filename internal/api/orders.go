@@ -71,6 +71,7 @@ type orderJSON struct {
 	ShippingCents    int64           `json:"shipping_cents"`
 	TaxCents         int64           `json:"tax_cents"`
 	TotalCents       int64           `json:"total_cents"`
+	RefundedCents    int64           `json:"refunded_cents"`
 	PricesIncludeTax bool            `json:"prices_include_tax"`
 	DiscountCode     string          `json:"discount_code"`
 	ShippingMethod   string          `json:"shipping_method"`
@@ -81,6 +82,7 @@ type orderJSON struct {
 }
 
 type orderLineJSON struct {
+	LineNo         int    `json:"line_no"`
 	VariantID      int64  `json:"variant_id"`
 	ProductID      int64  `json:"product_id"`
 	SKU            string `json:"sku"`
@@ -89,19 +91,21 @@ type orderLineJSON struct {
 	UnitPriceCents int64  `json:"unit_price_cents"`
 	Quantity       int    `json:"quantity"`
 	LineTotalCents int64  `json:"line_total_cents"`
+	// ReturnedQuantity is how many units refunds gave back.
+	ReturnedQuantity int `json:"returned_quantity"`
 }
 
 func toOrderJSON(o *checkout.Order) orderJSON {
 	out := orderJSON{OrderNumber: o.Number, Status: string(o.Status), Email: o.Email, Currency: o.Currency,
 		SubtotalCents: o.SubtotalCents, DiscountCents: o.DiscountCents, ShippingCents: o.ShippingCents,
-		TaxCents: o.TaxCents, TotalCents: o.TotalCents, PricesIncludeTax: o.PricesIncludeTax,
+		TaxCents: o.TaxCents, TotalCents: o.TotalCents, RefundedCents: o.RefundedCents, PricesIncludeTax: o.PricesIncludeTax,
 		DiscountCode: o.DiscountCode, ShippingMethod: o.ShippingMethod, PaymentMethod: o.PaymentMethod,
 		Lines: make([]orderLineJSON, len(o.Lines)), ShippingAddress: toAddressJSON(o.ShippingAddress),
 		CreatedAt: o.CreatedAt.UTC()}
 	for i, l := range o.Lines {
-		out.Lines[i] = orderLineJSON{VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU,
+		out.Lines[i] = orderLineJSON{LineNo: l.No, VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU,
 			ProductName: l.ProductName, VariantName: l.VariantName, UnitPriceCents: l.UnitPriceCents,
-			Quantity: l.Quantity, LineTotalCents: l.LineTotalCents}
+			Quantity: l.Quantity, LineTotalCents: l.LineTotalCents, ReturnedQuantity: l.ReturnedQuantity}
 	}
 	return out
 }

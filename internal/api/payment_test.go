@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"agora/internal/checkout"
+	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
 	"agora/internal/stripepay"
@@ -26,7 +28,8 @@ const testWebhookSecret = "whsec_test_agora"
 // stand-in (stripe-mock behind a stateful, fault-injecting proxy).
 type cardShop struct {
 	*shop
-	stripe *stripetest.Server
+	stripe   *stripetest.Server
+	ownerKey string // an owner's API key, for the admin API
 }
 
 func newCardShop(t *testing.T, db *store.DB, cfg stripepay.Config) *cardShop {
@@ -40,12 +43,21 @@ func newCardShop(t *testing.T, db *store.DB, cfg stripepay.Config) *cardShop {
 	}
 	s.h.Stripe = g
 	s.h.Checkout.Providers = []checkout.Provider{checkout.Manual{}, g}
+	s.h.Staff = &staff.Service{DB: db, Log: slog.New(slog.DiscardHandler)}
+	owner, err := s.h.Staff.Create(t.Context(), "olga@example.com", "Olga Owner", staff.Owner, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := s.h.Staff.CreateAPIKey(t.Context(), owner.ID, "refunds")
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	s.h.Register(mux)
 	s.srv.Close()
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
-	return &cardShop{shop: s, stripe: sm}
+	return &cardShop{shop: s, stripe: sm, ownerKey: key}
 }
 
 type paymentOut struct {

@@ -28,6 +28,10 @@ type Gateway interface {
 	// CancelPayment cancels an unpaid payment, so it can no longer be
 	// paid; an error if it succeeded meanwhile.
 	CancelPayment(ctx context.Context, ref string) error
+	// Refund gives back amountCents of the succeeded payment ref, once
+	// per key, and returns the provider's refund id. An error that is
+	// not a fault.Unavailable is a refusal: nothing was given back.
+	Refund(ctx context.Context, ref string, amountCents int64, key string) (string, error)
 }
 
 // Payment is a gateway's payment as the shopper's browser and the order

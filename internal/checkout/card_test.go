@@ -18,10 +18,20 @@ import (
 // counts the payments it created (each one a possible charge). The real
 // client is tested against stripe-mock in internal/stripepay.
 type cardGateway struct {
-	mu      sync.Mutex // protects byKey, created
+	mu      sync.Mutex // protects the fields below
 	byKey   map[string]checkout.Payment
 	created int
 	fail    error // if set, CreatePayment fails with it (Stripe down)
+	// refunds are the refunds made, by key; refundFail, if set, fails the
+	// next Refund with it and is cleared.
+	refunds    map[string]refundMade
+	refundFail error
+}
+
+type refundMade struct {
+	ref    string // the payment refunded
+	amount int64
+	id     string
 }
 
 var _ checkout.Gateway = (*cardGateway)(nil)
@@ -77,6 +87,51 @@ func (g *cardGateway) CancelPayment(_ context.Context, ref string) error {
 		}
 	}
 	return nil
+}
+
+// Refund refunds amount of ref once per key, and refuses more than was
+// paid and not refunded, as Stripe does.
+func (g *cardGateway) Refund(_ context.Context, ref string, amount int64, key string) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.refundFail; err != nil {
+		g.refundFail = nil
+		return "", err
+	}
+	if r, ok := g.refunds[key]; ok {
+		return r.id, nil
+	}
+	var paid, refunded int64
+	for _, p := range g.byKey {
+		if p.Ref == ref && p.Succeeded {
+			paid = p.AmountCents
+		}
+	}
+	for _, r := range g.refunds {
+		if r.ref == ref {
+			refunded += r.amount
+		}
+	}
+	if amount > paid-refunded {
+		return "", fault.New(fault.Conflict, "The card payment service refused the refund: amount too large")
+	}
+	if g.refunds == nil {
+		g.refunds = map[string]refundMade{}
+	}
+	r := refundMade{ref: ref, amount: amount, id: fmt.Sprintf("re_test_%d", len(g.refunds)+1)}
+	g.refunds[key] = r
+	return r.id, nil
+}
+
+// refunded is how many refunds were made and their sum.
+func (g *cardGateway) refunded() (n int, sum int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range g.refunds {
+		n++
+		sum += r.amount
+	}
+	return n, sum
 }
 
 // succeed marks ref paid at the "provider".

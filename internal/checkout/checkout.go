@@ -53,12 +53,16 @@ type Request struct {
 // Line is one sold line of an order: copies of what was sold, since the
 // catalog may change later.
 type Line struct {
+	No                   int // its line_no in the order, from 1; 0 in a quote
 	VariantID, ProductID int64
 	SKU, ProductName     string
 	VariantName          string
 	UnitPriceCents       int64
 	Quantity             int
 	LineTotalCents       int64
+	// ReturnedQuantity is how many units refunds give back (not counting
+	// refused ones).
+	ReturnedQuantity int
 }
 
 // Order is a placed order with its totals in minor units of Currency.

@@ -73,16 +73,19 @@ func (s *Service) readOrder(ctx context.Context, where string, arg any) (*Order,
 }
 
 func (s *Service) readLines(ctx context.Context, o *Order) error {
-	rows, err := s.DB.Query(ctx, `SELECT COALESCE(variant_id, 0), COALESCE(product_id, 0), sku, product_name, variant_name,
-		unit_price_cents, quantity, line_total_cents FROM order_lines WHERE order_id = $1 ORDER BY line_no`, o.ID)
+	rows, err := s.DB.Query(ctx, `SELECT line_no, COALESCE(variant_id, 0), COALESCE(product_id, 0), sku, product_name, variant_name,
+		unit_price_cents, quantity, line_total_cents,
+		(SELECT COALESCE(SUM(rl.quantity), 0) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
+			WHERE r.order_id = order_lines.order_id AND rl.line_no = order_lines.line_no AND r.state <> $2)
+		FROM order_lines WHERE order_id = $1 ORDER BY line_no`, o.ID, RefundFailed)
 	if err != nil {
 		return fmt.Errorf("checkout: lines of order %s: %w", o.Number, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var l Line
-		if err := rows.Scan(&l.VariantID, &l.ProductID, &l.SKU, &l.ProductName, &l.VariantName,
-			&l.UnitPriceCents, &l.Quantity, &l.LineTotalCents); err != nil {
+		if err := rows.Scan(&l.No, &l.VariantID, &l.ProductID, &l.SKU, &l.ProductName, &l.VariantName,
+			&l.UnitPriceCents, &l.Quantity, &l.LineTotalCents, &l.ReturnedQuantity); err != nil {
 			return fmt.Errorf("checkout: lines of order %s: %w", o.Number, err)
 		}
 		o.Lines = append(o.Lines, l)

@@ -207,6 +207,7 @@ func insertOrder(ctx context.Context, tx *sql.Tx, o *Order, key string) error {
 		}
 	}
 	for i, l := range o.Lines {
+		o.Lines[i].No = i + 1
 		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku,
 				product_name, variant_name, unit_price_cents, quantity, line_total_cents)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, o.ID, i+1, l.VariantID, l.ProductID, l.SKU,

@@ -53,7 +53,9 @@ func (s *Service) SetStatus(ctx context.Context, number string, to Status, note 
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var from Status
-		err := tx.QueryRowContext(ctx, `SELECT id, status FROM orders WHERE number = $1`, n).Scan(&id, &from)
+		var method, ref string
+		err := tx.QueryRowContext(ctx, `SELECT id, status, payment_method, COALESCE(payment_ref, '') FROM orders WHERE number = $1`, n).
+			Scan(&id, &from, &method, &ref)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errNoOrder
 		}
@@ -63,9 +65,15 @@ func (s *Service) SetStatus(ctx context.Context, number string, to Status, note 
 		if !slices.Contains(transitions[from], to) {
 			return fault.New(fault.Conflict, "An order that is %s cannot become %s.", label(from), label(to))
 		}
+		if _, card := s.gateway(method); card && ref != "" && to == StatusRefunded {
+			// Setting the status would give nothing back at the gateway.
+			return fault.New(fault.Conflict, "A card payment is given back by a refund, which returns the money through the card payment service: use Refund on the order's page, or POST /api/v1/admin/orders/%s/refunds.", n)
+		}
 		// Conditional on the status read above: of two concurrent moves
 		// the second waits for the first's row lock, then matches nothing.
-		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2,
+			refunded_cents = CASE WHEN $1 = 'refunded' THEN total_cents ELSE refunded_cents END
+			WHERE id = $3 AND status = $4`,
 			string(to), now, id, string(from))
 		if err != nil {
 			return fmt.Errorf("checkout: set status: %w", err)
@@ -97,8 +105,9 @@ func (s *Service) restockOnce(ctx context.Context, tx *sql.Tx, orderID int64, no
 	} else if k == 0 {
 		return nil // put back before (cancelled after a refund, or a race)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT variant_id, sku, product_name, quantity FROM order_lines
-		WHERE order_id = $1 AND variant_id IS NOT NULL ORDER BY variant_id`, orderID)
+	// Units a refund gave back are in stock already (restockLines).
+	rows, err := tx.QueryContext(ctx, `SELECT variant_id, sku, product_name, quantity - restocked_quantity FROM order_lines
+		WHERE order_id = $1 AND variant_id IS NOT NULL AND quantity > restocked_quantity ORDER BY variant_id`, orderID)
 	if err != nil {
 		return fmt.Errorf("checkout: restock: %w", err)
 	}
@@ -113,6 +122,9 @@ func (s *Service) restockOnce(ctx context.Context, tx *sql.Tx, orderID int64, no
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return fmt.Errorf("checkout: restock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE order_lines SET restocked_quantity = quantity WHERE order_id = $1`, orderID); err != nil {
 		return fmt.Errorf("checkout: restock: %w", err)
 	}
 	tags, err := restock(ctx, tx, moves)

@@ -173,6 +173,30 @@ func (s *Stripe) CancelPayment(ctx context.Context, ref string) error {
 	return nil
 }
 
+// Refund creates a refund of amountCents of the PaymentIntent ref under
+// key. Stripe's refusal (a 4xx: more than is left, a payment not
+// succeeded) is a fault.Conflict with Stripe's message; no answer is a
+// fault.Unavailable, and asking again with key cannot refund twice.
+func (s *Stripe) Refund(ctx context.Context, ref string, amountCents int64, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	p := &stripe.RefundCreateParams{PaymentIntent: stripe.String(ref), Amount: stripe.Int64(amountCents)}
+	p.SetIdempotencyKey(key)
+	re, err := s.client.V1Refunds.Create(ctx, p)
+	var se *stripe.Error
+	switch {
+	case err == nil:
+		return re.ID, nil
+	case errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 &&
+		se.HTTPStatusCode != http.StatusConflict && se.HTTPStatusCode != http.StatusTooManyRequests:
+		return "", &fault.Error{Code: fault.Conflict, Message: "The card payment service refused the refund: " + se.Msg,
+			Cause: fmt.Errorf("stripepay: refund: %w", err)}
+	}
+	return "", &fault.Error{Code: fault.Unavailable,
+		Message: "The card payment service did not answer. The refund is recorded as pending: repeat it to finish it; it cannot be paid out twice.",
+		Cause:   fmt.Errorf("stripepay: refund: %w", err)}
+}
+
 func paymentOf(pi *stripe.PaymentIntent) checkout.Payment {
 	return checkout.Payment{Ref: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status),
 		Succeeded: pi.Status == stripe.PaymentIntentStatusSucceeded, AmountCents: pi.Amount}

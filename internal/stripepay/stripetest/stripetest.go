@@ -11,6 +11,9 @@
 //     24 hours; Created counts real creations, each a possible charge;
 //   - intent state: Retrieve reflects SetStatus (requires_action until the
 //     shopper passes 3-D Secure, then succeeded), which Stripe.js would do;
+//   - refunds: a refund of an intent that has not succeeded, or of more
+//     than is left of it, is refused with Stripe's 400; Refunded counts
+//     what was really refunded;
 //   - faults (Fail): a 500, a hang until the client times out, and a
 //     dropped connection after the intent was created (the app or network
 //     died between Stripe's commit and the app's save).
@@ -87,6 +90,9 @@ type Server struct {
 	intents map[string]map[string]any
 	faults  []Fault
 	created int
+	// refunded is the amount refunded of each intent; refunds counts them.
+	refunded map[string]int64
+	refunds  int
 	// NewStatus is the status of a created intent ("requires_payment_method").
 	newStatus string
 }
@@ -144,7 +150,7 @@ func Start(t testing.TB) *Server {
 	if mock.err != nil {
 		t.Fatalf("stripetest: %v", mock.err)
 	}
-	s := &Server{mock: mock.client, byKey: map[string][]byte{}, intents: map[string]map[string]any{}, newStatus: "requires_payment_method"}
+	s := &Server{mock: mock.client, byKey: map[string][]byte{}, intents: map[string]map[string]any{}, refunded: map[string]int64{}, newStatus: "requires_payment_method"}
 	hs := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(func() {
 		hs.Close()
@@ -187,6 +193,17 @@ func (s *Server) Created() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.created
+}
+
+// Refunded is how many refunds were really made (not replayed) and their
+// sum over every intent.
+func (s *Server) Refunded() (n int, cents int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.refunded {
+		cents += c
+	}
+	return s.refunds, cents
 }
 
 // CreateWith sets the status new intents start in, such as
@@ -244,6 +261,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
+	}
+	if status == http.StatusOK && r.Method == http.MethodPost && r.URL.Path == "/v1/refunds" {
+		status, answer = s.refund(body, answer)
 	}
 	if status == http.StatusOK {
 		answer = s.stateful(r, body, answer)
@@ -322,6 +342,43 @@ func (s *Server) stateful(r *http.Request, body, answer []byte) []byte {
 		}
 	}
 	return answer
+}
+
+// refund applies a refund stripe-mock found well formed to the stand-in's
+// intents, or refuses it as Stripe would.
+func (s *Server) refund(body, answer []byte) (int, []byte) {
+	form, _ := url.ParseQuery(string(body))
+	id := form.Get("payment_intent")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pi, ok := s.intents[id]
+	if !ok {
+		return http.StatusOK, answer // not one of ours: stripe-mock's fixture
+	}
+	refuse := func(code, msg string) (int, []byte) {
+		b, _ := json.Marshal(map[string]any{"error": map[string]any{"type": "invalid_request_error", "code": code, "message": msg}})
+		return http.StatusBadRequest, b
+	}
+	if pi["status"] != "succeeded" {
+		return refuse("payment_intent_unexpected_state", "This PaymentIntent does not have a successful charge to refund.")
+	}
+	received, _ := pi["amount_received"].(int64)
+	amount := received - s.refunded[id]
+	if a := form.Get("amount"); a != "" {
+		amount, _ = strconv.ParseInt(a, 10, 64)
+	}
+	if amount <= 0 || s.refunded[id]+amount > received {
+		return refuse("amount_too_large", fmt.Sprintf("Refund amount (%d) is greater than unrefunded amount on charge (%d).", amount, received-s.refunded[id]))
+	}
+	var re map[string]any
+	if json.Unmarshal(answer, &re) != nil {
+		return http.StatusOK, answer
+	}
+	s.refunds++
+	s.refunded[id] += amount
+	re["id"], re["amount"], re["payment_intent"], re["status"] = fmt.Sprintf("re_standin_%d", s.refunds), amount, id, "succeeded"
+	b, _ := json.Marshal(re)
+	return http.StatusOK, b
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
