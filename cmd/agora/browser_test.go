@@ -2,7 +2,9 @@ package main_test
 
 // A real headless Chromium (Debian's chromium, driven by chromedp) walks a
 // purchase through the HTML store, as a shopper would: product page → add
-// to cart → cart → checkout form → confirmation.
+// to cart → cart → checkout form → confirmation; then a second by card, to
+// the payment page, whose Stripe.js cannot load here (no network): the
+// page must say so and keep the card form hidden.
 
 import (
 	"context"
@@ -17,6 +19,7 @@ import (
 
 	"agora/internal/store"
 	"agora/internal/store/storetest"
+	"agora/internal/stripepay/stripetest"
 )
 
 func chromiumPath(t *testing.T) string {
@@ -50,7 +53,9 @@ func TestBrowserWalksAPurchase(t *testing.T) {
 	if _, err := db.Write.Exec("UPDATE products SET stock = 50"); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, "app", "--db", dbURL, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s")
+	sm := stripetest.Start(t) // stripe-mock behind the stand-in: a fake of Stripe's paid API
+	s := start(t, "app", "--db", dbURL, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s",
+		"--stripe-secret-key", "sk_test_browser", "--stripe-publishable-key", "pk_test_browser", "--stripe-api-base", sm.URL)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
@@ -132,5 +137,48 @@ func TestBrowserWalksAPurchase(t *testing.T) {
 	}
 	if email != "browser@example.com" || lines != 1 {
 		t.Errorf("order %s: email %q, %d lines", m[1], email, lines)
+	}
+
+	step("buy again, by card",
+		chromedp.Navigate(productURL),
+		chromedp.Click(`form[action="/cart/items"] button[type=submit]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`a[href="/checkout"]`),
+		chromedp.Navigate(s.url+"/checkout"),
+		chromedp.WaitVisible(`input[name=email]`),
+		chromedp.SendKeys(`input[name=email]`, "card@example.com"),
+		chromedp.SendKeys(`input[name="shipping_address.name"]`, "Bea Browser"),
+		chromedp.SendKeys(`input[name="shipping_address.line1"]`, "Unter den Linden 1"),
+		chromedp.SendKeys(`input[name="shipping_address.city"]`, "Berlin"),
+		chromedp.SendKeys(`input[name="shipping_address.postal_code"]`, "10117"),
+		chromedp.SetValue(`[name="shipping_address.country"]`, "DE"),
+		chromedp.Click(`input[name=payment_method][value=card]`),
+		chromedp.Click(`button[value=place]`),
+		chromedp.WaitVisible(`[data-pay-fallback]`))
+	payURL := read("payment page URL", chromedp.Location())
+	// Once the page has loaded (Stripe.js failed or not), the fallback
+	// must still be what the shopper sees.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the payment page never finished loading: %v", err)
+	}
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
+		form: !!document.querySelector("#pay-form"),
+		formHidden: !!document.querySelector("#pay-form") && document.querySelector("#pay-form").hidden,
+		fallback: !document.querySelector("[data-pay-fallback]").hidden,
+		stripe: typeof window.Stripe})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fallback := read("payment page fallback", chromedp.Text(`[data-pay-fallback]`))
+	if !strings.Contains(payURL, "/checkout/pay/") {
+		t.Fatalf("a card order led to %s, want its payment page", payURL)
+	}
+	if state != `{"form":true,"formHidden":true,"fallback":true,"stripe":"undefined"}` {
+		t.Errorf("payment page without Stripe.js: %s; want the form there (an intent was made) but hidden, the fallback shown", state)
+	}
+	if !strings.Contains(fallback, "could not load") || !strings.Contains(fallback, "You have not been charged") {
+		t.Errorf("the fallback does not say what happened:\n%s", fallback)
+	}
+	if sm.Created() != 1 {
+		t.Errorf("%d payment intents created for one card order, want 1", sm.Created())
 	}
 }
