@@ -66,6 +66,7 @@ func (sf *serveFlags) declare(fs *flag.FlagSet, listen, metrics, metricsName str
 func appCommand() *command {
 	var sf serveFlags
 	var db, mediaURL string
+	var replicas replicaFlags
 	return &command{
 		name:    "app",
 		summary: "run one stateless application-tier server",
@@ -90,6 +91,7 @@ measure it with agora loadtest (docs/OPERATIONS.md).`,
 			fs.DurationVar(&sf.queueTimeout, "queue-timeout", app.DefaultQueueTimeout, "longest wait in the queue before a 503")
 			fs.DurationVar(&sf.testLatency, "test-latency", 0, testLatencyUsage)
 			fs.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
+			replicas.register(fs)
 			fs.StringVar(&mediaURL, "media", "", "media storage: file:///ABS/DIR, a directory path, or s3://BUCKET?endpoint=…&region=… (default ./agora-data/media)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -99,7 +101,10 @@ measure it with agora loadtest (docs/OPERATIONS.md).`,
 			if err := checkTestLatency(sf.testLatency); err != nil {
 				return err
 			}
-			d, err := store.Open(ctx, db, store.Options{})
+			if err := replicas.check(db); err != nil {
+				return err
+			}
+			d, err := store.Open(ctx, db, replicas.options(store.Options{Log: env.log}))
 			if err != nil {
 				return err
 			}

@@ -57,6 +57,7 @@ type upFlags struct {
 	stripe             stripeFlags   // forwarded to every app instance in its environment
 	edges              int           // PoPs this process serves (--edges)
 	shield             bool          // PoP 1 is the others' shield (--shield)
+	replicas           replicaFlags  // forwarded to every app instance (URLs in the environment)
 }
 
 // scaleFlags are the app pool's size bounds and the autoscaler's settings
@@ -143,6 +144,7 @@ to see one fetch serve them all.`,
 			fs.StringVar(&f.cacheSize, "cache-size", "256MiB", "memory for cached pages: bytes, or with KiB, MiB, GiB (also KB, MB, GB)")
 			fs.StringVar(&f.dataDir, "data", "./agora-data", "directory for the embedded database and media")
 			fs.StringVar(&f.db, "db", "", "database instead of the embedded one: postgres://USER:PASSWORD@HOST:PORT/DB (default sqlite:DATA/agora.db)")
+			f.replicas.register(fs)
 			fs.StringVar(&f.mediaURL, "media", "", "media storage instead of DATA/media: file:///ABS/DIR or s3://BUCKET?…")
 			fs.BoolVar(&f.demo, "demo", false, "seed a demo catalog (the small profile) when the store is empty")
 			fs.StringVar(&f.publicURL, "public-url", "", "the address shoppers use, such as https://shop.example: links in e-mails and pages, Secure cookies when https; required when --smtp sends mail off this machine (empty: http://LISTEN, or https://LISTEN with --tls-cert, while mail is only logged)")
@@ -249,6 +251,9 @@ func runUp(ctx context.Context, env *cmdEnv, f upFlags) error {
 		return err
 	}
 	if err := checkTestLatency(f.testLatency); err != nil {
+		return err
+	}
+	if err := f.replicas.check(f.db); err != nil {
 		return err
 	}
 	auto, err := f.scale.autoscaler(env.log)
@@ -540,6 +545,9 @@ func appArgs(log *slog.Logger, f upFlags) []string {
 	if f.maxInFlight > 0 {
 		args = append(args, "--max-inflight", strconv.Itoa(f.maxInFlight))
 	}
+	if len(f.replicas.urls) > 0 {
+		args = append(args, "--max-replica-lag", f.replicas.maxLag.String())
+	}
 	return args
 }
 
@@ -556,6 +564,7 @@ func appEnv(f upFlags) []string {
 	}
 	return append(append(out,
 		"AGORA_DB="+f.db,
+		envName("db-replica")+"="+strings.Join(f.replicas.urls, ","),
 		"AGORA_MEDIA="+f.mediaURL,
 		"AGORA_CLUSTER_SECRET="+f.clusterSecret,
 		"AGORA_SMTP="+f.smtp,

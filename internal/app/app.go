@@ -239,7 +239,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.handler = s.middleware(s.purges.nudgeAfterWrites(cop.Handler(s.mux)))
+	var routes http.Handler = s.mux
+	if deps.DB != nil && len(deps.DB.Replicas()) > 0 {
+		routes = replicaReads(routes)
+	}
+	s.handler = s.middleware(s.purges.nudgeAfterWrites(cop.Handler(routes)))
 	return s, nil
 }
 

@@ -70,6 +70,9 @@ func newMetrics(db *store.DB) *metrics {
 		Name: "agora_db_busy_retries_total",
 		Help: "Times a write transaction's BEGIN found the SQLite file locked by another process for longer than the busy timeout (10 s) and was tried again (always 0 on PostgreSQL).",
 	}, func() float64 { return float64(db.BusyRetries()) }))
+	if len(db.Replicas()) > 0 {
+		m.reg.MustRegister(newReplicaCollector(db))
+	}
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
 }

@@ -333,3 +333,41 @@ func TestAccessLogHidesResetTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaFit: only what every visitor sees may be read from a
+// replica: not a write, not a signed-in shopper's or a cart holder's
+// request, not staff, not an API key, not the account, order, checkout,
+// admin or internal paths.
+func TestReplicaFit(t *testing.T) {
+	for _, c := range []struct {
+		method, path, cookie, auth string
+		want                       bool
+	}{
+		{"GET", "/", "", "", true},
+		{"HEAD", "/categories/shirts?sort=price", "", "", true},
+		{"GET", "/search?q=linen", "", "", true},
+		{"GET", "/api/v1/products?category=shirts", "", "", true},
+		{"GET", "/", "agora_session=abc", "", false},
+		{"GET", "/", "agora_admin=abc", "", false},
+		{"GET", "/api/v1/products", "", "Bearer key", false},
+		{"POST", "/cart/items", "", "", false},
+		{"GET", "/admin/products", "", "", false},
+		{"GET", "/api/v1/admin/orders", "", "", false},
+		{"GET", "/_internal/purges", "", "", false},
+		{"GET", "/account", "", "", false},
+		{"GET", "/orders/ABCD-EFGH", "", "", false},
+		{"GET", "/checkout", "", "", false},
+		{"GET", "/readyz", "", "", false},
+	} {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if c.cookie != "" {
+			r.Header.Set("Cookie", c.cookie)
+		}
+		if c.auth != "" {
+			r.Header.Set("Authorization", c.auth)
+		}
+		if got := replicaFit(r); got != c.want {
+			t.Errorf("%s %s cookie %q auth %q: fit %v, want %v", c.method, c.path, c.cookie, c.auth, got, c.want)
+		}
+	}
+}

@@ -115,6 +115,10 @@ type purgesAnswer struct {
 	// Gap says entries after ?after= are gone (trimmed, or the log was
 	// reset under the follower): it must drop its cache and go on from Head.
 	Gap bool `json:"gap"`
+	// LSN is the primary's WAL position read after the entries (PostgreSQL
+	// only): every entry's change is at or before it. The edge sends it
+	// back with its fetches once applied (replica.go).
+	LSN string `json:"lsn,omitempty"`
 }
 
 type purgeEntry struct {
@@ -217,6 +221,12 @@ func (p *purgeLog) read(ctx context.Context, after int64) (purgesAnswer, error) 
 		return purgesAnswer{}, err
 	}
 	ans := purgesAnswer{Head: w.Head, Entries: []purgeEntry{}}
+	// Read after the entries: their commits are behind it.
+	if lsn, err := p.db.CurrentLSN(ctx); err != nil {
+		return purgesAnswer{}, err
+	} else if lsn > 0 {
+		ans.LSN = lsn.String()
+	}
 	if after < 0 {
 		return ans, nil
 	}

@@ -345,3 +345,29 @@ func TestPurgeEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgesCarryTheLSN: on PostgreSQL every answer carries the primary's
+// WAL position, read after the entries, so it is at or past the commit
+// of each (an edge sends it back for replica reads, replica.go); SQLite
+// has no such position and the field is left out.
+func TestPurgesCarryTheLSN(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := newTestServer(t, db, Config{ClusterSecret: testSecret})
+		appendPurges(t, db, purgeT0, []string{"product-1"})
+		before, err := db.CurrentLSN(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, ans := ts.getPurges(t, "?after=0", testSecret)
+		if db.Dialect == store.SQLite {
+			if strings.Contains(res.body, `"lsn"`) {
+				t.Errorf("SQLite answer carries an lsn: %s", res.body)
+			}
+			return
+		}
+		lsn, err := store.ParseLSN(ans.LSN)
+		if err != nil || lsn < before || before == 0 {
+			t.Errorf("answer lsn %q (%v), want a position at or past %s, read after the append", ans.LSN, err, before)
+		}
+	})
+}

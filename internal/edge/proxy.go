@@ -262,6 +262,14 @@ func (e *Edge) rewrite(pr *httputil.ProxyRequest) {
 	if e.ShieldSecret != "" {
 		pr.Out.Header.Set(shieldAuthField, e.ShieldSecret)
 	}
+	// The database position of the purges this edge applied: an app
+	// reading a replica reads one at least that fresh. Never a client's.
+	pr.Out.Header.Del(purgeLSNField)
+	if e.Follower != nil {
+		if lsn := e.Follower.LSN(); lsn != "" {
+			pr.Out.Header.Set(purgeLSNField, lsn)
+		}
+	}
 	if id := pr.In.Header.Get("X-Request-Id"); id != "" {
 		pr.Out.Header.Set("X-Request-Id", id)
 	} else {
@@ -274,6 +282,10 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// purgeLSNField carries the WAL position of the last purge log answer
+// this edge applied, to the app tier (app/replica.go).
+const purgeLSNField = "Agora-Purge-LSN"
 
 // ServeHTTP is the public handler.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -17,35 +18,52 @@ import (
 )
 
 func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	out := &DB{Dialect: Postgres, Location: Redact(rawURL)}
+	db, cfg, err := newPGPool(rawURL, opts, &out.lost)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s: %s", out.Location, pgReason(err))
+	}
+	out.Read, out.Write, out.pgConfig = db, db, cfg
+	if len(opts.Replicas) > 0 {
+		if err := out.openReplicas(opts); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// newPGPool opens (without connecting) a pool on one PostgreSQL server,
+// the primary or a replica, both tuned the same way. lost is the connLoss
+// its connections consult before reuse. Errors never repeat a password and
+// have no "store:" prefix: the caller adds its own context.
+func newPGPool(rawURL string, opts Options, lost *connLoss) (*sql.DB, *pgx.ConnConfig, error) {
 	loc := Redact(rawURL)
 	// Parsed here, not at the first connection, so a malformed address is
 	// reported as such (and with no part of it: pgx's own message repeats
 	// it, and a mistyped address hides its password from the redaction).
 	if _, err := pgconn.ParseConfig(rawURL); err != nil || loc == redact.Unparsable {
-		return nil, fmt.Errorf("store: invalid PostgreSQL address: %s; use postgres://USER:PASSWORD@HOST:PORT/DB (percent-encode special characters) or host=… port=… dbname=…", pgParseReason(err))
+		return nil, nil, fmt.Errorf("invalid PostgreSQL address: %s; use postgres://USER:PASSWORD@HOST:PORT/DB (percent-encode special characters) or host=… port=… dbname=…", pgParseReason(err))
 	}
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("store: invalid PostgreSQL address %s: %v", loc, redact.Err(errors.Unwrap(err)))
+		return nil, nil, fmt.Errorf("invalid PostgreSQL address %s: %v", loc, redact.Err(errors.Unwrap(err)))
 	}
-	out := &DB{Dialect: Postgres, Location: loc, pgConfig: cfg}
 	// database/sql has no background health check (pgxpool's
 	// HealthCheckPeriod): a connection the server ended is found at its
 	// next use. connLoss makes that use a ping after any loss is seen.
-	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(out.lost.shouldPing))
+	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(lost.shouldPing))
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s: %s", loc, pgReason(err))
-	}
-	out.Read, out.Write = db, db
-	return out, nil
+	return db, cfg, nil
 }
 
 // pgReason shortens a connection error to the part an operator acts on.

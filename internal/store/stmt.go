@@ -57,23 +57,31 @@ func (c *stmtCache) close() {
 
 // Query runs a read query on the read pool through a cached prepared
 // statement, once more if the connection was lost (retryRead); an error
-// that remains from a lost database is fault.Unavailable.
+// that remains from a lost database is fault.Unavailable. Under
+// FromReplica it may run on a replica instead; should that fail before the
+// first row arrives (the driver reads it in Query), the primary runs it.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if r := db.replicaFor(ctx); r != nil {
+		rows, err := r.stmts.query(ctx, r.pool, query, args...)
+		if db.replicas.served(ctx, r, err) {
+			return rows, Unavailable(err)
+		}
+	}
 	var rows *sql.Rows
 	err := db.retryRead(ctx, func() (err error) {
-		rows, err = db.query(ctx, query, args...)
+		rows, err = db.stmts.query(ctx, db.Read, query, args...)
 		return err
 	})
 	return rows, err
 }
 
-func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := db.stmts.get(ctx, db.Read, query)
+func (c *stmtCache) query(ctx context.Context, pool *sql.DB, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.get(ctx, pool, query)
 	if err != nil {
 		return nil, err
 	}
 	if st == nil {
-		return db.Read.QueryContext(ctx, query, args...)
+		return pool.QueryContext(ctx, query, args...)
 	}
 	return st.QueryContext(ctx, args...)
 }
@@ -89,24 +97,31 @@ func (r *Row) Scan(dest ...any) error { return Unavailable(r.row.Scan(dest...)) 
 func (r *Row) Err() error { return Unavailable(r.row.Err()) }
 
 // QueryRow is Query for at most one row; errors surface at Scan. The query
-// runs once more if the connection was lost before it answered.
+// runs once more if the connection was lost before it answered, and on the
+// primary if it failed on a replica (see Query).
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	row := db.queryRow(ctx, query, args...)
+	if r := db.replicaFor(ctx); r != nil {
+		row := r.stmts.queryRow(ctx, r.pool, query, args...)
+		if db.replicas.served(ctx, r, row.Err()) {
+			return &Row{row: row}
+		}
+	}
+	row := db.stmts.queryRow(ctx, db.Read, query, args...)
 	if connLost(row.Err()) {
 		db.lost.saw()
 		if ctx.Err() == nil {
-			row = db.queryRow(ctx, query, args...)
+			row = db.stmts.queryRow(ctx, db.Read, query, args...)
 		}
 	}
 	return &Row{row: row}
 }
 
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := db.stmts.get(ctx, db.Read, query)
+func (c *stmtCache) queryRow(ctx context.Context, pool *sql.DB, query string, args ...any) *sql.Row {
+	st, err := c.get(ctx, pool, query)
 	if err != nil || st == nil {
 		// Preparing failed (a syntax error, a closed pool): running the
 		// query unprepared reports the same error through Row.Scan.
-		return db.Read.QueryRowContext(ctx, query, args...)
+		return pool.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,7 @@ type DB struct {
 	lost        connLoss        // when a connection to PostgreSQL was last found dead
 	busyRetries atomic.Uint64   // BEGINs retried on SQLITE_BUSY (see beginWrite)
 	pgConfig    *pgx.ConnConfig // PostgreSQL: how Listen opens its own connection
+	replicas    *replicaSet     // nil unless Options.Replicas: reads under FromReplica may go there
 }
 
 // Options tune Open. The zero value is what `agora app` uses.
@@ -57,6 +59,18 @@ type Options struct {
 	// write lock before InTx retries it. If zero, SQLiteBusyTimeout; tests
 	// set it short to see the retry without waiting.
 	BusyTimeout time.Duration
+	// Replicas are PostgreSQL streaming replicas (postgres:// addresses)
+	// that reads marked with FromReplica may go to; writes, transactions
+	// and unmarked reads stay on the primary. Open refuses them with a
+	// SQLite primary. A replica that cannot be reached does not fail Open:
+	// it stays out of rotation until it answers (see Replicas).
+	Replicas []string
+	// MaxReplicaLag is how far behind the primary a replica may be and
+	// stay in rotation. If zero, DefaultMaxReplicaLag.
+	MaxReplicaLag time.Duration
+	// Log hears replicas enter and leave rotation, and why. If nil,
+	// nothing is logged.
+	Log *slog.Logger
 }
 
 // Open connects to the database named by rawURL: "sqlite:PATH", or
@@ -71,6 +85,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = SQLiteBusyTimeout
+	}
+	if opts.MaxReplicaLag <= 0 {
+		opts.MaxReplicaLag = DefaultMaxReplicaLag
+	}
+	if err := checkReplicas(rawURL, opts.Replicas); err != nil {
+		return nil, err
 	}
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite:"):
@@ -96,10 +116,12 @@ func isKeyValue(raw string) bool {
 	return ok && k != "" && !strings.ContainsAny(k, ":/ \t")
 }
 
-// Close closes both pools.
+// Close closes both pools, and the replicas' once their monitor has
+// stopped.
 func (db *DB) Close() error {
+	err := db.replicas.close()
 	db.stmts.close()
-	err := db.Write.Close()
+	err = errors.Join(err, db.Write.Close())
 	if db.Read != db.Write {
 		err = errors.Join(err, db.Read.Close())
 	}

@@ -100,6 +100,7 @@ type Follower struct {
 
 	applied atomic.Int64 // the log position: last seq applied or skipped to
 	known   atomic.Bool  // applied holds a position the origin gave
+	lsn     atomic.Pointer[string]
 
 	mu    sync.Mutex    // protects moved and tried
 	moved chan struct{} // closed, and replaced, each time applied is stored
@@ -111,6 +112,19 @@ type answer struct {
 	Head    int64   `json:"head"`
 	Entries []Entry `json:"entries"`
 	Gap     bool    `json:"gap"`
+	// LSN is the database's WAL position after the entries (PostgreSQL).
+	LSN string `json:"lsn"`
+}
+
+// LSN is the database position of the last answer applied ("" before one
+// or on SQLite): the edge sends it with its fetches, so that an app
+// reading from a replica waits for one that has replayed what the applied
+// purges were about (app/replica.go).
+func (f *Follower) LSN() string {
+	if p := f.lsn.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Applied is the seq the edge has caught up to: the last entry applied,
@@ -217,6 +231,9 @@ func (f *Follower) Run(ctx context.Context) {
 			failures = 0
 		}
 		pos = f.advance(pos, ans, log)
+		if ans.LSN != "" {
+			f.lsn.Store(&ans.LSN) // once applied: a fetch after it may need it
+		}
 		f.setApplied(pos)
 		f.setTried()
 	}

@@ -51,11 +51,29 @@ func NewCluster(t testing.TB) *Cluster {
 			"install the PostgreSQL server (apt-get install postgresql) or set AGORA_TEST_PG_BIN")
 	}
 	c := &Cluster{bin: bin}
+	c.makeDir(t)
+	// trust: loopback only, and the cluster lives as long as the test.
+	if out, err := c.run("initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
+		t.Fatalf("storetest: initdb: %v\n%s", err, out)
+	}
+	c.start(t)
+	t.Cleanup(func() {
+		// immediate: nothing in the cluster is worth a checkpoint.
+		_, _ = c.run("pg_ctl", "stop", "-D", c.data, "-m", "immediate", "-w")
+	})
+	return c
+}
+
+// makeDir sets the cluster's user and creates its directory, owned by
+// that user and removed when t ends.
+func (c *Cluster) makeDir(t testing.TB) {
+	t.Helper()
 	if u, err := user.Current(); err == nil && u.Uid == "0" {
 		c.asPostgres = true
 	}
 	// Not t.TempDir: its parents are private to the test's user (0700),
 	// which the postgres user could not enter when the test runs as root.
+	var err error
 	c.dir, err = os.MkdirTemp("", "agora-pg-")
 	if err != nil {
 		t.Fatalf("storetest: cluster dir: %v", err)
@@ -73,16 +91,44 @@ func NewCluster(t testing.TB) *Cluster {
 			t.Fatalf("storetest: chown cluster dir: %v", err)
 		}
 	}
-	// trust: loopback only, and the cluster lives as long as the test.
-	if out, err := c.run("initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
-		t.Fatalf("storetest: initdb: %v\n%s", err, out)
+}
+
+// NewReplica creates a streaming replica of c (pg_basebackup -R: a hot
+// standby that follows c over a replication connection) and starts it on a
+// free port of its own. The returned Cluster is the replica: its URL
+// answers read-only queries, and Stop, Start and Restart act on it alone.
+// It is stopped and deleted when t ends. initdb's defaults are enough:
+// wal_level=replica, max_wal_senders=10, and --auth=trust lets
+// replication connections in from loopback.
+func (c *Cluster) NewReplica(t testing.TB) *Cluster {
+	t.Helper()
+	r := &Cluster{bin: c.bin}
+	r.makeDir(t)
+	// --checkpoint=fast: the backup starts at once instead of after a
+	// checkpoint spread over minutes.
+	if out, err := r.run("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.port), "-U", "postgres",
+		"-D", r.data, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"); err != nil {
+		t.Fatalf("storetest: pg_basebackup: %v\n%s", err, out)
 	}
-	c.start(t)
+	r.start(t)
 	t.Cleanup(func() {
-		// immediate: nothing in the cluster is worth a checkpoint.
-		_, _ = c.run("pg_ctl", "stop", "-D", c.data, "-m", "immediate", "-w")
+		_, _ = r.run("pg_ctl", "stop", "-D", r.data, "-m", "immediate", "-w")
 	})
-	return c
+	return r
+}
+
+// Exec runs query on the cluster's "postgres" database and fails t if it
+// fails: setup, or a command to the server (pg_wal_replay_pause()).
+func (c *Cluster) Exec(t testing.TB, query string) {
+	t.Helper()
+	db, err := sql.Open("pgx", c.URL)
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), query); err != nil {
+		t.Fatalf("storetest: %s: %v", query, err)
+	}
 }
 
 // start picks a free port and starts the server on it, trying again on
