@@ -181,4 +181,66 @@ func TestBrowserWalksAPurchase(t *testing.T) {
 	if sm.Created() != 1 {
 		t.Errorf("%d payment intents created for one card order, want 1", sm.Created())
 	}
+
+	// Faceted navigation (issue 15): a category filtered by two facets,
+	// then one of them removed, by clicking the links a shopper sees.
+	// follow clicks a link and returns once the browser is on a new page.
+	follow := func(what, sel string) {
+		t.Helper()
+		before := read(what, chromedp.Location())
+		step(what, chromedp.Click(sel, chromedp.NodeVisible))
+		for deadline := time.Now().Add(20 * time.Second); read(what, chromedp.Location()) == before; {
+			if time.Now().After(deadline) { // a failsafe: each turn is a real check
+				t.Fatalf("browser: %s: still on %s", what, before)
+			}
+			time.Sleep(20 * time.Millisecond) // the poll's pace, not a synchronization
+		}
+		step(what, chromedp.WaitReady(`body`))
+	}
+	activeFilters := func(what string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('ul.active-filters a[aria-label^="Remove filter"]').length`))
+		if err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+		return n
+	}
+	step("open a category",
+		chromedp.Navigate(s.url+"/"),
+		chromedp.Click(`a[href^="/categories/"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`aside.facets details.facet`))
+	all := read("the category's count", chromedp.Text(`.toolbar .count`))
+	follow("filter by a value of the first facet", `aside.facets details.facet:nth-of-type(1) li a`)
+	if n := activeFilters("one filter"); n != 1 {
+		t.Fatalf("after one facet value: %d active filters shown, want 1", n)
+	}
+	follow("and by a value of the second", `aside.facets details.facet:nth-of-type(2) li a:not(.selected)`)
+	if n := activeFilters("two filters"); n != 2 {
+		t.Fatalf("after two facet values: %d active filters shown, want 2", n)
+	}
+	two := read("two filters' URL", chromedp.Location())
+	twoCount := read("two filters' count", chromedp.Text(`.toolbar .count`))
+	follow("remove the first active filter", `ul.active-filters a[aria-label^="Remove filter"]`)
+	if n := activeFilters("one filter left"); n != 1 {
+		t.Fatalf("after removing one: %d active filters shown, want 1", n)
+	}
+	one := read("one filter's URL", chromedp.Location())
+	if strings.Count(two, "=") != 2 || strings.Count(one, "=") != 1 {
+		t.Errorf("filter URLs: %s with two filters, %s with one; want two and one parameters", two, one)
+	}
+	if leadingInt(twoCount) > leadingInt(all) || leadingInt(twoCount) == 0 {
+		t.Errorf("counts: %q for the category, %q with two filters; want fewer but some", all, twoCount)
+	}
+}
+
+// leadingInt is the number a text starts with ("24 products": 24).
+func leadingInt(s string) int {
+	n := 0
+	for _, c := range strings.TrimSpace(s) {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }

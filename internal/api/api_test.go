@@ -474,3 +474,26 @@ func assertKeys[V any](t *testing.T, m map[string]V, want ...string) {
 		t.Errorf("keys %v, want %v", got, want)
 	}
 }
+
+// TestSearchCorrectsATypo: a search that matches nothing as typed answers
+// for the word meant and names it in corrected_query; one that matches
+// carries no such field.
+func TestSearchCorrectsATypo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		res := f.do(t, "GET", "/api/v1/products?q=shrit")
+		var out struct {
+			Total          int    `json:"total"`
+			CorrectedQuery string `json:"corrected_query"`
+		}
+		if err := json.Unmarshal(res.body, &out); err != nil || res.status != 200 {
+			t.Fatalf("%d %v %s", res.status, err, res.body)
+		}
+		if out.CorrectedQuery != "shirt" || out.Total == 0 {
+			t.Errorf("q=shrit: corrected_query %q, total %d; want shirt and its products", out.CorrectedQuery, out.Total)
+		}
+		if res := f.do(t, "GET", "/api/v1/products?q=shirt"); strings.Contains(string(res.body), "corrected_query") {
+			t.Errorf("a search that matches as typed carries corrected_query: %s", res.body)
+		}
+	})
+}

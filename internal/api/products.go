@@ -28,9 +28,12 @@ type listJSON struct {
 	Total int           `json:"total"`
 	// MoreThanTotal: total is a lower bound ("1,000+"); see catalog.CountCap.
 	MoreThanTotal bool `json:"more_than_total"`
-	Page          int  `json:"page"`
-	PerPage       int  `json:"per_page"`
-	Pages         int  `json:"pages"`
+	// CorrectedQuery, when set, is the search the items answer: q matched
+	// nothing, and its misspelt words were replaced (catalog.Correct).
+	CorrectedQuery string `json:"corrected_query,omitempty"`
+	Page           int    `json:"page"`
+	PerPage        int    `json:"per_page"`
+	Pages          int    `json:"pages"`
 	// Filters is the canonical query string of the filters applied.
 	Filters string `json:"filters"`
 	// Facets and Price are present when the request asks facets=1.
@@ -83,8 +86,20 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, h.Log, err)
 		return
 	}
+	var corrected string
+	if res.Total == 0 && q.Query != "" {
+		// Nothing matched: a misspelt word, perhaps (catalog.Correct).
+		if cq, shown, ok := h.Catalog.Correct(r.Context(), q); ok {
+			if res, err = h.Catalog.List(r.Context(), cq); err != nil {
+				WriteError(w, r, h.Log, err)
+				return
+			}
+			q, corrected = cq, shown
+		}
+	}
 	out := listJSON{Items: make([]summaryJSON, len(res.Items)), Total: res.Total, MoreThanTotal: res.MoreThanTotal,
-		Page: res.Page, PerPage: res.PerPage, Pages: res.Pages(), Filters: strings.Join(q.Filters.Encode(), "&")}
+		Page: res.Page, PerPage: res.PerPage, Pages: res.Pages(), Filters: strings.Join(q.Filters.Encode(), "&"),
+		CorrectedQuery: corrected}
 	if r.URL.Query().Get("facets") == "1" {
 		fs, err := h.Catalog.Facets(r.Context(), q)
 		if err != nil {

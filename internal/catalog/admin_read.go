@@ -61,7 +61,7 @@ func (c *Catalog) AdminList(ctx context.Context, q AdminQuery) (ListResult, erro
 		// Staff look products up by words or by the SKU on a shelf label.
 		sku := "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.sku = " + arg(strings.TrimSpace(q.Query)) + ")"
 		if terms := searchTerms(q.Query); len(terms) > 0 {
-			match := arg(matchExpr(c.db.Dialect, terms))
+			match := arg(matchExpr(c.db.Dialect, wordGroups(terms)))
 			text := "p.id IN (SELECT rowid FROM product_search WHERE product_search MATCH " + match + ")"
 			if c.db.Dialect == store.Postgres {
 				text = "p.search @@ to_tsquery('simple', agora_fold(" + match + "))"

@@ -195,6 +195,10 @@ type ListQuery struct {
 	Page       int    // 1-based; 0 means 1
 	PerPage    int    // 0 means DefaultPerPage
 	Filters    Filters
+
+	// alts, when set (Correct), are the search's words, each with the
+	// words it may stand for; Query is then only shown.
+	alts [][]string
 }
 
 // ListResult is one page of a listing.

@@ -55,7 +55,14 @@ func (c *Catalog) Facets(ctx context.Context, q ListQuery) (Facets, error) {
 	if cache == nil {
 		return c.countFacets(ctx, q)
 	}
-	key := fmt.Sprintf("%d\x00%s\x00%s", q.CategoryID, strings.Join(searchTerms(q.Query), " "), strings.Join(q.Filters.Encode(), "&"))
+	words := searchTerms(q.Query)
+	if q.alts != nil {
+		words = words[:0]
+		for _, a := range q.alts {
+			words = append(words, strings.Join(a, "|"))
+		}
+	}
+	key := fmt.Sprintf("%d\x00%s\x00%s", q.CategoryID, strings.Join(words, " "), strings.Join(q.Filters.Encode(), "&"))
 	return cache.Get(ctx, key, otter.LoaderFunc[string, Facets](func(ctx context.Context, _ string) (Facets, error) {
 		return c.countFacets(ctx, q)
 	}))

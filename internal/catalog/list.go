@@ -125,12 +125,15 @@ const categoryFrom = "category_listing l JOIN products p ON p.id = l.product_id"
 // except the facet named by except (see Filters.where). ok is false when the
 // search has no words.
 func (c *Catalog) listClauses(q ListQuery, except string) (l listSQL, order string, ok bool) {
-	terms := searchTerms(q.Query)
+	groups := q.alts
+	if groups == nil {
+		groups = wordGroups(searchTerms(q.Query))
+	}
 	switch {
-	case q.Query != "" && len(terms) == 0:
+	case q.Query != "" && len(groups) == 0:
 		return l, "", false
-	case len(terms) > 0:
-		order = c.searchClauses(&l, q, terms)
+	case len(groups) > 0:
+		order = c.searchClauses(&l, q, groups)
 	case q.CategoryID != 0:
 		l.from = categoryFrom
 		l.conds = []string{"l.category_id = " + l.arg(q.CategoryID)}
@@ -184,8 +187,8 @@ func listingOrder(t string, s Sort) string {
 // searchClauses builds a full-text search, optionally within a category.
 // Relevance is bm25 on SQLite (name weighs most, then brand, then text) and
 // ts_rank on PostgreSQL (weights A/B/C set in the tsvector).
-func (c *Catalog) searchClauses(l *listSQL, q ListQuery, terms []string) (order string) {
-	expr := matchExpr(c.db.Dialect, terms)
+func (c *Catalog) searchClauses(l *listSQL, q ListQuery, groups [][]string) (order string) {
+	expr := matchExpr(c.db.Dialect, groups)
 	if c.db.Dialect == store.Postgres {
 		match := l.arg(expr)
 		l.from = "products p"

@@ -34,21 +34,43 @@ func searchTerms(q string) []string {
 	return terms
 }
 
-// matchExpr renders terms as the dialect's full-text query: every term
-// must match, each as a prefix so "shir" finds "shirt" while typing.
-//   - SQLite FTS5: "shir"* "blue"*  (quoted strings are never operators)
-//   - PostgreSQL:  shir:* & blue:*  (for to_tsquery('simple', …))
-func matchExpr(d store.Dialect, terms []string) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
+// matchExpr renders a search as the dialect's full-text query: every
+// group must match, a group being one word or the alternatives of a
+// misspelt one (typo.go), each word as a prefix so "shir" finds "shirt"
+// while typing.
+//   - SQLite FTS5: "shir"* ("blue"* OR "blau"*)  (quoted strings are never operators)
+//   - PostgreSQL:  shir:* & (blue:* | blau:*)   (for to_tsquery('simple', …))
+func matchExpr(d store.Dialect, groups [][]string) string {
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		words := make([]string, len(g))
+		for j, t := range g {
+			if d == store.Postgres {
+				words[j] = t + ":*"
+			} else {
+				words[j] = `"` + t + `"*`
+			}
+		}
+		sep := " OR "
 		if d == store.Postgres {
-			parts[i] = t + ":*"
-		} else {
-			parts[i] = `"` + t + `"*`
+			sep = " | "
+		}
+		parts[i] = strings.Join(words, sep)
+		if len(words) > 1 {
+			parts[i] = "(" + parts[i] + ")"
 		}
 	}
 	if d == store.Postgres {
 		return strings.Join(parts, " & ")
 	}
 	return strings.Join(parts, " ")
+}
+
+// wordGroups is each term as a group of one.
+func wordGroups(terms []string) [][]string {
+	out := make([][]string, len(terms))
+	for i, t := range terms {
+		out[i] = []string{t}
+	}
+	return out
 }

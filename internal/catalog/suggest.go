@@ -32,7 +32,7 @@ func (c *Catalog) Suggest(ctx context.Context, q string, n int) ([]Suggestion, e
 	}
 	n = min(max(n, 1), MaxSuggestions)
 	var query string
-	match := matchExpr(c.db.Dialect, terms)
+	match := matchExpr(c.db.Dialect, wordGroups(terms))
 	if c.db.Dialect == store.Postgres {
 		// Weight A is the name (migration 0001): "shi:*A & blu:*A".
 		match = ""

@@ -430,3 +430,22 @@ func TestRevalidation(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchCorrectsATypo: a search that matches nothing as typed shows
+// the results for the word meant, says which, and tags them for purges.
+func TestSearchCorrectsATypo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		res := s.get(t, "/search?q=oxfrod")
+		if res.status != 200 {
+			t.Fatalf("status %d", res.status)
+		}
+		mustContain(t, "search with a typo", res.body, "data-corrected", "“<strong>oxford</strong>”", "/products/oxford-shirt")
+		if !tags(res.header)[cachehdr.ProductTag(s.prod["oxford-shirt"].ID)] {
+			t.Errorf("Surrogate-Key %q lacks the product shown", res.header.Get("Surrogate-Key"))
+		}
+		if res := s.get(t, "/search?q=oxford"); strings.Contains(res.body, "data-corrected") {
+			t.Errorf("a search that matches as typed says it was corrected")
+		}
+	})
+}

@@ -17,6 +17,9 @@ type searchPage struct {
 	layout
 	Listing listing
 	Facets  facetView
+	// Corrected is the search the results answer when the shopper's
+	// matched nothing and its misspelt words were replaced.
+	Corrected string
 }
 
 // search serves GET /search?q=: the same listing as a category, over the
@@ -57,6 +60,16 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if res.Total == 0 {
+		// Nothing matched: a misspelt word, perhaps (catalog.Correct).
+		if cq, shown, ok := h.Catalog.Correct(r.Context(), lq); ok {
+			if res, err = h.Catalog.List(r.Context(), cq); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			lq, data.Corrected = cq, shown
+		}
 	}
 	facets, err := h.Catalog.Facets(r.Context(), lq)
 	if err != nil {
