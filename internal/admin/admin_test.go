@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"image/color"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -455,3 +456,62 @@ func TestRefundFromTheOrderPage(t *testing.T) {
 }
 
 var refundKey = regexp.MustCompile(`<input type="hidden" name="key" value="([^"]+)">`)
+
+var staffIDRe = regexp.MustCompile(`<tr data-staff="mia@shop.test">[\s\S]*?action="/admin/staff/(\d+)/role"`)
+var newPasswordRe = regexp.MustCompile(`value="([^"]+)" aria-label="The new account's password"`)
+
+// TestStaffPage: an owner adds a manager (the password shown once signs
+// in), and disables them: the manager's open session ends on the next
+// request; re-enabled, they sign in again. The last owner cannot be
+// demoted, and a manager cannot open the page.
+func TestStaffPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		owner := s.signIn(t, staff.Owner)
+		page := owner.get("/admin/staff")
+		mustContain(t, "staff page", page.body, "owner@shop.test", `href="/admin/staff" aria-current="page"`, "(you)")
+		res := owner.post("/admin/staff", url.Values{"email": {"mia@shop.test"}, "name": {"Mia Manager"}, "role": {"manager"}})
+		m := newPasswordRe.FindStringSubmatch(res.body)
+		if res.status != http.StatusCreated || m == nil {
+			t.Fatalf("add a manager: %d\n%s", res.status, problems(res.body))
+		}
+		mia := s.browser(t)
+		mia.postOK("/admin/login", url.Values{"email": {"mia@shop.test"}, "password": {m[1]}}, "/admin/")
+		if res := mia.get("/admin/products"); res.status != http.StatusOK {
+			t.Fatalf("the new manager's first page: %d", res.status)
+		}
+		if res := mia.get("/admin/staff"); res.status != http.StatusForbidden {
+			t.Errorf("a manager opens the staff page: %d, want 403", res.status)
+		}
+		if res := owner.post("/admin/staff", url.Values{"email": {"MIA@shop.test"}, "name": {"Again"}, "role": {"staff"}}); res.status != http.StatusConflict || !strings.Contains(res.body, "already exists") {
+			t.Errorf("adding the same address twice: %d", res.status)
+		}
+
+		id := staffIDRe.FindStringSubmatch(owner.get("/admin/staff").body)
+		if id == nil {
+			t.Fatal("the staff page has no role form for mia")
+		}
+		owner.postOK("/admin/staff/"+id[1]+"/disable", nil, "/admin/staff?done=staff-disabled")
+		if res := mia.get("/admin/products"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/admin/login") {
+			t.Errorf("a disabled manager's next request: %d to %q, want the login page", res.status, res.header.Get("Location"))
+		}
+		owner.postOK("/admin/staff/"+id[1]+"/enable", nil, "/admin/staff?done=staff-enabled")
+		mia.postOK("/admin/login", url.Values{"email": {"mia@shop.test"}, "password": {m[1]}}, "/admin/")
+
+		// Nobody changes their own role here, so an owner cannot demote
+		// the store's last owner by accident; the page offers no such
+		// form, and a forged POST is refused with the reason.
+		me := s.staffID(t, "owner@shop.test")
+		if strings.Contains(owner.get("/admin/staff").body, fmt.Sprintf(`action="/admin/staff/%d/role"`, me)) {
+			t.Error("the staff page offers an owner a form to change their own role")
+		}
+		res = owner.post(fmt.Sprintf("/admin/staff/%d/role", me), url.Values{"role": {"manager"}})
+		if res.status != http.StatusConflict || !strings.Contains(res.body, "You cannot change your own role") {
+			t.Errorf("an owner demoting themselves: %d", res.status)
+		}
+		res = owner.post(fmt.Sprintf("/admin/staff/%d/disable", me), nil)
+		if res.status != http.StatusConflict || !strings.Contains(res.body, "You cannot disable your own account") {
+			t.Errorf("an owner disabling themselves: %d", res.status)
+		}
+	})
+}

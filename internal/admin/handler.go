@@ -102,6 +102,7 @@ func (h *Handler) routes() []route {
 		discounts = staff.Perm("discounts.write")
 		settings  = staff.Perm("settings.write")
 		apikeys   = staff.Perm("apikeys.manage")
+		people    = staff.Perm("staff.manage")
 	)
 	return []route{
 		{"GET /admin/{$}", none, h.dashboard},
@@ -136,6 +137,12 @@ func (h *Handler) routes() []route {
 
 		{"GET /admin/settings", settings, h.settingsPage},
 		{"POST /admin/settings", settings, h.settingsSave},
+
+		{"GET /admin/staff", people, h.staffList},
+		{"POST /admin/staff", people, h.staffInvite},
+		{"POST /admin/staff/{id}/role", people, h.staffRole},
+		{"POST /admin/staff/{id}/disable", people, h.staffDisable(true)},
+		{"POST /admin/staff/{id}/enable", people, h.staffDisable(false)},
 
 		{"GET /admin/api-keys", apikeys, h.apiKeys},
 		{"POST /admin/api-keys", apikeys, h.apiKeyCreate},

@@ -78,6 +78,16 @@ func (s *shop) user(t *testing.T, role staff.Role) string {
 	return email
 }
 
+// staffID is the id of the account with email.
+func (s *shop) staffID(t *testing.T, email string) int64 {
+	t.Helper()
+	st, err := s.staff.ByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.ID
+}
+
 // browser is one member of staff's browser: its own cookie jar, redirects
 // not followed so each answer can be checked.
 type browser struct {

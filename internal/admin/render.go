@@ -16,7 +16,7 @@ import (
 // pageNames are the templates that render a whole page; each is parsed on
 // its own copy of the layout and partials, so each defines its "content".
 var pageNames = []string{"login", "error", "dashboard", "products", "product_new", "product",
-	"categories", "orders", "order", "customers", "customer", "discounts", "settings", "apikeys"}
+	"categories", "orders", "order", "customers", "customer", "discounts", "settings", "apikeys", "staff"}
 
 func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -110,14 +110,17 @@ func (h *Handler) newLayout(r *http.Request, title, section string) layout {
 // notices are the messages a redirect after a change may ask for with
 // ?done=…, so Post/Redirect/Get needs no session flash.
 var notices = map[string]string{
-	"created":  "Created.",
-	"saved":    "Saved.",
-	"archived": "The product is archived: shoppers no longer see it.",
-	"uploaded": "The image is uploaded.",
-	"moved":    "The images are reordered.",
-	"removed":  "The image is removed.",
-	"deleted":  "Deleted.",
-	"status":   "The order status is changed.",
-	"refund":   "The refund is made; the items given back are in stock again.",
-	"revoked":  "The key is revoked: it stops working at once.",
+	"created":        "Created.",
+	"saved":          "Saved.",
+	"archived":       "The product is archived: shoppers no longer see it.",
+	"uploaded":       "The image is uploaded.",
+	"moved":          "The images are reordered.",
+	"removed":        "The image is removed.",
+	"deleted":        "Deleted.",
+	"status":         "The order status is changed.",
+	"refund":         "The refund is made; the items given back are in stock again.",
+	"revoked":        "The key is revoked: it stops working at once.",
+	"staff-role":     "The role is changed: it applies from the account's next request.",
+	"staff-disabled": "The account is disabled: its sessions ended and its API keys stop working at once.",
+	"staff-enabled":  "The account is enabled again: it signs in anew; its API keys work again.",
 }
