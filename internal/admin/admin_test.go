@@ -1,8 +1,8 @@
 package admin_test
 
 import (
-	"image/color"
 	"fmt"
+	"image/color"
 	"net/http"
 	"net/url"
 	"regexp"
