@@ -22,14 +22,14 @@ const maxPrintedProblems = 50
 
 func importCommand() *command {
 	var db string
-	var dryRun, skipInvalid, quiet bool
+	var dryRun, skipInvalid, quiet, updateOnly, archiveMissing bool
 	var fs *flag.FlagSet
 	return &command{
 		name:    "import",
-		summary: "import products and variants from a CSV file (dry run, per-row report)",
-		usage: `agora import FILE.csv [--dry-run] [--skip-invalid] [--db …]
+		summary: "create and update products and variants from a CSV file (dry run with a diff, per-row report)",
+		usage: `agora import FILE.csv [--dry-run] [--update-only] [--archive-missing] [--skip-invalid] [--db …]
 
-Creates the products of a CSV file, one row per variant, with the columns
+Creates and updates the products of a CSV file, one row per variant, with the columns
 ` + "`agora export`" + ` writes (the header row names them, in any order):
 
   handle,name,description,brand,status,featured,categories,sku,variant_name,
@@ -41,16 +41,31 @@ next. categories are paths of existing categories ("Clothing > Men >
 Shirts"), several separated by "|"; images are media keys separated by "|";
 prices use a dot ("12.50"). The file is UTF-8 (Excel: "CSV UTF-8").
 
+A row whose handle a product has updates that product, and a SKU it has
+updates that variant: the file's columns are the truth for what they hold
+(leave a column out of the header to leave it alone); a new SKU adds a
+variant; variants the file leaves out stay. Images are not changed by an
+update. Stock is set as of the import's start: units sold while it runs are
+taken off the file's level. --update-only refuses rows of new handles;
+--archive-missing archives the products the file does not name (a
+whole-catalog file). --dry-run prints every change (+ new, ~ field old →
+new, - archived) and writes nothing: export, edit, dry-run, import.
+
 Every row is checked before anything is written, and problems are listed by
 row and column. Without --skip-invalid one bad row refuses the whole file
 and nothing is imported; with it the valid products are imported and the
-others listed. Existing handles are refused (an import only creates). Exit
-status 1 when any row was refused.`,
+others listed. New products are created in one transaction; updates are
+written in batches of 200 products, so checkouts go on meanwhile, each
+batch one purge of exactly the pages it changed. If an import stops half
+way (the database went away), run the same file again: what was applied
+shows no difference. Exit status 1 when any row was refused.`,
 		setup: func(f *flag.FlagSet) {
 			fs = f
 			f.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 			f.BoolVar(&dryRun, "dry-run", false, "check the file against the database and write nothing")
 			f.BoolVar(&skipInvalid, "skip-invalid", false, "import the valid products and list the rows skipped, instead of refusing the file")
+			f.BoolVar(&updateOnly, "update-only", false, "refuse rows whose handle no product has: change the catalog, create nothing")
+			f.BoolVar(&archiveMissing, "archive-missing", false, "archive the products the file does not name (the file is the whole catalog)")
 			f.BoolVar(&quiet, "quiet", false, "no progress bar (shown only when stderr is a terminal anyway)")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
@@ -71,7 +86,7 @@ status 1 when any row was refused.`,
 			if err := d.CheckSchema(ctx); err != nil {
 				return err
 			}
-			opts := csvio.Options{DryRun: dryRun, SkipInvalid: skipInvalid}
+			opts := csvio.Options{DryRun: dryRun, SkipInvalid: skipInvalid, UpdateOnly: updateOnly, ArchiveMissing: archiveMissing}
 			var bar *importBar
 			if env.progress != nil && !quiet && !dryRun {
 				bar = &importBar{w: env.progress, oneTx: !skipInvalid}
@@ -88,9 +103,14 @@ status 1 when any row was refused.`,
 			took := time.Since(start).Round(10 * time.Millisecond)
 			switch {
 			case dryRun:
-				fmt.Fprintf(env.stdout, "dry run: %s (%s) would be imported from %s; nothing was written\n", plural(rep.Products, "product"), plural(rep.Variants, "variant"), path)
+				for _, c := range rep.Changes {
+					fmt.Fprintln(env.stdout, c.String())
+				}
+				fmt.Fprintf(env.stdout, "dry run of %s: would create %s (%s), update %d, archive %d, leave %d as they are; nothing was written\n",
+					path, plural(rep.Products, "product"), plural(rep.Variants, "variant"), rep.Updated, rep.Archived, rep.Unchanged)
 			default:
-				fmt.Fprintf(env.stdout, "imported %s (%s) from %s in %s\n", plural(rep.Products, "product"), plural(rep.Variants, "variant"), path, took)
+				fmt.Fprintf(env.stdout, "imported %s in %s: created %s (%s), updated %d, archived %d, %d unchanged\n",
+					path, took, plural(rep.Products, "product"), plural(rep.Variants, "variant"), rep.Updated, rep.Archived, rep.Unchanged)
 			}
 			if rep.Skipped > 0 {
 				return fmt.Errorf("%d of %d rows were skipped (listed above)", rep.Skipped, rep.Rows)

@@ -62,7 +62,7 @@ func TestImportCommand(t *testing.T) {
 
 			// A dry run, flags after the file: checked, nothing written.
 			code, out, errOut := run(t, "import", goodFile, "--dry-run", "--db", db)
-			if code != 0 || !strings.Contains(out, "dry run: 2 products (3 variants) would be imported") {
+			if code != 0 || !strings.Contains(out, "would create 2 products (3 variants), update 0") || !strings.Contains(out, "+ linen-shirt: new product, 2 variants") {
 				t.Errorf("dry run: exit %d\n%s\n%s", code, out, errOut)
 			}
 			if skus := exportedSKUs(t, db); len(skus) != 0 {
@@ -80,26 +80,44 @@ func TestImportCommand(t *testing.T) {
 			}
 
 			code, out, errOut = run(t, "import", goodFile, "--db", db)
-			if code != 0 || !strings.Contains(out, "imported 2 products (3 variants)") || errOut != "" {
+			if code != 0 || !strings.Contains(out, "created 2 products (3 variants)") || errOut != "" {
 				t.Errorf("import: exit %d\n%s\n%s", code, out, errOut)
 			}
 			if skus := exportedSKUs(t, db); strings.Join(skus, " ") != "LS-S LS-M MUG-1" {
 				t.Errorf("exported SKUs %v", skus)
 			}
 
-			// Again: every handle is taken now, so nothing is imported.
-			code, _, errOut = run(t, "import", goodFile, "--db", db)
-			if code != 1 || !strings.Contains(errOut, `row 2, handle: The handle "linen-shirt" is already used`) {
-				t.Errorf("second import: exit %d\n%s", code, errOut)
+			// Again: every product is there as the file says.
+			code, out, errOut = run(t, "import", goodFile, "--db", db)
+			if code != 0 || !strings.Contains(out, "created 0 products (0 variants), updated 0, archived 0, 2 unchanged") {
+				t.Errorf("second import: exit %d\n%s\n%s", code, out, errOut)
+			}
+			// An update: the export with one price changed, dry run first.
+			_, exported, _ := run(t, "export", "--db", db)
+			edited := strings.Replace(exported, ",LS-M,", ",LS-L,", 1) // a new SKU: a new variant
+			edited = strings.Replace(edited, ",Size,M,", ",Size,L,", 1)
+			edited = strings.Replace(edited, ",9.00,EUR,0,", ",9.50,EUR,0,", 1)
+			editedFile := writeCSV(t, "edited.csv", edited)
+			code, out, errOut = run(t, "import", editedFile, "--dry-run", "--update-only", "--db", db)
+			if code != 0 || !strings.Contains(out, `~ mug MUG-1: price "9.00" → "9.50"`) || !strings.Contains(out, "+ linen-shirt LS-L: new variant") ||
+				!strings.Contains(out, "update 2, archive 0, leave 0 as they are") {
+				t.Errorf("dry run of an update: exit %d\n%s\n%s", code, out, errOut)
+			}
+			code, out, errOut = run(t, "import", editedFile, "--update-only", "--db", db)
+			if code != 0 || !strings.Contains(out, "updated 2") {
+				t.Errorf("update: exit %d\n%s\n%s", code, out, errOut)
+			}
+			if _, again, _ := run(t, "export", "--db", db); !strings.Contains(again, ",9.50,EUR,0,") || !strings.Contains(again, ",LS-L,") || !strings.Contains(again, ",LS-M,") {
+				t.Errorf("after the update, the export shows:\n%s", again)
 			}
 
 			code, out, errOut = run(t, "import", "--skip-invalid", "--db", db, writeCSV(t, "mixed.csv", mixed))
-			if code != 1 || !strings.Contains(out, "imported 1 product (1 variant)") ||
+			if code != 1 || !strings.Contains(out, "created 1 product (1 variant)") ||
 				!strings.Contains(errOut, `row 3, price: The price "abc" is not a number`) ||
 				!strings.Contains(errOut, "1 of 2 rows were skipped") {
 				t.Errorf("skip invalid: exit %d\n%s\n%s", code, out, errOut)
 			}
-			if skus := exportedSKUs(t, db); len(skus) != 4 || skus[3] != "CAP-1" {
+			if skus := exportedSKUs(t, db); len(skus) != 5 || skus[4] != "CAP-1" {
 				t.Errorf("exported SKUs %v", skus)
 			}
 		})

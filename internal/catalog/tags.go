@@ -44,8 +44,17 @@ func (c *Catalog) forUpdate() string {
 // purge appends tags to the purge log in tx (hard purges: a stale price or
 // availability must not be served again).
 func (c *Catalog) purge(ctx context.Context, tx *sql.Tx, tags []string) error {
+	if b, ok := ctx.Value(tagBatchKey{}).(*cachehdr.Tags); ok {
+		for _, t := range tags {
+			b.Add(t) // UpdateMany appends them once, deduplicated
+		}
+		return nil
+	}
 	return purge.Append(ctx, tx, c.db.Dialect, tags, false, c.now())
 }
+
+// tagBatchKey marks a context whose writes collect their tags (UpdateMany).
+type tagBatchKey struct{}
 
 // homeShelves returns the ids the home page shows, featured shelf first,
 // in order, as Featured and Newest read them.

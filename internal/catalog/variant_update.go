@@ -19,6 +19,10 @@ import (
 type VariantPatch struct {
 	PriceCents *int64
 	Stock      *int
+	// StockSince, with Stock, is the stock the caller saw when it decided
+	// on Stock (a CSV import's start): units sold since are taken off
+	// Stock, so a sale during a long import is neither lost nor doubled.
+	StockSince *int
 	Name, SKU  *string
 	Options    *[]Option
 }
@@ -49,6 +53,16 @@ func checkOptions(opts []Option) error {
 func (c *Catalog) UpdateVariant(ctx context.Context, id int64, p VariantPatch) (Variant, error) {
 	var out Variant
 	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = c.updateVariant(ctx, tx, id, p)
+		return err
+	})
+	return out, err
+}
+
+func (c *Catalog) updateVariant(ctx context.Context, tx *sql.Tx, id int64, p VariantPatch) (Variant, error) {
+	var out Variant
+	err := func() error {
 		cur, err := readVariant(ctx, tx, id, c.forUpdate())
 		if err != nil {
 			return err
@@ -56,6 +70,11 @@ func (c *Catalog) UpdateVariant(ctx context.Context, id int64, p VariantPatch) (
 		next := cur
 		set(&next.PriceCents, p.PriceCents)
 		set(&next.Stock, p.Stock)
+		if p.Stock != nil && p.StockSince != nil {
+			// Sold since the caller read StockSince: those units are gone
+			// from the new level too, not sold twice nor given back.
+			next.Stock = max(0, *p.Stock-(*p.StockSince-cur.Stock))
+		}
 		set(&next.Name, p.Name)
 		set(&next.SKU, p.SKU)
 		if p.Options != nil {
@@ -98,18 +117,28 @@ func (c *Catalog) UpdateVariant(ctx context.Context, id int64, p VariantPatch) (
 			tags.Add(cachehdr.ProductTag(cur.ProductID))
 		}
 		return c.purge(ctx, tx, tags.List())
-	})
+	}()
 	return out, err
 }
 
 // AddVariant adds a variant to product productID, after its others. The
 // currency defaults to the product's and must match it.
 func (c *Catalog) AddVariant(ctx context.Context, productID int64, v NewVariant) (Variant, error) {
+	var out Variant
+	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = c.addVariant(ctx, tx, productID, v)
+		return err
+	})
+	return out, err
+}
+
+func (c *Catalog) addVariant(ctx context.Context, tx *sql.Tx, productID int64, v NewVariant) (Variant, error) {
 	if err := checkOptions(v.Options); err != nil {
 		return Variant{}, err
 	}
 	var out Variant
-	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := func() error {
 		var name, currency string
 		var count, last int
 		err := tx.QueryRowContext(ctx, `SELECT p.name, p.currency, count(v.id), COALESCE(max(v.position), -1)
@@ -154,7 +183,7 @@ func (c *Catalog) AddVariant(ctx context.Context, productID int64, v NewVariant)
 			tags.Add(cachehdr.ProductTag(productID))
 		}
 		return c.purge(ctx, tx, tags.List())
-	})
+	}()
 	return out, err
 }
 

@@ -17,6 +17,10 @@ type item struct {
 	np     catalog.NewProduct
 	cats   []catRef // category paths, resolved against the tree later
 	errs   []RowError
+	// existing is the id of the product the handle names, 0 for a new
+	// one; update is what the file changes of it (update.go).
+	existing int64
+	update   *catalog.ProductUpdate
 }
 
 // catRef is a category path as written, and the row it came from.

@@ -6,11 +6,12 @@ import (
 	"agora/internal/store"
 )
 
-// checkDatabase checks the items against the catalog: handles and SKUs not
-// yet taken, categories that exist; and fills in category ids and the sizes
-// of uploaded images. The catalog's unique indexes still guard the write;
+// checkDatabase checks the items against the catalog: SKUs not taken by
+// another product, categories that exist, no new handle with UpdateOnly;
+// and fills in the id of the product an existing handle names, category
+// ids and the sizes of uploaded images. The catalog's unique indexes still guard the write;
 // these checks are what lets a refusal name the row.
-func checkDatabase(ctx context.Context, db *store.DB, items []*item) error {
+func checkDatabase(ctx context.Context, db *store.DB, items []*item, opts Options) (*categoryPaths, error) {
 	var handles, skus, keys []string
 	for _, it := range items {
 		handles = append(handles, it.handle)
@@ -25,26 +26,28 @@ func checkDatabase(ctx context.Context, db *store.DB, items []*item) error {
 	}
 	taken, err := existingHandles(ctx, db, handles)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	owners, err := existingSKUs(ctx, db, skus)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sizes, err := imageSizes(ctx, db, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	paths, err := loadCategoryPaths(ctx, db)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, it := range items {
-		if name, ok := taken[it.handle]; ok {
-			it.fail(it.rows[0].n, colHandle, "The handle %q is already used by the product %q: an import only creates products (change existing ones in the admin).", it.handle, truncate(name, 60))
+		// A handle the catalog has is an update of that product.
+		it.existing = taken[it.handle]
+		if it.existing == 0 && opts.UpdateOnly {
+			it.fail(it.rows[0].n, colHandle, "No product has the handle %q: with update-only, a file changes existing products and creates none.", truncate(it.handle, 60))
 		}
 		for i, v := range it.np.Variants {
-			if owner, ok := owners[v.SKU]; ok {
+			if owner, ok := owners[v.SKU]; ok && owner != it.handle {
 				it.fail(it.rows[i].n, colSKU, "The SKU %q already belongs to the product %q.", v.SKU, owner)
 			}
 		}
@@ -55,7 +58,7 @@ func checkDatabase(ctx context.Context, db *store.DB, items []*item) error {
 		}
 		it.resolveCategories(paths)
 	}
-	return nil
+	return paths, nil
 }
 
 func (it *item) resolveCategories(paths *categoryPaths) {

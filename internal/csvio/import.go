@@ -25,14 +25,26 @@ type Options struct {
 	// Progress, if not nil, is told how many rows of total are written, from
 	// Import's goroutine, as the write advances.
 	Progress func(done, total int)
+	// UpdateOnly refuses rows whose handle no product has: the file
+	// changes the catalog and adds nothing.
+	UpdateOnly bool
+	// ArchiveMissing archives the products the file does not name: the
+	// file is the whole catalog.
+	ArchiveMissing bool
 }
 
 // Report says what Import did, or would do in a dry run.
 type Report struct {
 	Rows     int // data rows read (the header and blank rows excluded)
-	Products int // products imported, or that a dry run would import
+	Products int // products created, or that a dry run would create
 	Variants int // their variants: one per row
-	Skipped  int // rows not imported (SkipInvalid), the rows of Errors included
+	// Updated products changed, Unchanged ones the file names as they
+	// are, Archived ones ArchiveMissing archives (or would).
+	Updated, Unchanged, Archived int
+	// Changes is every difference made (or that a dry run would make),
+	// in file order, archives last.
+	Changes []Change
+	Skipped int // rows not imported (SkipInvalid), the rows of Errors included
 	// Errors are the problems found, in row order: every row refused and
 	// why, and with SkipInvalid each other row skipped with its product.
 	Errors []RowError
@@ -42,13 +54,18 @@ type Report struct {
 // problems and nothing was imported; the Report lists them.
 var ErrRefused = errors.New("nothing was imported")
 
-// Import reads a product CSV from r and creates its products, after
-// checking every row: the columns and encoding, each value, SKUs unique in
-// the file and in the database, handles not yet used, categories that exist.
-// Without SkipInvalid it writes everything in one transaction or nothing.
+// Import reads a product CSV from r, after checking every row (the
+// columns and encoding, each value, SKUs unique in the file and owned by
+// no other product, categories that exist), and creates the products
+// whose handle is new and updates those the catalog has (update.go).
+// Without SkipInvalid one bad row refuses the whole file, before anything
+// is written; creations are one transaction, updates short batches
+// (catalog.UpdateMany) so checkouts go on meanwhile. Should the write stop
+// half-way (the database lost), running the same file again completes it:
+// what is applied already shows no difference.
 func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Report, error) {
 	var rep Report
-	rows, problems, stopped, err := readRows(r)
+	rows, present, problems, stopped, err := readRows(r)
 	rep.Rows = len(rows)
 	if err != nil {
 		return rep, err
@@ -63,28 +80,74 @@ func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Repor
 		it.build()
 	}
 	checkDuplicateSKUs(items)
-	if err := checkDatabase(ctx, db, items); err != nil {
+	paths, err := checkDatabase(ctx, db, items, opts)
+	if err != nil {
 		return rep, err
 	}
-	var good []*item
+	cat := catalog.New(db)
+	var creates, updates []*item
+	for _, it := range items {
+		if it.existing == 0 || it.bad() {
+			continue
+		}
+		cur, err := cat.ProductByID(ctx, it.existing)
+		if err != nil {
+			return rep, fmt.Errorf("csvio: read product %q: %w", it.handle, err)
+		}
+		rep.Changes = append(rep.Changes, it.plan(cur, present, paths)...)
+	}
 	for _, it := range items {
 		problems = append(problems, it.errs...)
-		if !it.bad() {
-			good = append(good, it)
+		switch {
+		case it.bad():
+		case it.existing == 0:
+			creates = append(creates, it)
+			rep.Changes = append(rep.Changes, Change{Kind: ChangeNewProduct, Row: it.rows[0].n, Handle: it.handle, New: plural(len(it.rows), "variant")})
+		case it.update != nil:
+			updates = append(updates, it)
+		default:
+			rep.Unchanged++
 		}
 	}
 	if len(problems) > 0 && !opts.SkipInvalid {
 		rep.Errors = sortErrors(problems)
+		rep.Changes = nil
 		return rep, refused(rep)
 	}
+	slices.SortStableFunc(rep.Changes, func(a, b Change) int { return a.Row - b.Row })
+	var archive []archived
+	if opts.ArchiveMissing {
+		if len(items) == 0 {
+			return rep, fault.New(fault.Invalid, "The file names no product: with archive-missing it would archive the whole catalog. Nothing was changed.")
+		}
+		if archive, err = missingProducts(ctx, db, items); err != nil {
+			return rep, err
+		}
+		for _, a := range archive {
+			rep.Changes = append(rep.Changes, Change{Kind: ChangeArchive, Handle: a.handle})
+		}
+	}
 	rep.Errors = sortErrors(append(problems, skippedRows(items)...))
-	rep.Skipped = rep.Rows - countRows(good)
+	rep.Skipped = rep.Rows - countRows(creates) - countRows(updates) - rowsOfUnchanged(items)
+	rep.Updated, rep.Archived = len(updates), len(archive)
 	if opts.DryRun {
-		rep.Products, rep.Variants = len(good), countRows(good)
+		rep.Products, rep.Variants = len(creates), countRows(creates)
 		return rep, nil
 	}
-	err = write(ctx, catalog.New(db), good, opts.SkipInvalid, opts.Progress, &rep)
-	return rep, err
+	if err := write(ctx, cat, creates, opts.SkipInvalid, opts.Progress, &rep); err != nil {
+		return rep, err
+	}
+	return rep, applyUpdates(ctx, cat, updates, archive)
+}
+
+func rowsOfUnchanged(items []*item) int {
+	n := 0
+	for _, it := range items {
+		if !it.bad() && it.existing != 0 && it.update == nil {
+			n += len(it.rows)
+		}
+	}
+	return n
 }
 
 func refused(rep Report) error {

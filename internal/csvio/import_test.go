@@ -66,8 +66,6 @@ func TestImportRefusesBadFiles(t *testing.T) {
 			[]want{{3, "sku", `The SKU "GOOD-1" is also on row 2`}}},
 		{"SKU already in the database", header + good + "mug,Mug,,,,,,EXIST-1,,,,,,5.00,EUR,1,\n",
 			[]want{{3, "sku", `The SKU "EXIST-1" already belongs to the product "existing"`}}},
-		{"handle already in the database", header + good + "existing,Mug,,,,,,MUG-1,,,,,,5.00,EUR,1,\n",
-			[]want{{3, "handle", `The handle "existing" is already used by the product "Existing Mug"`}}},
 		{"decimal comma and euro sign", header + good + "mug,Mug,,,,,,MUG-1,,,,,,\"12,5€\",EUR,1,\n",
 			[]want{{3, "price", `The price "12,5€" has a currency sign`}}},
 		{"decimal comma", header + good + "mug,Mug,,,,,,MUG-1,,,,,,\"12,5\",EUR,1,\n",

@@ -11,13 +11,14 @@ import (
 	"agora/internal/store"
 )
 
-// existingHandles maps the handles already taken to their product's name.
-func existingHandles(ctx context.Context, db *store.DB, handles []string) (map[string]string, error) {
-	found := map[string]string{}
-	err := db.InChunks(ctx, `SELECT slug, name FROM products WHERE slug IN (%s)`, handles, func(r *sql.Rows) error {
-		var slug, name string
-		err := r.Scan(&slug, &name)
-		found[slug] = name
+// existingHandles maps the handles already taken to their product's id.
+func existingHandles(ctx context.Context, db *store.DB, handles []string) (map[string]int64, error) {
+	found := map[string]int64{}
+	err := db.InChunks(ctx, `SELECT slug, id FROM products WHERE slug IN (%s)`, handles, func(r *sql.Rows) error {
+		var slug string
+		var id int64
+		err := r.Scan(&slug, &id)
+		found[slug] = id
 		return err
 	})
 	if err != nil {

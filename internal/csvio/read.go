@@ -48,35 +48,38 @@ var (
 // quoting) come back as RowErrors; a header problem or broken quoting stops
 // the reading (stopped), so rows is then incomplete and nothing may be
 // imported. err is only for failures to read at all.
-func readRows(r io.Reader) (rows []row, problems []RowError, stopped bool, err error) {
+func readRows(r io.Reader) (rows []row, present [numColumns]bool, problems []RowError, stopped bool, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(3)
 	switch {
 	case bytes.HasPrefix(head, bomUTF8):
 		br.Discard(len(bomUTF8)) // Excel's "CSV UTF-8" starts with a BOM
 	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE):
-		return nil, []RowError{{Row: 1, Message: "The file is UTF-16 (Excel's \"Unicode Text\"): save it as \"CSV UTF-8 (comma delimited)\" instead."}}, true, nil
+		return nil, present, []RowError{{Row: 1, Message: "The file is UTF-16 (Excel's \"Unicode Text\"): save it as \"CSV UTF-8 (comma delimited)\" instead."}}, true, nil
 	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // counted here, for a clearer message
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, []RowError{{Row: 1, Message: "The file is empty: it needs a header row (" + strings.Join(Columns[:], ",") + ") and one row per variant."}}, true, nil
+		return nil, present, []RowError{{Row: 1, Message: "The file is empty: it needs a header row (" + strings.Join(Columns[:], ",") + ") and one row per variant."}}, true, nil
 	}
 	if err != nil {
-		return nil, []RowError{parseProblem(1, err)}, true, csvOrNil(err)
+		return nil, present, []RowError{parseProblem(1, err)}, true, csvOrNil(err)
 	}
 	index, problem := mapHeader(header)
 	if problem != nil {
-		return nil, []RowError{*problem}, true, nil
+		return nil, present, []RowError{*problem}, true, nil
+	}
+	for _, col := range index {
+		present[col] = true
 	}
 	for n := 2; ; n++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return rows, problems, false, nil
+			return rows, present, problems, false, nil
 		}
 		if err != nil {
-			return rows, append(problems, parseProblem(n, err)), true, csvOrNil(err)
+			return rows, present, append(problems, parseProblem(n, err)), true, csvOrNil(err)
 		}
 		rw, problem := makeRow(n, rec, index)
 		if problem != nil {
