@@ -84,4 +84,3 @@ func applyUpdates(ctx context.Context, cat *catalog.Catalog, updates []*item, ar
 	}
 	return flush()
 }
-
