@@ -1,6 +1,8 @@
 package admin_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"image/color"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"agora/internal/csvio"
 	"agora/internal/staff"
 	"agora/internal/store"
 	"agora/internal/store/storetest"
@@ -512,6 +515,29 @@ func TestStaffPage(t *testing.T) {
 		res = owner.post(fmt.Sprintf("/admin/staff/%d/disable", me), nil)
 		if res.status != http.StatusConflict || !strings.Contains(res.body, "You cannot disable your own account") {
 			t.Errorf("an owner disabling themselves: %d", res.status)
+		}
+	})
+}
+
+// TestExportFromTheAdmin: any staff member downloads the catalog as the
+// CSV agora import reads, the same file agora export writes.
+func TestExportFromTheAdmin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		s.product(t, "Green Vase", 5)
+		clerk := s.signIn(t, staff.Clerk)
+		mustContain(t, "products page", clerk.get("/admin/products").body, `href="/admin/products/export.csv"`)
+		res := clerk.get("/admin/products/export.csv")
+		if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") ||
+			!strings.Contains(res.header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("export: %d %q %q", res.status, res.header.Get("Content-Type"), res.header.Get("Content-Disposition"))
+		}
+		var want bytes.Buffer
+		if err := csvio.Export(context.Background(), db, &want); err != nil {
+			t.Fatal(err)
+		}
+		if res.body != want.String() || !strings.Contains(res.body, "Green Vase") {
+			t.Errorf("the admin's export differs from agora export's:\n%s", res.body)
 		}
 	})
 }

@@ -108,6 +108,7 @@ func (h *Handler) routes() []route {
 		{"GET /admin/{$}", none, h.dashboard},
 
 		{"GET /admin/products", none, h.products},
+		{"GET /admin/products/export.csv", none, h.productsExport},
 		{"GET /admin/products/new", catalogW, h.productNew},
 		{"POST /admin/products", catalogW, h.productCreate},
 		{"GET /admin/products/{id}", none, h.productPage},
