@@ -161,7 +161,9 @@ func checkRefundRequest(req *RefundRequest) error {
 		return fault.Field("amount", "The amount must not be negative.")
 	}
 	seen := map[int]bool{}
-	kept := req.Lines[:0]
+	// A new slice: the caller's is not ours to filter in place (a retry
+	// may send the same request from several goroutines at once).
+	kept := make([]RefundLine, 0, len(req.Lines))
 	for _, l := range req.Lines {
 		switch {
 		case l.Quantity < 0:
