@@ -45,11 +45,27 @@ func (c *Catalog) UpdateMany(ctx context.Context, updates []ProductUpdate) ([]st
 		batch := &cachehdr.Tags{}
 		bctx := context.WithValue(ctx, tagBatchKey{}, batch)
 		for _, u := range updates {
-			if err := c.updateProduct(bctx, tx, u.ID, u.Patch); err != nil {
-				return err
+			if u.Patch != (ProductPatch{}) { // two reads saved per price-only product
+				if err := c.updateProduct(bctx, tx, u.ID, u.Patch); err != nil {
+					return err
+				}
 			}
+			// The product's totals and listing once for all its variants.
+			var writes []variantWrite
 			for _, v := range u.Variants {
-				if _, err := c.updateVariant(bctx, tx, v.ID, v.Patch); err != nil {
+				w, err := c.writeVariant(bctx, tx, v.ID, v.Patch)
+				if err != nil {
+					return err
+				}
+				if w.cur.ProductID != u.ID {
+					return fmt.Errorf("catalog: variant %d is not product %d's", v.ID, u.ID)
+				}
+				if w.changed() {
+					writes = append(writes, w)
+				}
+			}
+			if len(writes) > 0 {
+				if err := c.afterVariants(bctx, tx, u.ID, writes...); err != nil {
 					return err
 				}
 			}

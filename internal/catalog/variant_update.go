@@ -61,64 +61,92 @@ func (c *Catalog) UpdateVariant(ctx context.Context, id int64, p VariantPatch) (
 }
 
 func (c *Catalog) updateVariant(ctx context.Context, tx *sql.Tx, id int64, p VariantPatch) (Variant, error) {
-	var out Variant
-	err := func() error {
-		cur, err := readVariant(ctx, tx, id, c.forUpdate())
-		if err != nil {
-			return err
-		}
-		next := cur
-		set(&next.PriceCents, p.PriceCents)
-		set(&next.Stock, p.Stock)
-		if p.Stock != nil && p.StockSince != nil {
-			// Sold since the caller read StockSince: those units are gone
-			// from the new level too, not sold twice nor given back.
-			next.Stock = max(0, *p.Stock-(*p.StockSince-cur.Stock))
-		}
-		set(&next.Name, p.Name)
-		set(&next.SKU, p.SKU)
-		if p.Options != nil {
-			next.Options = nonNil(*p.Options)
-		}
-		nv := NewVariant{SKU: next.SKU, Name: next.Name, Options: next.Options, PriceCents: next.PriceCents,
-			Currency: next.Currency, Stock: next.Stock}
-		if err := nv.normalize("The variant", next.Currency); err != nil {
-			return unprefix(err)
-		}
-		if err := checkOptions(next.Options); err != nil {
-			return err
-		}
-		out = next
-		shown := cur.PriceCents != next.PriceCents || cur.Name != next.Name || cur.SKU != next.SKU ||
-			!slices.Equal(cur.Options, next.Options)
-		if !shown && cur.Stock == next.Stock {
-			return nil
-		}
-		opts, err := json.Marshal(next.Options)
-		if err != nil {
-			return fmt.Errorf("catalog: options: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE variants SET sku = $1, name = $2, options = $3, price_cents = $4, stock = $5
-			WHERE id = $6`, next.SKU, next.Name, string(opts), next.PriceCents, next.Stock, id)
-		if store.IsUniqueViolation(err) {
-			return fault.Field("sku", "The SKU %q is already used.", next.SKU)
-		}
-		if err != nil {
-			return fmt.Errorf("catalog: update variant %d: %w", id, err)
-		}
-		tot, err := c.retotal(ctx, tx, cur.ProductID, cur.PriceCents != next.PriceCents)
-		if err != nil {
-			return err
-		}
-		var tags cachehdr.Tags
-		classChanged := AvailabilityOf(cur.Stock) != AvailabilityOf(next.Stock) ||
-			AvailabilityOf(tot.stockBefore) != AvailabilityOf(tot.stock)
-		if tot.active && (shown || classChanged) {
-			tags.Add(cachehdr.ProductTag(cur.ProductID))
-		}
-		return c.purge(ctx, tx, tags.List())
-	}()
-	return out, err
+	w, err := c.writeVariant(ctx, tx, id, p)
+	if err != nil || !w.changed() {
+		return w.next, err
+	}
+	return w.next, c.afterVariants(ctx, tx, w.cur.ProductID, w)
+}
+
+// variantWrite is one variant before and after writeVariant.
+type variantWrite struct {
+	cur, next Variant
+}
+
+// shown reports whether the change shows on the product page.
+func (w variantWrite) shown() bool {
+	return w.cur.PriceCents != w.next.PriceCents || w.cur.Name != w.next.Name || w.cur.SKU != w.next.SKU ||
+		!slices.Equal(w.cur.Options, w.next.Options)
+}
+
+func (w variantWrite) changed() bool { return w.shown() || w.cur.Stock != w.next.Stock }
+
+// writeVariant applies p to variant id's row, locked, and returns it
+// before and after; the product's totals and tags are afterVariants'.
+func (c *Catalog) writeVariant(ctx context.Context, tx *sql.Tx, id int64, p VariantPatch) (variantWrite, error) {
+	cur, err := readVariant(ctx, tx, id, c.forUpdate())
+	if err != nil {
+		return variantWrite{}, err
+	}
+	next := cur
+	set(&next.PriceCents, p.PriceCents)
+	set(&next.Stock, p.Stock)
+	if p.Stock != nil && p.StockSince != nil {
+		// Sold since the caller read StockSince: those units are gone
+		// from the new level too, not sold twice nor given back.
+		next.Stock = max(0, *p.Stock-(*p.StockSince-cur.Stock))
+	}
+	set(&next.Name, p.Name)
+	set(&next.SKU, p.SKU)
+	if p.Options != nil {
+		next.Options = nonNil(*p.Options)
+	}
+	nv := NewVariant{SKU: next.SKU, Name: next.Name, Options: next.Options, PriceCents: next.PriceCents,
+		Currency: next.Currency, Stock: next.Stock}
+	if err := nv.normalize("The variant", next.Currency); err != nil {
+		return variantWrite{}, unprefix(err)
+	}
+	if err := checkOptions(next.Options); err != nil {
+		return variantWrite{}, err
+	}
+	w := variantWrite{cur: cur, next: next}
+	if !w.changed() {
+		return w, nil
+	}
+	opts, err := json.Marshal(next.Options)
+	if err != nil {
+		return w, fmt.Errorf("catalog: options: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE variants SET sku = $1, name = $2, options = $3, price_cents = $4, stock = $5
+		WHERE id = $6`, next.SKU, next.Name, string(opts), next.PriceCents, next.Stock, id)
+	if store.IsUniqueViolation(err) {
+		return w, fault.Field("sku", "The SKU %q is already used.", next.SKU)
+	}
+	if err != nil {
+		return w, fmt.Errorf("catalog: update variant %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// afterVariants brings product productID's totals and listing up to date
+// after writes to its variants, once for all of them, and purges its page
+// when one shows or an availability class changed.
+func (c *Catalog) afterVariants(ctx context.Context, tx *sql.Tx, productID int64, writes ...variantWrite) error {
+	var priced, shown, classChanged bool
+	for _, w := range writes {
+		priced = priced || w.cur.PriceCents != w.next.PriceCents
+		shown = shown || w.shown()
+		classChanged = classChanged || AvailabilityOf(w.cur.Stock) != AvailabilityOf(w.next.Stock)
+	}
+	tot, err := c.retotal(ctx, tx, productID, priced)
+	if err != nil {
+		return err
+	}
+	var tags cachehdr.Tags
+	if tot.active && (shown || classChanged || AvailabilityOf(tot.stockBefore) != AvailabilityOf(tot.stock)) {
+		tags.Add(cachehdr.ProductTag(productID))
+	}
+	return c.purge(ctx, tx, tags.List())
 }
 
 // AddVariant adds a variant to product productID, after its others. The

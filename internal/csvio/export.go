@@ -125,16 +125,40 @@ func writeProduct(cw *csv.Writer, p *catalog.Product, paths *categoryPaths) erro
 // readPage reads the next products after id `after`, with their variants,
 // images and categories: four queries per page, whatever its size.
 func readPage(ctx context.Context, tx *sql.Tx, after int64) ([]*catalog.Product, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, slug, name, description, brand, status, featured
+	rows, err := tx.QueryContext(ctx, `SELECT id, slug, name, description, brand, status, featured, currency
 		FROM products WHERE id > $1 ORDER BY id LIMIT $2`, after, exportPage)
 	if err != nil {
 		return nil, fmt.Errorf("csvio: export products: %w", err)
 	}
+	return readDetails(ctx, tx, rows, "")
+}
+
+// readProducts reads the products with ids (at most exportPage, sorted),
+// as readPage does: an update plans against them (update.go).
+func readProducts(ctx context.Context, tx *sql.Tx, ids []int64) ([]*catalog.Product, error) {
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	in := "(" + strings.Join(marks, ", ") + ")"
+	rows, err := tx.QueryContext(ctx, `SELECT id, slug, name, description, brand, status, featured, currency
+		FROM products WHERE id IN `+in+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("csvio: read products: %w", err)
+	}
+	return readDetails(ctx, tx, rows, in, args...)
+}
+
+// readDetails scans products from rows and reads their variants, images
+// and categories: of the ids between the first and last product's, or
+// with in (an IN list over args) when it is given.
+func readDetails(ctx context.Context, tx *sql.Tx, rows *sql.Rows, in string, args ...any) ([]*catalog.Product, error) {
 	var page []*catalog.Product
 	byID := map[int64]*catalog.Product{}
-	err = scanAll(rows, func() error {
+	err := scanAll(rows, func() error {
 		p := new(catalog.Product)
-		err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Description, &p.Brand, &p.Status, &p.Featured)
+		err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Description, &p.Brand, &p.Status, &p.Featured, &p.Currency)
 		page = append(page, p)
 		byID[p.ID] = p
 		return err
@@ -142,17 +166,22 @@ func readPage(ctx context.Context, tx *sql.Tx, after int64) ([]*catalog.Product,
 	if err != nil || len(page) == 0 {
 		return nil, wrapExport("products", err)
 	}
-	lo, hi := page[0].ID, page[len(page)-1].ID
+	where := "product_id BETWEEN $1 AND $2"
+	if in != "" {
+		where = "product_id IN " + in
+	} else {
+		args = []any{page[0].ID, page[len(page)-1].ID}
+	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT product_id, sku, name, options, price_cents, currency, stock
-		FROM variants WHERE product_id BETWEEN $1 AND $2 ORDER BY product_id, position, id`, lo, hi)
+	rows, err = tx.QueryContext(ctx, `SELECT product_id, id, sku, name, options, price_cents, currency, stock
+		FROM variants WHERE `+where+` ORDER BY product_id, position, id`, args...)
 	if err != nil {
 		return nil, wrapExport("variants", err)
 	}
 	err = scanAll(rows, func() error {
 		var v catalog.Variant
 		var opts string
-		if err := rows.Scan(&v.ProductID, &v.SKU, &v.Name, &opts, &v.PriceCents, &v.Currency, &v.Stock); err != nil {
+		if err := rows.Scan(&v.ProductID, &v.ID, &v.SKU, &v.Name, &opts, &v.PriceCents, &v.Currency, &v.Stock); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(opts), &v.Options); err != nil {
@@ -166,7 +195,7 @@ func readPage(ctx context.Context, tx *sql.Tx, after int64) ([]*catalog.Product,
 	}
 
 	rows, err = tx.QueryContext(ctx, `SELECT product_id, media_key FROM product_images
-		WHERE product_id BETWEEN $1 AND $2 ORDER BY product_id, position`, lo, hi)
+		WHERE `+where+` ORDER BY product_id, position`, args...)
 	if err != nil {
 		return nil, wrapExport("images", err)
 	}
@@ -182,7 +211,7 @@ func readPage(ctx context.Context, tx *sql.Tx, after int64) ([]*catalog.Product,
 	}
 
 	rows, err = tx.QueryContext(ctx, `SELECT product_id, category_id FROM product_categories
-		WHERE product_id BETWEEN $1 AND $2`, lo, hi)
+		WHERE `+where, args...)
 	if err != nil {
 		return nil, wrapExport("categories", err)
 	}

@@ -86,16 +86,11 @@ func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Repor
 	}
 	cat := catalog.New(db)
 	var creates, updates []*item
-	for _, it := range items {
-		if it.existing == 0 || it.bad() {
-			continue
-		}
-		cur, err := cat.ProductByID(ctx, it.existing)
-		if err != nil {
-			return rep, fmt.Errorf("csvio: read product %q: %w", it.handle, err)
-		}
-		rep.Changes = append(rep.Changes, it.plan(cur, present, paths)...)
+	changes, err := planAll(ctx, db, items, present, paths)
+	if err != nil {
+		return rep, err
 	}
+	rep.Changes = changes
 	for _, it := range items {
 		problems = append(problems, it.errs...)
 		switch {

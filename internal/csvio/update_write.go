@@ -2,7 +2,9 @@ package csvio
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 
 	"agora/internal/catalog"
 	"agora/internal/fault"
@@ -13,6 +15,37 @@ import (
 // small updates commit in milliseconds, so a checkout waits for SQLite's
 // writer no longer than that, and each batch appends one purge log entry.
 const updateBatch = 200
+
+// planAll plans the update of every existing product the file names,
+// reading them a page at a time (readProducts: four queries per page, not
+// several per product), each page in one read-only transaction.
+func planAll(ctx context.Context, db *store.DB, items []*item, present [numColumns]bool, paths *categoryPaths) ([]Change, error) {
+	byID := map[int64]*item{}
+	var ids []int64
+	for _, it := range items {
+		if it.existing != 0 && !it.bad() {
+			byID[it.existing] = it
+			ids = append(ids, it.existing)
+		}
+	}
+	slices.Sort(ids)
+	var out []Change
+	for start := 0; start < len(ids); start += exportPage {
+		var page []*catalog.Product
+		err := db.InReadTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			page, err = readProducts(ctx, tx, ids[start:min(start+exportPage, len(ids))])
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			out = append(out, byID[p.ID].plan(p, present, paths)...)
+		}
+	}
+	return out, nil
+}
 
 // archived is a product ArchiveMissing archives.
 type archived struct {
