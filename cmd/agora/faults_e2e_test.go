@@ -53,13 +53,15 @@ func TestEdgeHungBackend(t *testing.T) {
 	// shopper's request is stuck in it. If the one seen in flight got out
 	// before the stop, it goes on and the test tries again.
 	var before balance.BackendStatus
+	var atStop edge.Status
 	for {
 		waitStatus(t, tier.admin, "a request in flight on the victim", func(st edge.Status) bool {
 			b := tier.backend(t, st, 0)
 			return b.Requests >= 15 && b.InFlight >= 1
 		})
 		victim.signal(t, syscall.SIGSTOP)
-		if before = tier.backend(t, edgeStatus(t, tier.admin), 0); before.InFlight >= 1 {
+		atStop = edgeStatus(t, tier.admin)
+		if before = tier.backend(t, atStop, 0); before.InFlight >= 1 {
 			break
 		}
 		victim.signal(t, syscall.SIGCONT)
@@ -83,9 +85,12 @@ func TestEdgeHungBackend(t *testing.T) {
 	}
 	checkOrders(t, tier.db, recs)
 	// Each request sent to the hung app is one slow answer for one
-	// shopper; the balancer must not keep feeding it.
-	if hung > 5 {
-		t.Errorf("the edge sent %d requests to the stopped app before taking it out; want at most 5", hung)
+	// shopper; the balancer must not keep feeding it. How many reach it
+	// before the checks take it out depends on how long they take, which
+	// a loaded host stretches (CI saw 7); what must hold is the decision:
+	// a few, or less than half the share of a healthy app of three.
+	if window := requests(taken) - requests(atStop); hung > 5 && hung*6 > window {
+		t.Errorf("the edge sent %d of %d requests to the stopped app before taking it out; want at most 5, or under a sixth", hung, window)
 	}
 	if b2.Requests != b1.Requests {
 		t.Errorf("the edge sent %d requests to the stopped app after taking it out", b2.Requests-b1.Requests)
