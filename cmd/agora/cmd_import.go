@@ -43,7 +43,8 @@ prices use a dot ("12.50"). The file is UTF-8 (Excel: "CSV UTF-8").
 
 A row whose handle a product has updates that product, and a SKU it has
 updates that variant: the file's columns are the truth for what they hold
-(leave a column out of the header to leave it alone); a new SKU adds a
+(leave a column out of the header to leave it alone; a blank stock, status
+or variant name cell leaves that value alone too); a new SKU adds a
 variant; variants the file leaves out stay. Images are not changed by an
 update. Stock is set as of the import's start: units sold while it runs are
 taken off the file's level. --update-only refuses rows of new handles;

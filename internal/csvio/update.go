@@ -13,7 +13,7 @@ import (
 // Updates (issue 16). A row whose handle the catalog has changes that
 // product, and a SKU it has changes that variant: the file's columns are
 // the truth for what they hold (a column the header leaves out is left
-// alone; so are a blank status and a blank variant name, which on a new
+// alone; so are a blank status, variant name or stock, which on a new
 // product mean "the default"), a SKU new to the product adds a variant, and
 // variants the file does not mention stay as they are. Images are not
 // changed by an update (the admin reorders and removes them): a file whose
@@ -148,7 +148,10 @@ func (it *item) plan(cur *catalog.Product, present [numColumns]bool, paths *cate
 			vu.Patch.PriceCents = &p
 			note(colPrice, money.Decimal(old.PriceCents, cur.Currency), money.Decimal(p, cur.Currency))
 		}
-		if present[colStock] && old.Stock != nv.Stock {
+		// A blank stock cell leaves the level alone: on a new product it
+		// means 0, but zeroing a live variant's stock because a cell was
+		// cleared would take it off sale.
+		if present[colStock] && rw.cells[colStock] != "" && old.Stock != nv.Stock {
 			st, since := nv.Stock, old.Stock
 			vu.Patch.Stock, vu.Patch.StockSince = &st, &since
 			note(colStock, strconv.Itoa(old.Stock), strconv.Itoa(st))

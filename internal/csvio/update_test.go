@@ -106,6 +106,11 @@ func TestUpdateRoundTrip(t *testing.T) {
 		if len(entries) != 1 || !slices.Equal(entries[0].Tags, tags) {
 			t.Errorf("purge log after the update: %+v, want one entry with %v", entries, tags)
 		}
+		// A stock cell cleared in the spreadsheet leaves the stock alone.
+		blank := replaceLine(t, edited, "shirt-9,,,,,,,SH-9-2,", func(c []string) { c[15] = "" })
+		if rep, err = csvio.Import(ctx, db, strings.NewReader(blank), csvio.Options{DryRun: true}); err != nil || len(rep.Changes) != 0 {
+			t.Errorf("a blank stock cell: %v, changes %v; want none", err, rep.Changes)
+		}
 		// The same file again changes nothing and purges nothing.
 		head = purgeHead(t, db)
 		if rep, err = csvio.Import(ctx, db, strings.NewReader(edited), csvio.Options{}); err != nil || rep.Updated != 0 || rep.Unchanged != 20 || purgeHead(t, db) != head {
