@@ -25,6 +25,7 @@ import (
 	"agora/internal/fault"
 	"agora/internal/mail"
 	"agora/internal/media"
+	"agora/internal/password"
 	"agora/internal/scale"
 	"agora/internal/scale/autoscale"
 	"agora/internal/seed"
@@ -619,7 +620,7 @@ func makeDemoOwner(ctx context.Context, env *cmdEnv, d *store.DB) (*demoOwner, e
 	if exists, err := svc.Any(ctx); err != nil || exists {
 		return nil, err
 	}
-	o := &demoOwner{email: demoOwnerEmail, password: generatePassword()}
+	o := &demoOwner{email: demoOwnerEmail, password: password.Generate()}
 	if _, err := svc.Create(ctx, o.email, "Demo Owner", staff.Owner, o.password); err != nil {
 		return nil, fmt.Errorf("creating the demo owner: %w", err)
 	}

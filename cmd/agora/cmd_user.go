@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,7 +54,7 @@ agora apikey create … (see agora apikey --help).`,
 			}
 			pw, generated := "", !pwStdin
 			if generated {
-				pw = generatePassword()
+				pw = password.Generate()
 			} else if pw, err = readPassword(env); err != nil {
 				return err
 			}
@@ -146,14 +144,6 @@ func cliFault(err error, flagOf map[string]string) error {
 		return errors.New(fault.MessageOf(err))
 	}
 	return err
-}
-
-// generatePassword returns 160 random bits in base64url (27 characters):
-// strong enough for an owner, short enough to type once.
-func generatePassword() string {
-	var b [20]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // readPassword reads the password for --password-stdin: asked twice

@@ -155,6 +155,14 @@ func (p *purgeLog) serve(w http.ResponseWriter, r *http.Request) {
 		wait = min(d, maxPurgeWait)
 	}
 	ans, err := p.poll(r.Context(), after, wait)
+	if err == nil {
+		// Read once per answer, after its entries: their commits are
+		// behind it (not on every look of a waiting poll).
+		var lsn store.LSN
+		if lsn, err = p.db.CurrentLSN(r.Context()); lsn > 0 {
+			ans.LSN = lsn.String()
+		}
+	}
 	if err != nil {
 		if r.Context().Err() == nil {
 			purgesError(w, http.StatusInternalServerError, "the purge log cannot be read")
@@ -221,12 +229,6 @@ func (p *purgeLog) read(ctx context.Context, after int64) (purgesAnswer, error) 
 		return purgesAnswer{}, err
 	}
 	ans := purgesAnswer{Head: w.Head, Entries: []purgeEntry{}}
-	// Read after the entries: their commits are behind it.
-	if lsn, err := p.db.CurrentLSN(ctx); err != nil {
-		return purgesAnswer{}, err
-	} else if lsn > 0 {
-		ans.LSN = lsn.String()
-	}
 	if after < 0 {
 		return ans, nil
 	}

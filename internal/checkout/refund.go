@@ -109,13 +109,15 @@ func (s *Service) Refund(ctx context.Context, number string, req RefundRequest) 
 	if err != nil {
 		return nil, nil, err
 	}
+	g, byGateway := s.gateway(o.PaymentMethod)
+	byGateway = byGateway && o.PaymentRef != ""
 	var rf *Refund
 	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		rf, err = s.recordRefund(ctx, tx, o, req)
 		if err != nil || rf.State != RefundPending {
 			return err
 		}
-		if _, ok := s.gateway(o.PaymentMethod); ok && o.PaymentRef != "" {
+		if byGateway {
 			return nil // the provider is asked after commit
 		}
 		// Paid outside the store (bank transfer, cash): the money goes
@@ -125,7 +127,7 @@ func (s *Service) Refund(ctx context.Context, number string, req RefundRequest) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if g, ok := s.gateway(o.PaymentMethod); ok && o.PaymentRef != "" && rf.State == RefundPending {
+	if byGateway && rf.State == RefundPending {
 		ref, gerr := g.Refund(ctx, o.PaymentRef, rf.AmountCents, refundKey(rf.ID))
 		switch {
 		case gerr == nil:

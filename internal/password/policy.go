@@ -1,6 +1,8 @@
 package password
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"unicode/utf8"
 
 	"agora/internal/fault"
@@ -25,4 +27,13 @@ func Check(pw string) *fault.Error {
 		return fault.Field("password", "Password is too long (at most %d characters).", MaxLength)
 	}
 	return nil
+}
+
+// Generate returns a new random password: 160 bits in base64url (27
+// characters), strong enough for an owner, short enough to type once.
+// `agora user create` and the admin's staff page hand it over once.
+func Generate() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

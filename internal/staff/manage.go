@@ -2,13 +2,12 @@ package staff
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"time"
 
 	"agora/internal/fault"
+	"agora/internal/password"
 	"agora/internal/store"
 )
 
@@ -57,9 +56,7 @@ func (s *Service) List(ctx context.Context) ([]Account, error) {
 // the owner to hand over (only its hash is kept); the new member changes
 // nothing else to start.
 func (s *Service) Invite(ctx context.Context, email, name string, role Role) (Staff, string, error) {
-	var b [20]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	pw := password.Generate()
 	st, err := s.Create(ctx, email, name, role, pw)
 	return st, pw, err
 }
