@@ -21,6 +21,11 @@ type item struct {
 	// one; update is what the file changes of it (update.go).
 	existing int64
 	update   *catalog.ProductUpdate
+	// undo puts back what update changes; added are the SKUs of the
+	// variants it adds (an undo takes them off sale: variants are not
+	// deleted, orders may name them).
+	undo  *catalog.ProductUpdate
+	added []string
 }
 
 // catRef is a category path as written, and the row it came from.

@@ -64,15 +64,43 @@ var ErrRefused = errors.New("nothing was imported")
 // half-way (the database lost), running the same file again completes it:
 // what is applied already shows no difference.
 func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Report, error) {
-	var rep Report
+	p, err := Prepare(ctx, db, r, opts)
+	if err != nil || opts.DryRun {
+		return p.Report, err
+	}
+	rep := p.Report
+	rep.Products, rep.Variants = 0, 0 // counted as written
+	if err := write(ctx, catalog.New(db), p.creates, opts.SkipInvalid, opts.Progress, &rep); err != nil {
+		return rep, err
+	}
+	return rep, applyUpdates(ctx, catalog.New(db), p.updates, p.archive)
+}
+
+// Prepared is a file checked against the catalog and planned: its Report
+// says what writing it will do (a dry run's answer), Steps how.
+type Prepared struct {
+	Report  Report
+	creates []*item
+	updates []*item
+	archive []archived
+}
+
+// Prepare reads and checks a file and plans its writes without writing
+// anything: Import's first half, and an admin import's check (its
+// Report's counts of products and variants are what would be created).
+// A refused file comes back with a fault.Invalid error wrapping ErrRefused
+// and its problems in the Report.
+func Prepare(ctx context.Context, db *store.DB, r io.Reader, opts Options) (*Prepared, error) {
+	p := &Prepared{}
+	rep := &p.Report
 	rows, present, problems, stopped, err := readRows(r)
 	rep.Rows = len(rows)
 	if err != nil {
-		return rep, err
+		return p, err
 	}
 	if stopped {
 		rep.Errors = problems
-		return rep, refused(rep)
+		return p, refused(*rep)
 	}
 	items, orphans := group(rows)
 	problems = append(problems, orphans...)
@@ -82,13 +110,12 @@ func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Repor
 	checkDuplicateSKUs(items)
 	paths, err := checkDatabase(ctx, db, items, opts)
 	if err != nil {
-		return rep, err
+		return p, err
 	}
-	cat := catalog.New(db)
 	var creates, updates []*item
 	changes, err := planAll(ctx, db, items, present, paths)
 	if err != nil {
-		return rep, err
+		return p, err
 	}
 	rep.Changes = changes
 	for _, it := range items {
@@ -107,16 +134,16 @@ func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Repor
 	if len(problems) > 0 && !opts.SkipInvalid {
 		rep.Errors = sortErrors(problems)
 		rep.Changes = nil
-		return rep, refused(rep)
+		return p, refused(*rep)
 	}
 	slices.SortStableFunc(rep.Changes, func(a, b Change) int { return a.Row - b.Row })
 	var archive []archived
 	if opts.ArchiveMissing {
 		if len(items) == 0 {
-			return rep, fault.New(fault.Invalid, "The file names no product: with archive-missing it would archive the whole catalog. Nothing was changed.")
+			return p, fault.New(fault.Invalid, "The file names no product: with archive-missing it would archive the whole catalog. Nothing was changed.")
 		}
 		if archive, err = missingProducts(ctx, db, items); err != nil {
-			return rep, err
+			return p, err
 		}
 		for _, a := range archive {
 			rep.Changes = append(rep.Changes, Change{Kind: ChangeArchive, Handle: a.handle})
@@ -125,14 +152,9 @@ func Import(ctx context.Context, db *store.DB, r io.Reader, opts Options) (Repor
 	rep.Errors = sortErrors(append(problems, skippedRows(items)...))
 	rep.Skipped = rep.Rows - countRows(creates) - countRows(updates) - rowsOfUnchanged(items)
 	rep.Updated, rep.Archived = len(updates), len(archive)
-	if opts.DryRun {
-		rep.Products, rep.Variants = len(creates), countRows(creates)
-		return rep, nil
-	}
-	if err := write(ctx, cat, creates, opts.SkipInvalid, opts.Progress, &rep); err != nil {
-		return rep, err
-	}
-	return rep, applyUpdates(ctx, cat, updates, archive)
+	rep.Products, rep.Variants = len(creates), countRows(creates)
+	p.creates, p.updates, p.archive = creates, updates, archive
+	return p, nil
 }
 
 func rowsOfUnchanged(items []*item) int {

@@ -68,33 +68,34 @@ func quoteShort(s string) string { return strconv.Quote(truncate(s, 60)) }
 // problem is the item's, on its row.
 func (it *item) plan(cur *catalog.Product, present [numColumns]bool, paths *categoryPaths) []Change {
 	var out []Change
-	var u catalog.ProductUpdate
-	u.ID = cur.ID
+	// u is what the file changes, back what puts it back (a rollback).
+	var u, back catalog.ProductUpdate
+	u.ID, back.ID = cur.ID, cur.ID
 	np := it.np
-	text := func(col int, old, next string, dst **string) {
+	text := func(col int, old, next string, dst, undo **string) {
 		if present[col] && old != next {
-			v := next
-			*dst = &v
+			v, was := next, old
+			*dst, *undo = &v, &was
 			out = append(out, Change{Row: it.rowOf(col), Handle: it.handle, Field: Columns[col], Old: old, New: next})
 		}
 	}
-	text(colName, cur.Name, np.Name, &u.Patch.Name)
-	text(colDescription, cur.Description, np.Description, &u.Patch.Description)
-	text(colBrand, cur.Brand, np.Brand, &u.Patch.Brand)
+	text(colName, cur.Name, np.Name, &u.Patch.Name, &back.Patch.Name)
+	text(colDescription, cur.Description, np.Description, &u.Patch.Description, &back.Patch.Description)
+	text(colBrand, cur.Brand, np.Brand, &u.Patch.Brand, &back.Patch.Brand)
 	if np.Status != "" {
-		text(colStatus, cur.Status, np.Status, &u.Patch.Status)
+		text(colStatus, cur.Status, np.Status, &u.Patch.Status, &back.Patch.Status)
 	}
 	if present[colFeatured] && cur.Featured != np.Featured {
-		f := np.Featured
-		u.Patch.Featured = &f
+		f, was := np.Featured, cur.Featured
+		u.Patch.Featured, back.Patch.Featured = &f, &was
 		out = append(out, Change{Row: it.rowOf(colFeatured), Handle: it.handle, Field: Columns[colFeatured],
 			Old: strconv.FormatBool(cur.Featured), New: strconv.FormatBool(f)})
 	}
 	if present[colCategories] {
 		was, now := slices.Sorted(slices.Values(cur.CategoryIDs)), slices.Sorted(slices.Values(np.CategoryIDs))
 		if !slices.Equal(was, now) {
-			ids := slices.Clone(now)
-			u.Patch.CategoryIDs = &ids
+			ids, wasIDs := slices.Clone(now), slices.Clone(was)
+			u.Patch.CategoryIDs, back.Patch.CategoryIDs = &ids, &wasIDs
 			out = append(out, Change{Row: it.rowOf(colCategories), Handle: it.handle, Field: Columns[colCategories],
 				Old: categoryList(paths, was), New: categoryList(paths, now)})
 		}
@@ -134,18 +135,19 @@ func (it *item) plan(cur *catalog.Product, present [numColumns]bool, paths *cate
 		if !ok {
 			nv.Currency = cur.Currency
 			u.NewVariants = append(u.NewVariants, nv)
+			it.added = append(it.added, nv.SKU)
 			out = append(out, Change{Kind: ChangeNewVariant, Row: rw.n, Handle: it.handle, SKU: nv.SKU})
 			continue
 		}
-		vu := catalog.VariantUpdate{ID: old.ID}
+		vu, vback := catalog.VariantUpdate{ID: old.ID}, catalog.VariantUpdate{ID: old.ID}
 		changed := false
 		note := func(col int, was, now string) {
 			changed = true
 			out = append(out, Change{Row: rw.n, Handle: it.handle, SKU: nv.SKU, Field: Columns[col], Old: was, New: now})
 		}
 		if present[colPrice] && old.PriceCents != nv.PriceCents {
-			p := nv.PriceCents
-			vu.Patch.PriceCents = &p
+			p, was := nv.PriceCents, old.PriceCents
+			vu.Patch.PriceCents, vback.Patch.PriceCents = &p, &was
 			note(colPrice, money.Decimal(old.PriceCents, cur.Currency), money.Decimal(p, cur.Currency))
 		}
 		// A blank stock cell leaves the level alone: on a new product it
@@ -154,24 +156,28 @@ func (it *item) plan(cur *catalog.Product, present [numColumns]bool, paths *cate
 		if present[colStock] && rw.cells[colStock] != "" && old.Stock != nv.Stock {
 			st, since := nv.Stock, old.Stock
 			vu.Patch.Stock, vu.Patch.StockSince = &st, &since
+			// Put back as of the file's level: units sold after the
+			// import are taken off the old level too.
+			vback.Patch.Stock, vback.Patch.StockSince = &since, &st
 			note(colStock, strconv.Itoa(old.Stock), strconv.Itoa(st))
 		}
 		if present[colVariantName] && nv.Name != "" && old.Name != nv.Name {
-			n := nv.Name
-			vu.Patch.Name = &n
+			n, was := nv.Name, old.Name
+			vu.Patch.Name, vback.Patch.Name = &n, &was
 			note(colVariantName, old.Name, n)
 		}
 		if (present[colOption1Value] || present[colOption2Value]) && !slices.Equal(old.Options, nv.Options) {
-			opts := slices.Clone(nv.Options)
-			vu.Patch.Options = &opts
+			opts, was := slices.Clone(nv.Options), slices.Clone(old.Options)
+			vu.Patch.Options, vback.Patch.Options = &opts, &was
 			note(colOption1Value, optionList(old.Options), optionList(opts))
 		}
 		if changed {
 			u.Variants = append(u.Variants, vu)
+			back.Variants = append(back.Variants, vback)
 		}
 	}
 	if len(out) > 0 {
-		it.update = &u
+		it.update, it.undo = &u, &back
 	}
 	return out
 }

@@ -51,6 +51,7 @@ func planAll(ctx context.Context, db *store.DB, items []*item, present [numColum
 type archived struct {
 	id     int64
 	handle string
+	status string // before the archive, for an undo
 }
 
 // missingProducts are the products not archived yet whose handle the file
@@ -62,14 +63,14 @@ func missingProducts(ctx context.Context, db *store.DB, items []*item) ([]archiv
 		named[it.handle] = true
 	}
 	var out []archived
-	rows, err := db.Query(ctx, `SELECT id, slug FROM products WHERE status <> 'archived' ORDER BY id`)
+	rows, err := db.Query(ctx, `SELECT id, slug, status FROM products WHERE status <> 'archived' ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("csvio: products to archive: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var a archived
-		if err := rows.Scan(&a.id, &a.handle); err != nil {
+		if err := rows.Scan(&a.id, &a.handle, &a.status); err != nil {
 			return nil, fmt.Errorf("csvio: products to archive: %w", err)
 		}
 		if !named[a.handle] {

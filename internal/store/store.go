@@ -158,7 +158,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if hook := commitHook(ctx); err == nil && hook != nil {
+		err = hook(ctx, tx)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return db.unavailable(err)
 	}
