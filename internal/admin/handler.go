@@ -19,6 +19,7 @@ import (
 	"agora/internal/catalog"
 	"agora/internal/checkout"
 	"agora/internal/customer"
+	"agora/internal/importjob"
 	"agora/internal/media"
 	"agora/internal/page"
 	"agora/internal/staff"
@@ -49,6 +50,8 @@ type Handler struct {
 	// MaxUploadBytes bounds one image upload. If 0, 20 MiB (media's own
 	// default); the app's body limit must let that much through on /admin/.
 	MaxUploadBytes int64
+	// Imports runs CSV imports uploaded here; nil hides the import pages.
+	Imports *importjob.Service
 	// CardMode is the card payments' mode, "test" or "live", shown on
 	// order pages; "" without card payments.
 	CardMode string
@@ -109,6 +112,13 @@ func (h *Handler) routes() []route {
 
 		{"GET /admin/products", none, h.products},
 		{"GET /admin/products/export.csv", none, h.productsExport},
+		{"GET /admin/imports", catalogW, h.importsList},
+		{"POST /admin/imports", catalogW, h.importUpload},
+		{"GET /admin/imports/{id}", catalogW, h.importShow},
+		{"GET /admin/imports/{id}/progress", catalogW, h.importProgress},
+		{"POST /admin/imports/{id}/confirm", catalogW, h.importAction(confirmImport, "import-confirmed")},
+		{"POST /admin/imports/{id}/cancel", catalogW, h.importAction(cancelImport, "import-cancelled")},
+		{"POST /admin/imports/{id}/undo", catalogW, h.importAction(undoImport, "import-undo")},
 		{"GET /admin/products/new", catalogW, h.productNew},
 		{"POST /admin/products", catalogW, h.productCreate},
 		{"GET /admin/products/{id}", none, h.productPage},

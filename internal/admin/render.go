@@ -16,7 +16,7 @@ import (
 // pageNames are the templates that render a whole page; each is parsed on
 // its own copy of the layout and partials, so each defines its "content".
 var pageNames = []string{"login", "error", "dashboard", "products", "product_new", "product",
-	"categories", "orders", "order", "customers", "customer", "discounts", "settings", "apikeys", "staff"}
+	"categories", "orders", "order", "customers", "customer", "discounts", "settings", "apikeys", "staff", "imports", "import"}
 
 func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -32,6 +32,7 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		"status":   statusLabel,
 		"country":  countryName,
 		"inc":      func(i int) int { return i + 1 },
+		"minus":    func(a, b int) int { return a - b },
 		"percent":  formatBasisPoints,
 		"discount": discountValue,
 		"cell":     cell,
@@ -110,17 +111,20 @@ func (h *Handler) newLayout(r *http.Request, title, section string) layout {
 // notices are the messages a redirect after a change may ask for with
 // ?done=…, so Post/Redirect/Get needs no session flash.
 var notices = map[string]string{
-	"created":        "Created.",
-	"saved":          "Saved.",
-	"archived":       "The product is archived: shoppers no longer see it.",
-	"uploaded":       "The image is uploaded.",
-	"moved":          "The images are reordered.",
-	"removed":        "The image is removed.",
-	"deleted":        "Deleted.",
-	"status":         "The order status is changed.",
-	"refund":         "The refund is made; the items given back are in stock again.",
-	"revoked":        "The key is revoked: it stops working at once.",
-	"staff-role":     "The role is changed: it applies from the account's next request.",
-	"staff-disabled": "The account is disabled: its sessions ended and its API keys stop working at once.",
-	"staff-enabled":  "The account is enabled again: it signs in anew; its API keys work again.",
+	"created":          "Created.",
+	"saved":            "Saved.",
+	"archived":         "The product is archived: shoppers no longer see it.",
+	"uploaded":         "The image is uploaded.",
+	"moved":            "The images are reordered.",
+	"removed":          "The image is removed.",
+	"deleted":          "Deleted.",
+	"status":           "The order status is changed.",
+	"refund":           "The refund is made; the items given back are in stock again.",
+	"revoked":          "The key is revoked: it stops working at once.",
+	"staff-role":       "The role is changed: it applies from the account's next request.",
+	"staff-disabled":   "The account is disabled: its sessions ended and its API keys stop working at once.",
+	"staff-enabled":    "The account is enabled again: it signs in anew; its API keys work again.",
+	"import-confirmed": "The import is confirmed: it is being applied in the background. You may close this page.",
+	"import-cancelled": "The import is cancelled: nothing was written.",
+	"import-undo":      "The import is being rolled back in the background.",
 }

@@ -23,6 +23,7 @@ import (
 	"agora/internal/checkout"
 	"agora/internal/clientaddr"
 	"agora/internal/customer"
+	"agora/internal/importjob"
 	"agora/internal/mail"
 	"agora/internal/media"
 	"agora/internal/session"
@@ -149,8 +150,9 @@ type Server struct {
 	// cleanups delete expired rows (sessions, staff sessions, password
 	// resets, old login failures); Run calls them every SessionCleanupEvery.
 	cleanups []cleanup
-	mail     mail.Sender     // the outbox worker's sender; nil: no worker
-	sweep    *checkout.Sweep // unpaid orders; nil: none
+	mail     mail.Sender        // the outbox worker's sender; nil: no worker
+	sweep    *checkout.Sweep    // unpaid orders; nil: none
+	imports  *importjob.Service // the admin's CSV imports; nil: none
 	metrics  *metrics
 	ids      *requestIDs
 	draining atomic.Bool // set when the drain starts; /readyz answers 503
@@ -229,6 +231,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ad := &admin.Handler{DB: deps.DB, Catalog: deps.Catalog, Checkout: deps.Checkout, Customers: deps.Customers,
 			Staff: deps.Staff, Media: deps.Media, Log: s.log, Assets: sf.Assets,
 			MaxUploadBytes: cfg.MaxAdminBodyBytes - 1<<20}
+		if deps.DB != nil {
+			// CSV imports run on every instance's worker (issue 16).
+			s.imports = &importjob.Service{DB: deps.DB, Catalog: deps.Catalog, Log: s.log}
+			ad.Imports = s.imports
+		}
 		if deps.Stripe != nil {
 			ad.CardMode = deps.Stripe.Mode()
 		}

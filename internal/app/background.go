@@ -36,7 +36,7 @@ func cleanupsOf(deps Deps) []cleanup {
 }
 
 // background starts the loops Run owns: the email outbox worker, the
-// unpaid-order sweep and the session cleanup. They run until ctx ends; the returned wait blocks until
+// unpaid-order sweep, the CSV import worker and the session cleanup. They run until ctx ends; the returned wait blocks until
 // every one has returned, so none outlives Run.
 func (s *Server) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
@@ -53,6 +53,9 @@ func (s *Server) background(ctx context.Context) (wait func()) {
 			s.sweep.Log = s.log
 		}
 		wg.Go(func() { _ = s.sweep.Run(ctx) })
+	}
+	if s.imports != nil {
+		wg.Go(func() { _ = s.imports.Run(ctx) })
 	}
 	if s.cfg.ClusterSecret != "" { // edges follow the purge log
 		wg.Go(func() { s.purges.listen(ctx, s.log) })

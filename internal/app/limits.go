@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"agora/internal/api"
+	"agora/internal/importjob"
 	"agora/internal/cachehdr"
 )
 
@@ -58,6 +59,10 @@ func (s *Server) limit(next http.Handler) http.Handler {
 // the connection rather than drain a large unread body, so strangers cannot
 // make the server read 21 MiB.
 func (s *Server) bodyLimit(r *http.Request) int64 {
+	if r.Method == http.MethodPost && r.URL.Path == "/admin/imports" {
+		// a CSV upload and its multipart envelope (issue 16)
+		return max(s.cfg.MaxAdminBodyBytes, importjob.MaxFileBytes+1<<20)
+	}
 	if r.Method == http.MethodPost &&
 		(strings.HasPrefix(r.URL.Path, "/admin/") || strings.HasPrefix(r.URL.Path, "/api/v1/admin/")) {
 		return s.cfg.MaxAdminBodyBytes
