@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"agora/internal/api"
-	"agora/internal/importjob"
 	"agora/internal/cachehdr"
+	"agora/internal/importjob"
 )
 
 // MaxURILength is the longest request target (path and query) served. RFC
