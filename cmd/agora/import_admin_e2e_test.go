@@ -33,7 +33,7 @@ func TestAdminImportRoundTrip(t *testing.T) {
 			if code, _, errOut := run(t, "migrate", "--db", db); code != 0 {
 				t.Fatalf("migrate: %s", errOut)
 			}
-			if code, _, errOut := run(t, "seed", "--db", db, "--media", mediaDir, "--products", "300", "--categories", "6", "--quiet"); code != 0 {
+			if code, _, errOut := run(t, "seed", "--db", db, "--media", mediaDir, "--products", "100", "--categories", "6", "--quiet"); code != 0 {
 				t.Fatalf("seed: %s", errOut)
 			}
 			if code, _, errOut := runStdin(t, "owner password 1\n", "user", "create", "--db", db, "--email", "o@example.com", "--name", "O", "--role", "owner", "--password-stdin"); code != 0 {
