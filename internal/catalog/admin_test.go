@@ -27,6 +27,7 @@ type shop struct {
 	clothing, shirts, kitchen, sale int64
 	linen, oxford, pan              int64
 	linenS, linenL, panV            int64 // variants: linenS 3900 ×20, linenL 4400 ×0
+	oxfordV                         int64 // 4900 ×3
 	created                         int64 // set by cases that create a product
 }
 
@@ -55,8 +56,9 @@ func newShop(t *testing.T, db *store.DB) *shop {
 	p := mk(catalog.NewProduct{Name: "Linen Shirt", CategoryIDs: []int64{s.shirts}, CreatedAt: base,
 		Variants: []catalog.NewVariant{{SKU: "L-S", PriceCents: 3900, Stock: 20}, {SKU: "L-L", PriceCents: 4400}}})
 	s.linen, s.linenS, s.linenL = p.ID, p.Variants[0].ID, p.Variants[1].ID
-	s.oxford = mk(catalog.NewProduct{Name: "Oxford Shirt", Featured: true, CategoryIDs: []int64{s.shirts},
-		CreatedAt: base.Add(time.Hour), Variants: []catalog.NewVariant{{SKU: "O-1", PriceCents: 4900, Stock: 3}}}).ID
+	p = mk(catalog.NewProduct{Name: "Oxford Shirt", Featured: true, CategoryIDs: []int64{s.shirts},
+		CreatedAt: base.Add(time.Hour), Variants: []catalog.NewVariant{{SKU: "O-1", PriceCents: 4900, Stock: 3}}})
+	s.oxford, s.oxfordV = p.ID, p.Variants[0].ID
 	p = mk(catalog.NewProduct{Name: "Cast Iron Pan", Status: "draft", CategoryIDs: []int64{s.kitchen},
 		CreatedAt: base.Add(2 * time.Hour), Variants: []catalog.NewVariant{{SKU: "P-1", PriceCents: 2900, Stock: 9}}})
 	s.pan, s.panV = p.ID, p.Variants[0].ID
