@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"agora/internal/catalog"
@@ -30,7 +31,8 @@ func TestUpdateManyAppliesABatchAsOne(t *testing.T) {
 		before  func(ctx context.Context, s *shop) error
 		updates func(t *testing.T, s *shop) []catalog.ProductUpdate
 		want    func(s *shop) []string
-		refused fault.Code // the batch fails with this code and changes nothing
+		refused fault.Code           // the batch fails with this code and changes nothing
+		names   func(s *shop) string // what the error of a refused batch names
 		check   func(t *testing.T, s *shop)
 	}{
 		{name: "prices purge each active product once, drafts not at all",
@@ -160,7 +162,8 @@ func TestUpdateManyAppliesABatchAsOne(t *testing.T) {
 					{ID: s.oxford, Variants: []vu{{ID: s.oxfordV, Patch: catalog.VariantPatch{PriceCents: ptr(int64(-1))}}}},
 				}
 			},
-			refused: fault.Invalid},
+			refused: fault.Invalid,
+			names:   func(s *shop) string { return fmt.Sprintf("product %d, variant %d", s.oxford, s.oxfordV) }},
 		{name: "a negative stock alone fails the whole batch",
 			updates: func(_ *testing.T, s *shop) []pu {
 				return []pu{
@@ -192,7 +195,8 @@ func TestUpdateManyAppliesABatchAsOne(t *testing.T) {
 					{ID: s.linen, Variants: []vu{{ID: s.panV, Patch: catalog.VariantPatch{PriceCents: ptr(int64(1))}}}},
 				}
 			},
-			refused: fault.Internal},
+			refused: fault.Internal,
+			names:   func(s *shop) string { return fmt.Sprintf("product %d, variant %d", s.linen, s.panV) }},
 		{name: "a bad product patch fails the whole batch",
 			updates: func(_ *testing.T, s *shop) []pu {
 				return []pu{
@@ -200,7 +204,8 @@ func TestUpdateManyAppliesABatchAsOne(t *testing.T) {
 					{ID: s.oxford, Patch: catalog.ProductPatch{Status: ptr("gone")}},
 				}
 			},
-			refused: fault.Invalid},
+			refused: fault.Invalid,
+			names:   func(s *shop) string { return fmt.Sprintf("product %d", s.oxford) }},
 	}
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
@@ -221,6 +226,9 @@ func TestUpdateManyAppliesABatchAsOne(t *testing.T) {
 					if tc.refused != "" {
 						if fault.CodeOf(err) != tc.refused {
 							t.Fatalf("err = %v, want %q", err, tc.refused)
+						}
+						if tc.names != nil && !strings.Contains(err.Error(), tc.names(s)) {
+							t.Errorf("err = %v, want it to name %q", err, tc.names(s))
 						}
 						if got := tagsSince(t, db, seq); got != nil {
 							t.Errorf("a failed batch purged %q", got)
