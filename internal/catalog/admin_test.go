@@ -275,27 +275,36 @@ func TestEveryAdminChangePurgesExactlyItsTags(t *testing.T) {
 			return s.cat.DeleteCategory(ctx, s.clothing)
 		}, func(s *shop) []string { return nil }, fault.Conflict},
 	}
+	names := make([]string, len(cases))
+	for i, tc := range cases {
+		names[i] = tc.name
+	}
+	eachFreshShop(t, names, func(t *testing.T, i int, s *shop) {
+		tc := cases[i]
+		seq := head(t, s.db)
+		err := tc.change(context.Background(), s)
+		if fault.CodeOf(err) != tc.refused && (tc.refused != "" || err != nil) {
+			t.Fatalf("err = %v, want %q", err, tc.refused)
+		}
+		want := tc.want(s)
+		slices.Sort(want)
+		if got := tagsSince(t, s.db, seq); !slices.Equal(got, want) {
+			t.Errorf("purged %q, want %q", got, want)
+		}
+		checkDenormalized(t, s)
+	})
+}
+
+// eachFreshShop runs fn for each case, as parallel subtests dialect/name,
+// each on a fresh shop (a schema of its own on PostgreSQL), so cases
+// cannot see each other's changes.
+func eachFreshShop(t *testing.T, names []string, fn func(t *testing.T, i int, s *shop)) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					// Each case on a fresh catalog (a schema of its own on
-					// PostgreSQL), so cases cannot see each other's changes.
+			for i, name := range names {
+				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					db := storetest.Open(t, d)
-					s := newShop(t, db)
-					ctx := context.Background()
-					seq := head(t, db)
-					err := tc.change(ctx, s)
-					if fault.CodeOf(err) != tc.refused && (tc.refused != "" || err != nil) {
-						t.Fatalf("err = %v, want %q", err, tc.refused)
-					}
-					want := tc.want(s)
-					slices.Sort(want)
-					if got := tagsSince(t, db, seq); !slices.Equal(got, want) {
-						t.Errorf("purged %q, want %q", got, want)
-					}
-					checkDenormalized(t, s)
+					fn(t, i, newShop(t, storetest.Open(t, d)))
 				})
 			}
 		})

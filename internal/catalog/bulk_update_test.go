@@ -9,8 +9,6 @@ import (
 
 	"agora/internal/catalog"
 	"agora/internal/fault"
-	"agora/internal/store"
-	"agora/internal/store/storetest"
 )
 
 // TestUpdateManyAppliesABatchAsOne pins what a CSV update batch
@@ -207,59 +205,55 @@ func TestUpdateManyAppliesABatchAsOne(t *testing.T) {
 			refused: fault.Invalid,
 			names:   func(s *shop) string { return fmt.Sprintf("product %d", s.oxford) }},
 	}
-	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
-		t.Run(string(d), func(t *testing.T) {
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					db := storetest.Open(t, d)
-					s := newShop(t, db)
-					ctx := context.Background()
-					if tc.before != nil {
-						if err := tc.before(ctx, s); err != nil {
-							t.Fatal(err)
-						}
-					}
-					seq := head(t, db)
-					was := variantRows(t, s)
-					tags, err := s.cat.UpdateMany(ctx, tc.updates(t, s))
-					if tc.refused != "" {
-						if fault.CodeOf(err) != tc.refused {
-							t.Fatalf("err = %v, want %q", err, tc.refused)
-						}
-						if tc.names != nil && !strings.Contains(err.Error(), tc.names(s)) {
-							t.Errorf("err = %v, want it to name %q", err, tc.names(s))
-						}
-						if got := tagsSince(t, db, seq); got != nil {
-							t.Errorf("a failed batch purged %q", got)
-						}
-						if now := variantRows(t, s); !slices.Equal(now, was) {
-							t.Errorf("a failed batch changed the variants:\n%q\nwas\n%q", now, was)
-						}
-						checkDenormalized(t, s)
-						return
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					want := tc.want(s)
-					slices.Sort(want)
-					got := tagsSince(t, db, seq)
-					if !slices.Equal(got, want) {
-						t.Errorf("purged %q, want %q", got, want)
-					}
-					slices.Sort(tags)
-					if !slices.Equal(tags, got) {
-						t.Errorf("UpdateMany returned %q, purged %q", tags, got)
-					}
-					checkDenormalized(t, s)
-					if tc.check != nil {
-						tc.check(t, s)
-					}
-				})
-			}
-		})
+	names := make([]string, len(cases))
+	for i, tc := range cases {
+		names[i] = tc.name
 	}
+	eachFreshShop(t, names, func(t *testing.T, i int, s *shop) {
+		tc := cases[i]
+		ctx := context.Background()
+		if tc.before != nil {
+			if err := tc.before(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seq := head(t, s.db)
+		was := variantRows(t, s)
+		tags, err := s.cat.UpdateMany(ctx, tc.updates(t, s))
+		if tc.refused != "" {
+			if fault.CodeOf(err) != tc.refused {
+				t.Fatalf("err = %v, want %q", err, tc.refused)
+			}
+			if tc.names != nil && !strings.Contains(err.Error(), tc.names(s)) {
+				t.Errorf("err = %v, want it to name %q", err, tc.names(s))
+			}
+			if got := tagsSince(t, s.db, seq); got != nil {
+				t.Errorf("a failed batch purged %q", got)
+			}
+			if now := variantRows(t, s); !slices.Equal(now, was) {
+				t.Errorf("a failed batch changed the variants:\n%q\nwas\n%q", now, was)
+			}
+			checkDenormalized(t, s)
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tc.want(s)
+		slices.Sort(want)
+		got := tagsSince(t, s.db, seq)
+		if !slices.Equal(got, want) {
+			t.Errorf("purged %q, want %q", got, want)
+		}
+		slices.Sort(tags)
+		if !slices.Equal(tags, got) {
+			t.Errorf("UpdateMany returned %q, purged %q", tags, got)
+		}
+		checkDenormalized(t, s)
+		if tc.check != nil {
+			tc.check(t, s)
+		}
+	})
 }
 
 // everyVariant raises every variant's price by 10% and its stock by one,
