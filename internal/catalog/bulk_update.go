@@ -72,7 +72,7 @@ func (c *Catalog) updateMany(ctx context.Context, tx *sql.Tx, updates []ProductU
 	for _, u := range updates {
 		if u.Patch != (ProductPatch{}) { // two reads saved per price-only product
 			if err := c.updateProduct(ctx, tx, u.ID, u.Patch); err != nil {
-				return err
+				return fmt.Errorf("catalog: product %d: %w", u.ID, err)
 			}
 		}
 		for _, v := range u.Variants {

@@ -24,15 +24,12 @@ func (c *Catalog) lockVariants(ctx context.Context, tx *sql.Tx, ids []int64) (ma
 	if err != nil {
 		return nil, fmt.Errorf("catalog: lock variants: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		v, err := scanVariant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("catalog: lock variants: %w", err)
-		}
+	err = scanEach(rows, func(r *sql.Rows) error {
+		v, err := scanVariant(r)
 		out[v.ID] = v
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("catalog: lock variants: %w", err)
 	}
 	return out, nil

@@ -38,7 +38,8 @@ func (d Dialect) IDsArg(ids []int64) any {
 // JSONRows returns a derived table, alias(cols), of the rows in parameter
 // $n: a JSON array of objects keyed by column name (RowsArg). Each column
 // is "name type", the type PostgreSQL reads it as (bigint, integer, text);
-// SQLite takes JSON's own types.
+// SQLite takes JSON's own types. Columns and alias are SQL, written by the
+// caller: never input.
 func (d Dialect) JSONRows(n int, alias string, cols ...string) string {
 	if d == Postgres {
 		return fmt.Sprintf("json_to_recordset($%d::json) AS %s(%s)", n, alias, strings.Join(cols, ", "))
