@@ -27,6 +27,7 @@ type shop struct {
 	clothing, shirts, kitchen, sale int64
 	linen, oxford, pan              int64
 	linenS, linenL, panV            int64 // variants: linenS 3900 ×20, linenL 4400 ×0
+	oxfordV                         int64 // 4900 ×3
 	created                         int64 // set by cases that create a product
 }
 
@@ -55,8 +56,9 @@ func newShop(t *testing.T, db *store.DB) *shop {
 	p := mk(catalog.NewProduct{Name: "Linen Shirt", CategoryIDs: []int64{s.shirts}, CreatedAt: base,
 		Variants: []catalog.NewVariant{{SKU: "L-S", PriceCents: 3900, Stock: 20}, {SKU: "L-L", PriceCents: 4400}}})
 	s.linen, s.linenS, s.linenL = p.ID, p.Variants[0].ID, p.Variants[1].ID
-	s.oxford = mk(catalog.NewProduct{Name: "Oxford Shirt", Featured: true, CategoryIDs: []int64{s.shirts},
-		CreatedAt: base.Add(time.Hour), Variants: []catalog.NewVariant{{SKU: "O-1", PriceCents: 4900, Stock: 3}}}).ID
+	p = mk(catalog.NewProduct{Name: "Oxford Shirt", Featured: true, CategoryIDs: []int64{s.shirts},
+		CreatedAt: base.Add(time.Hour), Variants: []catalog.NewVariant{{SKU: "O-1", PriceCents: 4900, Stock: 3}}})
+	s.oxford, s.oxfordV = p.ID, p.Variants[0].ID
 	p = mk(catalog.NewProduct{Name: "Cast Iron Pan", Status: "draft", CategoryIDs: []int64{s.kitchen},
 		CreatedAt: base.Add(2 * time.Hour), Variants: []catalog.NewVariant{{SKU: "P-1", PriceCents: 2900, Stock: 9}}})
 	s.pan, s.panV = p.ID, p.Variants[0].ID
@@ -273,27 +275,36 @@ func TestEveryAdminChangePurgesExactlyItsTags(t *testing.T) {
 			return s.cat.DeleteCategory(ctx, s.clothing)
 		}, func(s *shop) []string { return nil }, fault.Conflict},
 	}
+	names := make([]string, len(cases))
+	for i, tc := range cases {
+		names[i] = tc.name
+	}
+	eachFreshShop(t, names, func(t *testing.T, i int, s *shop) {
+		tc := cases[i]
+		seq := head(t, s.db)
+		err := tc.change(context.Background(), s)
+		if fault.CodeOf(err) != tc.refused && (tc.refused != "" || err != nil) {
+			t.Fatalf("err = %v, want %q", err, tc.refused)
+		}
+		want := tc.want(s)
+		slices.Sort(want)
+		if got := tagsSince(t, s.db, seq); !slices.Equal(got, want) {
+			t.Errorf("purged %q, want %q", got, want)
+		}
+		checkDenormalized(t, s)
+	})
+}
+
+// eachFreshShop runs fn for each case, as parallel subtests dialect/name,
+// each on a fresh shop (a schema of its own on PostgreSQL), so cases
+// cannot see each other's changes.
+func eachFreshShop(t *testing.T, names []string, fn func(t *testing.T, i int, s *shop)) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					// Each case on a fresh catalog (a schema of its own on
-					// PostgreSQL), so cases cannot see each other's changes.
+			for i, name := range names {
+				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					db := storetest.Open(t, d)
-					s := newShop(t, db)
-					ctx := context.Background()
-					seq := head(t, db)
-					err := tc.change(ctx, s)
-					if fault.CodeOf(err) != tc.refused && (tc.refused != "" || err != nil) {
-						t.Fatalf("err = %v, want %q", err, tc.refused)
-					}
-					want := tc.want(s)
-					slices.Sort(want)
-					if got := tagsSince(t, db, seq); !slices.Equal(got, want) {
-						t.Errorf("purged %q, want %q", got, want)
-					}
-					checkDenormalized(t, s)
+					fn(t, i, newShop(t, storetest.Open(t, d)))
 				})
 			}
 		})

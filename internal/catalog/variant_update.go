@@ -88,6 +88,29 @@ func (c *Catalog) writeVariant(ctx context.Context, tx *sql.Tx, id int64, p Vari
 	if err != nil {
 		return variantWrite{}, err
 	}
+	w, err := patchVariant(cur, p)
+	if err != nil || !w.changed() {
+		return w, err
+	}
+	opts, err := json.Marshal(w.next.Options)
+	if err != nil {
+		return w, fmt.Errorf("catalog: options: %w", err)
+	}
+	next := w.next
+	_, err = tx.ExecContext(ctx, `UPDATE variants SET sku = $1, name = $2, options = $3, price_cents = $4, stock = $5
+		WHERE id = $6`, next.SKU, next.Name, string(opts), next.PriceCents, next.Stock, id)
+	if store.IsUniqueViolation(err) {
+		return w, errSKUTaken(next.SKU)
+	}
+	if err != nil {
+		return w, fmt.Errorf("catalog: update variant %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// patchVariant applies p to cur, a variant as read under its lock, and
+// checks the result; it writes nothing.
+func patchVariant(cur Variant, p VariantPatch) (variantWrite, error) {
 	next := cur
 	set(&next.PriceCents, p.PriceCents)
 	set(&next.Stock, p.Stock)
@@ -109,44 +132,52 @@ func (c *Catalog) writeVariant(ctx context.Context, tx *sql.Tx, id int64, p Vari
 	if err := checkOptions(next.Options); err != nil {
 		return variantWrite{}, err
 	}
-	w := variantWrite{cur: cur, next: next}
-	if !w.changed() {
-		return w, nil
-	}
-	opts, err := json.Marshal(next.Options)
-	if err != nil {
-		return w, fmt.Errorf("catalog: options: %w", err)
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE variants SET sku = $1, name = $2, options = $3, price_cents = $4, stock = $5
-		WHERE id = $6`, next.SKU, next.Name, string(opts), next.PriceCents, next.Stock, id)
-	if store.IsUniqueViolation(err) {
-		return w, fault.Field("sku", "The SKU %q is already used.", next.SKU)
-	}
-	if err != nil {
-		return w, fmt.Errorf("catalog: update variant %d: %w", id, err)
-	}
-	return w, nil
+	return variantWrite{cur: cur, next: next}, nil
 }
+
+func errSKUTaken(sku string) error { return fault.Field("sku", "The SKU %q is already used.", sku) }
 
 // afterVariants brings product productID's totals and listing up to date
 // after writes to its variants, once for all of them, and purges its page
 // when one shows or an availability class changed.
 func (c *Catalog) afterVariants(ctx context.Context, tx *sql.Tx, productID int64, writes ...variantWrite) error {
-	var priced, shown, classChanged bool
-	for _, w := range writes {
-		priced = priced || w.cur.PriceCents != w.next.PriceCents
-		shown = shown || w.shown()
-		classChanged = classChanged || AvailabilityOf(w.cur.Stock) != AvailabilityOf(w.next.Stock)
-	}
-	tot, err := c.retotal(ctx, tx, productID, priced)
+	tot, err := c.retotal(ctx, tx, productID, anyPriced(writes))
 	if err != nil {
 		return err
 	}
 	var tags cachehdr.Tags
-	if tot.active && (shown || classChanged || AvailabilityOf(tot.stockBefore) != AvailabilityOf(tot.stock)) {
+	if pageStale(writes, tot) {
 		tags.Add(cachehdr.ProductTag(productID))
 	}
 	return c.purge(ctx, tx, tags.List())
+}
+
+// anyPriced reports whether one of writes changed a price: the product's
+// price and its listing rows follow.
+func anyPriced(writes []variantWrite) bool {
+	for _, w := range writes {
+		if w.cur.PriceCents != w.next.PriceCents {
+			return true
+		}
+	}
+	return false
+}
+
+// pageStale reports whether a product's page (and every listing showing
+// it) is stale after writes to its variants that moved its totals from
+// t.stockBefore to t.stock: a drafted or archived product shows nowhere; an
+// active one when a write shows on the page or an availability class, of a
+// variant or of the product, changed.
+func pageStale(writes []variantWrite, t totals) bool {
+	if !t.active {
+		return false
+	}
+	for _, w := range writes {
+		if w.shown() || AvailabilityOf(w.cur.Stock) != AvailabilityOf(w.next.Stock) {
+			return true
+		}
+	}
+	return AvailabilityOf(t.stockBefore) != AvailabilityOf(t.stock)
 }
 
 // AddVariant adds a variant to product productID, after its others. The
@@ -197,7 +228,7 @@ func (c *Catalog) addVariant(ctx context.Context, tx *sql.Tx, productID int64, v
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 			productID, v.SKU, v.Name, string(opts), v.PriceCents, v.Currency, v.Stock, last+1).Scan(&out.ID)
 		if store.IsUniqueViolation(err) {
-			return fault.Field("sku", "The SKU %q is already used.", v.SKU)
+			return errSKUTaken(v.SKU)
 		}
 		if err != nil {
 			return fmt.Errorf("catalog: insert variant %q: %w", v.SKU, err)
@@ -253,22 +284,35 @@ func (c *Catalog) retotal(ctx context.Context, tx *sql.Tx, productID int64, pric
 }
 
 func readVariant(ctx context.Context, tx *sql.Tx, id int64, lock string) (Variant, error) {
-	var v Variant
-	var opts string
-	err := tx.QueryRowContext(ctx, `SELECT id, product_id, sku, name, options, price_cents, currency, stock
-		FROM variants WHERE id = $1`+lock, id).
-		Scan(&v.ID, &v.ProductID, &v.SKU, &v.Name, &opts, &v.PriceCents, &v.Currency, &v.Stock)
+	v, err := scanVariant(tx.QueryRowContext(ctx, `SELECT `+variantColumns+` FROM variants WHERE id = $1`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, fault.New(fault.NotFound, "There is no variant with id %d.", id)
+		return v, errNoVariant(id)
 	}
 	if err != nil {
 		return v, fmt.Errorf("catalog: variant %d: %w", id, err)
 	}
+	return v, nil
+}
+
+// variantColumns are the columns scanVariant reads, in its order.
+const variantColumns = `id, product_id, sku, name, options, price_cents, currency, stock`
+
+// scanVariant reads one row of variantColumns.
+func scanVariant(row interface{ Scan(...any) error }) (Variant, error) {
+	var v Variant
+	var opts string
+	if err := row.Scan(&v.ID, &v.ProductID, &v.SKU, &v.Name, &opts, &v.PriceCents, &v.Currency, &v.Stock); err != nil {
+		return v, err
+	}
 	if err := json.Unmarshal([]byte(opts), &v.Options); err != nil {
-		return v, fmt.Errorf("catalog: options of variant %d: %w", id, err)
+		return v, fmt.Errorf("options of variant %d: %w", v.ID, err)
 	}
 	v.Options = nonNil(v.Options)
 	return v, nil
+}
+
+func errNoVariant(id int64) error {
+	return fault.New(fault.NotFound, "There is no variant with id %d.", id)
 }
 
 // unprefix names a field of NewVariant.normalize as the variant's own
