@@ -24,17 +24,17 @@ func (c *Catalog) retotalMany(ctx context.Context, tx *sql.Tx, writes map[int64]
 	if err != nil {
 		return err
 	}
-	var priced []int64
+	var changed []int64 // prices or options: listing and option rows follow
 	var tags cachehdr.Tags
 	for _, id := range ids {
-		if anyPriced(writes[id]) {
-			priced = append(priced, id)
+		if relisted(writes[id]) {
+			changed = append(changed, id)
 		}
 		if pageStale(writes[id], tots[id]) {
 			tags.Add(cachehdr.ProductTag(id))
 		}
 	}
-	if err := relistMany(ctx, tx, c.db.Dialect, priced); err != nil {
+	if err := relistMany(ctx, tx, c.db.Dialect, changed); err != nil {
 		return err
 	}
 	return c.purge(ctx, tx, tags.List())

@@ -141,7 +141,7 @@ func errSKUTaken(sku string) error { return fault.Field("sku", "The SKU %q is al
 // after writes to its variants, once for all of them, and purges its page
 // when one shows or an availability class changed.
 func (c *Catalog) afterVariants(ctx context.Context, tx *sql.Tx, productID int64, writes ...variantWrite) error {
-	tot, err := c.retotal(ctx, tx, productID, anyPriced(writes))
+	tot, err := c.retotal(ctx, tx, productID, relisted(writes))
 	if err != nil {
 		return err
 	}
@@ -152,11 +152,12 @@ func (c *Catalog) afterVariants(ctx context.Context, tx *sql.Tx, productID int64
 	return c.purge(ctx, tx, tags.List())
 }
 
-// anyPriced reports whether one of writes changed a price: the product's
-// price and its listing rows follow.
-func anyPriced(writes []variantWrite) bool {
+// relisted reports whether writes change what the product's listing rows
+// hold: a price (the product's price follows) or options (its facet values
+// in product_options).
+func relisted(writes []variantWrite) bool {
 	for _, w := range writes {
-		if w.cur.PriceCents != w.next.PriceCents {
+		if w.cur.PriceCents != w.next.PriceCents || !slices.Equal(w.cur.Options, w.next.Options) {
 			return true
 		}
 	}
@@ -254,14 +255,14 @@ type totals struct {
 
 // retotal recomputes the product's price (lowest variant price) and stock
 // (sum over variants) after its variants changed in tx, and its listing
-// rows when the price may have changed.
+// and option rows when a price or options may have changed (relist).
 //
 // The product row is locked first (by the first UPDATE), and the sums are
 // read by a second statement: on PostgreSQL (READ COMMITTED) that statement
 // sees every variant change committed by whoever held the row before, and a
 // checkout still in flight applies its own stock delta after us (it locks
 // variants, then products, the same order as here, so neither deadlocks).
-func (c *Catalog) retotal(ctx context.Context, tx *sql.Tx, productID int64, priceChanged bool) (totals, error) {
+func (c *Catalog) retotal(ctx context.Context, tx *sql.Tx, productID int64, listed bool) (totals, error) {
 	var t totals
 	var status string
 	err := tx.QueryRowContext(ctx, `UPDATE products SET updated_at = $1 WHERE id = $2 RETURNING status, stock`,
@@ -277,7 +278,7 @@ func (c *Catalog) retotal(ctx context.Context, tx *sql.Tx, productID int64, pric
 	if err != nil {
 		return t, fmt.Errorf("catalog: totals of product %d: %w", productID, err)
 	}
-	if priceChanged {
+	if listed {
 		_, err = relist(ctx, tx, productID)
 	}
 	return t, err
