@@ -164,3 +164,22 @@ func mustGet(t *testing.T, s *Service, id int64) Job {
 	}
 	return j
 }
+
+// confirmed uploads file, has it checked and confirms it, for s's next
+// Work to apply.
+func confirmed(t *testing.T, s *Service, file []byte, opts Options) Job {
+	t.Helper()
+	ctx := context.Background()
+	j, err := s.Submit(ctx, "p.csv", file, opts, "o@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	workUntilIdle(t, s)
+	if j = mustGet(t, s, j.ID); j.State != Checked {
+		t.Fatalf("check: %s %+v", j.State, j.Summary)
+	}
+	if err := s.Confirm(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}

@@ -2,7 +2,6 @@ package importjob
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -126,14 +125,7 @@ func TestADeadWorkersJobIsTakenOver(t *testing.T) {
 			f := newFixture(t, d, 450)
 			file := encode(edit(t, edit(t, f.exported(t), "price", raise), "stock", func(string) string { return "9" }))
 			a, b := f.service("dead"), f.service("alive")
-			j, err := a.Submit(ctx, "all.csv", file, Options{UpdateOnly: true}, "owner@example.com")
-			if err != nil {
-				t.Fatal(err)
-			}
-			workUntilIdle(t, a)
-			if err := a.Confirm(ctx, j.ID); err != nil {
-				t.Fatal(err)
-			}
+			j := confirmed(t, a, file, Options{UpdateOnly: true})
 			stuck, wake := make(chan struct{}), make(chan struct{})
 			a.afterStep = func(n int) {
 				if n == 0 {
@@ -182,11 +174,7 @@ func TestADrainedWorkerHandsOver(t *testing.T) {
 			f := newFixture(t, d, 450)
 			file := encode(edit(t, f.exported(t), "price", raise))
 			a, b := f.service("drained"), f.service("next")
-			j, _ := a.Submit(ctx, "p.csv", file, Options{}, "o@example.com")
-			workUntilIdle(t, a)
-			if err := a.Confirm(ctx, j.ID); err != nil {
-				t.Fatal(err)
-			}
+			j := confirmed(t, a, file, Options{})
 			actx, drain := context.WithCancel(ctx)
 			a.afterStep = func(n int) { drain() }
 			if _, err := a.Work(actx); err != nil {
@@ -232,17 +220,7 @@ func TestUndoPutsTheCatalogBack(t *testing.T) {
 			}
 			recs = append(recs, added, newRow)
 			s := f.service("w")
-			j, err := s.Submit(ctx, "more.csv", encode(recs), Options{}, "o@example.com")
-			if err != nil {
-				t.Fatal(err)
-			}
-			workUntilIdle(t, s)
-			if j = mustGet(t, s, j.ID); j.State != Checked {
-				t.Fatalf("check: %s %+v", j.State, j.Summary)
-			}
-			if err := s.Confirm(ctx, j.ID); err != nil {
-				t.Fatal(err)
-			}
+			j := confirmed(t, s, encode(recs), Options{})
 			workUntilIdle(t, s)
 			if j = mustGet(t, s, j.ID); j.State != Done {
 				t.Fatalf("apply: %s %s", j.State, j.Error)
@@ -301,11 +279,7 @@ func TestAFailedStepRollsBackTheImport(t *testing.T) {
 			added[col["sku"]], added[col["variant_name"]] = "TAKEN-1", "C"
 			recs = append(recs, added)
 			s := f.service("w")
-			j, _ := s.Submit(ctx, "p.csv", encode(recs), Options{}, "o@example.com")
-			workUntilIdle(t, s)
-			if err := s.Confirm(ctx, j.ID); err != nil {
-				t.Fatal(err)
-			}
+			j := confirmed(t, s, encode(recs), Options{})
 			s.afterStep = func(n int) {
 				if n == 0 { // the admin adds a variant with that SKU
 					_, err := f.cat.AddVariant(ctx, mustProduct(t, f, "p-0"), catalog.NewVariant{SKU: "TAKEN-1", Name: "X", PriceCents: 100})
@@ -399,5 +373,3 @@ func mustProduct(t *testing.T, f *fixture, slug string) int64 {
 	}
 	return p.ID
 }
-
-var _ = errors.New
