@@ -6,13 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
+	"agora/internal/catalog"
 	"agora/internal/csvio"
 	"agora/internal/fault"
+	"agora/internal/importjob"
 	"agora/internal/store"
 )
 
@@ -22,12 +27,13 @@ const maxPrintedProblems = 50
 
 func importCommand() *command {
 	var db string
-	var dryRun, skipInvalid, quiet, updateOnly, archiveMissing bool
+	var dryRun, skipInvalid, quiet, updateOnly, archiveMissing, finish bool
 	var fs *flag.FlagSet
 	return &command{
 		name:    "import",
 		summary: "create and update products and variants from a CSV file (dry run with a diff, per-row report)",
 		usage: `agora import FILE.csv [--dry-run] [--update-only] [--archive-missing] [--skip-invalid] [--db …]
+       agora import --finish-pending [--db …]
 
 Creates and updates the products of a CSV file, one row per variant, with the columns
 ` + "`agora export`" + ` writes (the header row names them, in any order):
@@ -55,11 +61,14 @@ new, - archived) and writes nothing: export, edit, dry-run, import.
 Every row is checked before anything is written, and problems are listed by
 row and column. Without --skip-invalid one bad row refuses the whole file
 and nothing is imported; with it the valid products are imported and the
-others listed. New products are created in one transaction; updates are
-written in batches of 200 products, so checkouts go on meanwhile, each
-batch one purge of exactly the pages it changed. If an import stops half
-way (the database went away), run the same file again: what was applied
-shows no difference. Exit status 1 when any row was refused.`,
+others listed. The import runs as the admin's imports do (Products →
+Import CSV, where it is listed and can be rolled back): written in steps of
+500 new or 200 changed products, each one short transaction with one purge
+of exactly the pages it changed, so checkouts go on meanwhile; a step that
+fails rolls back what the import wrote. One import at a time. If this
+command is stopped half way, the app servers' workers finish the import
+within a minute; without a running app, --finish-pending does. Exit status
+1 when any row was refused.`,
 		setup: func(f *flag.FlagSet) {
 			fs = f
 			f.StringVar(&db, "db", defaultDB, "database: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
@@ -68,11 +77,21 @@ shows no difference. Exit status 1 when any row was refused.`,
 			f.BoolVar(&updateOnly, "update-only", false, "refuse rows whose handle no product has: change the catalog, create nothing")
 			f.BoolVar(&archiveMissing, "archive-missing", false, "archive the products the file does not name (the file is the whole catalog)")
 			f.BoolVar(&quiet, "quiet", false, "no progress bar (shown only when stderr is a terminal anyway)")
+			f.BoolVar(&finish, "finish-pending", false, "finish an import left half-written by a stopped command or admin, when no app server runs to do it")
 		},
 		run: func(ctx context.Context, env *cmdEnv) error {
-			path, err := importArgs(fs, env)
-			if err != nil || path == "" {
+			path, help, err := importArgs(fs, env)
+			if err != nil || help {
 				return err
+			}
+			if finish {
+				if path != "" {
+					return fmt.Errorf("%w: --finish-pending finishes an import already started; give no file", errUsage)
+				}
+				return finishImports(ctx, env, db)
+			}
+			if path == "" {
+				return fmt.Errorf("%w: give the CSV file to import, as in `agora import products.csv`", errUsage)
 			}
 			file, err := os.Open(path)
 			if err != nil {
@@ -87,61 +106,169 @@ shows no difference. Exit status 1 when any row was refused.`,
 			if err := d.CheckSchema(ctx); err != nil {
 				return err
 			}
-			opts := csvio.Options{DryRun: dryRun, SkipInvalid: skipInvalid, UpdateOnly: updateOnly, ArchiveMissing: archiveMissing}
+			if dryRun {
+				return importDryRun(ctx, env, d, path, file, csvio.Options{DryRun: true, SkipInvalid: skipInvalid, UpdateOnly: updateOnly, ArchiveMissing: archiveMissing})
+			}
+			data, err := io.ReadAll(file)
+			if err != nil {
+				return err
+			}
+			opts := importjob.Options{SkipInvalid: skipInvalid, UpdateOnly: updateOnly, ArchiveMissing: archiveMissing, Confirmed: true}
 			var bar *importBar
-			if env.progress != nil && !quiet && !dryRun {
-				bar = &importBar{w: env.progress, oneTx: !skipInvalid}
+			if env.progress != nil && !quiet {
+				bar = &importBar{w: env.progress}
 				defer bar.stop()
-				opts.Progress = bar.update
 			}
 			start := time.Now()
-			rep, err := csvio.Import(ctx, d, file, opts)
+			j, err := runImportJob(ctx, d, filepath.Base(path), data, opts, bar)
 			bar.stop()
-			printProblems(env.stderr, rep.Errors)
 			if err != nil {
 				return userError(err)
 			}
-			took := time.Since(start).Round(10 * time.Millisecond)
-			switch {
-			case dryRun:
-				for _, c := range rep.Changes {
-					fmt.Fprintln(env.stdout, c.String())
-				}
-				fmt.Fprintf(env.stdout, "dry run of %s: would create %s (%s), update %d, archive %d, leave %d as they are; nothing was written\n",
-					path, plural(rep.Products, "product"), plural(rep.Variants, "variant"), rep.Updated, rep.Archived, rep.Unchanged)
-			default:
-				fmt.Fprintf(env.stdout, "imported %s in %s: created %s (%s), updated %d, archived %d, %d unchanged\n",
-					path, took, plural(rep.Products, "product"), plural(rep.Variants, "variant"), rep.Updated, rep.Archived, rep.Unchanged)
+			sum := j.Summary
+			if sum != nil {
+				printProblems(env.stderr, sum.Errors, sum.AllErrors)
 			}
-			if rep.Skipped > 0 {
-				return fmt.Errorf("%d of %d rows were skipped (listed above)", rep.Skipped, rep.Rows)
+			switch {
+			case j.State == importjob.Refused:
+				return errors.New(sum.Message)
+			case j.State == importjob.Checked: // the catalog changed between the check and the write
+				return fmt.Errorf("the catalog changed while %s was being checked, so nothing was written: run the import again", path)
+			case j.State != importjob.Done:
+				return errors.New(j.Error)
+			}
+			took := time.Since(start).Round(10 * time.Millisecond)
+			fmt.Fprintf(env.stdout, "imported %s in %s: created %s (%s), updated %d, archived %d, %d unchanged\n",
+				path, took, plural(sum.Products, "product"), plural(sum.Variants, "variant"), sum.Updated, sum.Archived, sum.Unchanged)
+			if sum.Skipped > 0 {
+				return fmt.Errorf("%d of %d rows were skipped (listed above)", sum.Skipped, sum.Rows)
 			}
 			return nil
 		},
 	}
 }
 
-// importArgs takes the file name and the flags written after it, as in
-// `agora import products.csv --dry-run` (package flag stops at the first
-// argument that is not a flag). An empty path with a nil error means --help
-// was answered.
-func importArgs(fs *flag.FlagSet, env *cmdEnv) (string, error) {
-	if len(env.args) == 0 {
-		return "", fmt.Errorf("%w: give the CSV file to import, as in `agora import products.csv`", errUsage)
+// importDryRun prints what importing the file would change.
+func importDryRun(ctx context.Context, env *cmdEnv, d *store.DB, path string, file io.Reader, opts csvio.Options) error {
+	rep, err := csvio.Import(ctx, d, file, opts)
+	printProblems(env.stderr, rep.Errors, len(rep.Errors))
+	if err != nil {
+		return userError(err)
 	}
-	path := env.args[0]
-	if err := fs.Parse(env.args[1:]); err != nil {
+	for _, c := range rep.Changes {
+		fmt.Fprintln(env.stdout, c.String())
+	}
+	fmt.Fprintf(env.stdout, "dry run of %s: would create %s (%s), update %d, archive %d, leave %d as they are; nothing was written\n",
+		path, plural(rep.Products, "product"), plural(rep.Variants, "variant"), rep.Updated, rep.Archived, rep.Unchanged)
+	if rep.Skipped > 0 {
+		return fmt.Errorf("%d of %d rows would be skipped (listed above)", rep.Skipped, rep.Rows)
+	}
+	return nil
+}
+
+// runImportJob imports a file as the admin does (importjob), with this
+// process as the worker: checked whole, then written in short steps, each
+// marked done in its own transaction, so SQLite's writer is never held for
+// long and checkouts go on; a failed step rolls back what was written. If
+// this process dies half-way, the app tier's workers finish the job once
+// its lease runs out (30 s). It returns the job as it ended.
+func runImportJob(ctx context.Context, d *store.DB, name string, data []byte, opts importjob.Options, bar *importBar) (importjob.Job, error) {
+	s := &importjob.Service{DB: d, Catalog: catalog.New(d), MaxFileBytes: maxCLIImport,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	j, err := s.Submit(ctx, name, data, opts, "agora import")
+	if fault.CodeOf(err) == fault.Conflict {
+		return j, fault.New(fault.Conflict, "%s If no app server is running to finish it, `agora import --finish-pending` does.", fault.MessageOf(err))
+	}
+	if err != nil {
+		return j, err
+	}
+	for j.State.Busy() {
+		if _, err := s.Work(ctx); err != nil {
+			return j, err
+		}
+		if j, err = s.Get(ctx, j.ID); err != nil {
+			return j, err
+		}
+		if bar != nil && j.Rows > 0 {
+			bar.update(j.RowsDone, j.Rows)
+		}
+	}
+	return j, nil
+}
+
+// finishImports works on every import a stopped worker left (its lease
+// run out, or handed over), as an app server's worker would.
+func finishImports(ctx context.Context, env *cmdEnv, dbURL string) error {
+	d, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.CheckSchema(ctx); err != nil {
+		return err
+	}
+	s := &importjob.Service{DB: d, Catalog: catalog.New(d), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	n := 0
+	for {
+		worked, err := s.Work(ctx)
+		if err != nil {
+			return err
+		}
+		if !worked {
+			break
+		}
+		n++
+	}
+	jobs, err := s.List(ctx, 1)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(jobs) > 0 && jobs[0].State.Busy() && jobs[0].LeaseUntil != nil:
+		j := jobs[0]
+		fmt.Fprintf(env.stdout, "import %d (%s) is %s, held by a worker until %s: if that worker is running, it finishes the import; if it was stopped, run this again after then\n",
+			j.ID, j.FileName, j.State, j.LeaseUntil.UTC().Format("15:04:05 UTC"))
+	case n == 0:
+		fmt.Fprintln(env.stdout, "no import was waiting to be finished")
+	default:
+		j := jobs[0]
+		fmt.Fprintf(env.stdout, "import %d (%s) is %s\n", j.ID, j.FileName, j.State)
+		if j.Error != "" {
+			fmt.Fprintln(env.stdout, j.Error)
+		}
+	}
+	return nil
+}
+
+// maxCLIImport bounds a file `agora import` reads: it is kept in the
+// database while it is imported (a PostgreSQL bytea holds up to 1 GB).
+const maxCLIImport = 900 << 20
+
+// importArgs takes the file name and the flags written before or after
+// it, as in `agora import products.csv --dry-run` (package flag stops at
+// the first argument that is not a flag). help is true when --help was
+// answered; path is "" when no file was given.
+func importArgs(fs *flag.FlagSet, env *cmdEnv) (path string, help bool, err error) {
+	args := env.args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		path, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.stdout)
 			fs.Usage()
-			return "", nil
+			return "", true, nil
 		}
-		return "", fmt.Errorf("%w: %v", errUsage, err)
+		return "", false, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if path == "" && fs.NArg() > 0 {
+		path = fs.Arg(0)
+		fs.Parse(fs.Args()[1:])
 	}
 	if fs.NArg() > 0 {
-		return "", fmt.Errorf("%w: one file at a time (got %q too)", errUsage, fs.Arg(0))
+		return "", false, fmt.Errorf("%w: one file at a time (got %q too)", errUsage, fs.Arg(0))
 	}
-	return path, nil
+	return path, false, nil
 }
 
 // plural writes "1 product", "2 products".
@@ -152,13 +279,17 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func printProblems(w io.Writer, errs []csvio.RowError) {
+// printProblems lists the first maxPrintedProblems of errs, then the count
+// of the rest of total.
+func printProblems(w io.Writer, errs []csvio.RowError, total int) {
 	for i, e := range errs {
 		if i == maxPrintedProblems {
-			fmt.Fprintf(w, "… and %d more problems\n", len(errs)-i)
-			return
+			break
 		}
 		fmt.Fprintln(w, e.String())
+	}
+	if rest := total - min(len(errs), maxPrintedProblems); rest > 0 {
+		fmt.Fprintf(w, "… and %d more problems\n", rest)
 	}
 }
 
@@ -171,34 +302,21 @@ func userError(err error) error {
 	return err
 }
 
-// importBar shows the write: a bar over the rows with --skip-invalid, which
-// writes in batches; a spinner without it, since the file is then written in
-// one transaction whose progress cannot be seen until it commits.
+// importBar shows the write: a bar over the file's rows, as the steps
+// commit.
 type importBar struct {
-	w     io.Writer
-	oneTx bool
-	pb    *progressbar.ProgressBar
+	w  io.Writer
+	pb *progressbar.ProgressBar
 }
 
 func (b *importBar) update(done, total int) {
 	if b.pb == nil {
-		opts := []progressbar.Option{
+		b.pb = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(b.w),
 			progressbar.OptionSetDescription("importing rows"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetWidth(30),
-			progressbar.OptionOnCompletion(func() { io.WriteString(b.w, "\n") }),
-		}
-		max := total
-		if b.oneTx {
-			max = -1
-			opts = []progressbar.Option{
-				progressbar.OptionSetWriter(b.w),
-				progressbar.OptionSetDescription(fmt.Sprintf("writing %d rows in one transaction", total)),
-				progressbar.OptionOnCompletion(func() { io.WriteString(b.w, "\n") }),
-			}
-		}
-		b.pb = progressbar.NewOptions(max, opts...)
+			progressbar.OptionOnCompletion(func() { io.WriteString(b.w, "\n") }))
 	}
 	if done == total {
 		_ = b.pb.Finish()

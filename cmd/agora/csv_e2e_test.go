@@ -140,6 +140,9 @@ func TestImportExportCommandLineMistakes(t *testing.T) {
 		{[]string{"import", "/nonexistent/products.csv", "--db", db}, 1, "no such file"},
 		{[]string{"export", "extra", "--db", db}, 2, "export writes to stdout"},
 		{[]string{"export", "--db", db}, 1, "agora migrate"}, // not migrated
+		{[]string{"import", "a.csv", "--finish-pending", "--db", db}, 2, "give no file"},
+		{[]string{"migrate", "--db", db}, 0, "applied"},
+		{[]string{"import", "--finish-pending", "--db", db}, 0, "no import was waiting"},
 	} {
 		code, out, errOut := run(t, tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.text) {

@@ -92,11 +92,17 @@ func (s *Service) plan(ctx context.Context, j Job, owner string) (planned bool, 
 		if err == nil {
 			s.log().Info("import: the catalog changed since the check; the new diff awaits confirmation", "job", j.ID)
 		}
-		return false, s.checked(ctx, j.ID, owner, Applying, p, err, "The catalog changed since the check: this is what the file changes now. Confirm again to apply it.")
+		return false, s.checked(ctx, j.ID, owner, Applying, Checked, p, err, "The catalog changed since the check: this is what the file changes now. Confirm again to apply it.")
 	}
+	return s.record(ctx, j.ID, owner, p)
+}
+
+// record writes a prepared file's steps as the job's plan. planned is
+// false when there is nothing to write: the job is then done.
+func (s *Service) record(ctx context.Context, id int64, owner string, p *csvio.Prepared) (planned bool, err error) {
 	steps, undos := p.Steps()
 	if len(steps) == 0 {
-		return false, s.end(ctx, j.ID, owner, Applying, Done, "")
+		return false, s.end(ctx, id, owner, Applying, Done, "")
 	}
 	rows := 0
 	for _, st := range steps {
@@ -106,7 +112,7 @@ func (s *Service) plan(ctx context.Context, j Job, owner string) (planned bool, 
 		end := min(start+stepsPerTx, len(steps))
 		err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 			if start == 0 { // a plan an earlier worker left half-recorded
-				if _, err := tx.ExecContext(ctx, `DELETE FROM import_steps WHERE job_id = $1`, j.ID); err != nil {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM import_steps WHERE job_id = $1`, id); err != nil {
 					return err
 				}
 			}
@@ -120,16 +126,16 @@ func (s *Service) plan(ctx context.Context, j Job, owner string) (planned bool, 
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO import_steps (job_id, n, rows_count, work, undo) VALUES ($1, $2, $3, $4, $5)`,
-					j.ID, n, steps[n].Rows, string(work), string(undo)); err != nil {
+					id, n, steps[n].Rows, string(work), string(undo)); err != nil {
 					return err
 				}
 			}
 			if end < len(steps) {
-				return s.held(ctx, tx, j.ID, owner)
+				return s.held(ctx, tx, id, owner)
 			}
 			// The plan is whole: the job counts its steps from now on.
 			res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET steps = $1, rows_total = $2, steps_done = 0, rows_done = 0, updated_at = $3
-				WHERE id = $4 AND lease_owner = $5 AND lease_until IS NOT NULL`, len(steps), rows, s.now(), j.ID, owner)
+				WHERE id = $4 AND lease_owner = $5 AND lease_until IS NOT NULL`, len(steps), rows, s.now(), id, owner)
 			if err != nil {
 				return err
 			}

@@ -35,19 +35,30 @@ func (s *Service) check(ctx context.Context, id int64, owner string) error {
 	if err != nil {
 		return err
 	}
-	p, err := csvio.Prepare(ctx, s.DB, bytes.NewReader(file), opts.csv(true))
-	return s.checked(ctx, id, owner, Checking, p, err, "")
+	p, err := csvio.Prepare(ctx, s.DB, bytes.NewReader(file), opts.csv(!opts.Confirmed))
+	if !opts.Confirmed || err != nil {
+		return s.checked(ctx, id, owner, Checking, Checked, p, err, "")
+	}
+	// Confirmed beforehand (`agora import`): written now, from this very
+	// plan, rather than prepared a second time.
+	if err := s.checked(ctx, id, owner, Checking, Applying, p, nil, ""); err != nil {
+		return err
+	}
+	planned, err := s.record(ctx, id, owner, p)
+	if err != nil || !planned {
+		return err
+	}
+	return s.apply(ctx, id, owner)
 }
 
-// checked records a plan's outcome: checked with its diff (and note, if
-// any), or refused with its problems. An error that is not the file's is
-// returned as is.
-func (s *Service) checked(ctx context.Context, id int64, owner string, from State, p *csvio.Prepared, err error, note string) error {
+// checked records a plan's outcome: its diff (and note, if any) in state
+// to (checked, or applying when confirmed beforehand), or refused with its
+// problems. An error that is not the file's is returned as is.
+func (s *Service) checked(ctx context.Context, id int64, owner string, from, to State, p *csvio.Prepared, err error, note string) error {
 	if err != nil && (transient(err) || fault.CodeOf(err) == fault.Internal) {
 		return err
 	}
 	sum := summarize(p.Report)
-	to := Checked
 	sum.Message = note
 	if err != nil {
 		to, sum.Message = Refused, fault.MessageOf(err)
@@ -62,9 +73,15 @@ func (s *Service) checked(ctx context.Context, id int64, owner string, from Stat
 	if to == Refused {
 		finished, file = now, []byte{}
 	}
-	res, err := s.DB.Write.ExecContext(ctx, `UPDATE import_jobs SET state = $1, report = $2, slot = NULL,
-		file = COALESCE($3, file), finished_at = $4, updated_at = $5, lease_owner = '', lease_until = NULL
-		WHERE id = $6 AND state = $7 AND lease_owner = $8`, to, string(report), file, finished, now, id, from, owner)
+	// A job going on to be applied stays this worker's; one waiting for
+	// the merchant, or refused, is nobody's.
+	lease := `lease_owner = '', lease_until = NULL`
+	if to == Applying {
+		lease = `lease_owner = lease_owner`
+	}
+	res, err := s.DB.Write.ExecContext(ctx, `UPDATE import_jobs SET state = $1, report = $2, slot = $3,
+		file = COALESCE($4, file), finished_at = $5, updated_at = $6, `+lease+`
+		WHERE id = $7 AND state = $8 AND lease_owner = $9`, to, string(report), slotValue(to), file, finished, now, id, from, owner)
 	if err != nil {
 		return fmt.Errorf("importjob: record the check: %w", err)
 	}

@@ -12,6 +12,7 @@
 package importjob
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -64,6 +65,9 @@ type Options struct {
 	UpdateOnly     bool `json:"update_only,omitempty"`
 	ArchiveMissing bool `json:"archive_missing,omitempty"`
 	SkipInvalid    bool `json:"skip_invalid,omitempty"`
+	// Confirmed applies the file once it is checked, without waiting for
+	// a confirmation: `agora import`, whose --dry-run is the look first.
+	Confirmed bool `json:"confirmed,omitempty"`
 }
 
 func (o Options) csv(dry bool) csvio.Options {
@@ -133,6 +137,9 @@ type Job struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	FinishedAt       *time.Time
+	// LeaseUntil is when the worker holding the job loses it, unless it
+	// renews it (nil: nobody holds it).
+	LeaseUntil *time.Time
 }
 
 // Percent is how far the job has come, 0–100.
@@ -159,20 +166,23 @@ type Service struct {
 	Poll time.Duration
 	// Owner names this worker in leases. If "", a random one.
 	Owner string
+	// MaxFileBytes bounds Submit's file. If 0, MaxFileBytes (the admin's
+	// upload); `agora import` reads files from disk and allows more.
+	MaxFileBytes int
 
 	ownerOnce sync.Once
 	afterStep func(n int) // tests: called after each step applied
 }
 
 const jobColumns = `id, state, file_name, options, created_by, report, steps, steps_done, rows_total, rows_done,
-	error, created_at, updated_at, finished_at`
+	error, created_at, updated_at, finished_at, lease_until`
 
 func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var j Job
 	var opts, report string
-	var finished sql.NullTime
+	var finished, lease sql.NullTime
 	err := sc.Scan(&j.ID, &j.State, &j.FileName, &opts, &j.CreatedBy, &report, &j.Steps, &j.StepsDone,
-		&j.Rows, &j.RowsDone, &j.Error, &j.CreatedAt, &j.UpdatedAt, &finished)
+		&j.Rows, &j.RowsDone, &j.Error, &j.CreatedAt, &j.UpdatedAt, &finished, &lease)
 	if err != nil {
 		return j, err
 	}
@@ -188,6 +198,9 @@ func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	if finished.Valid {
 		j.FinishedAt = &finished.Time
 	}
+	if lease.Valid {
+		j.LeaseUntil = &lease.Time
+	}
 	return j, nil
 }
 
@@ -197,8 +210,8 @@ func (s *Service) Submit(ctx context.Context, fileName string, file []byte, opts
 	if len(file) == 0 {
 		return Job{}, fault.Field("file", "The file is empty: choose a CSV file exported from the admin or a spreadsheet.")
 	}
-	if len(file) > MaxFileBytes {
-		return Job{}, fault.Field("file", "The file is larger than %d MiB: import it with `agora import FILE` on the server.", MaxFileBytes>>20)
+	if limit := cmp.Or(s.MaxFileBytes, MaxFileBytes); len(file) > limit {
+		return Job{}, fault.Field("file", "The file is larger than %d MiB: import it with `agora import FILE` on the server.", limit>>20)
 	}
 	o, _ := json.Marshal(opts)
 	now := s.now()

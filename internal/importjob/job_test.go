@@ -373,3 +373,34 @@ func mustProduct(t *testing.T, f *fixture, slug string) int64 {
 	}
 	return p.ID
 }
+
+// TestAConfirmedUploadIsWrittenOnceChecked: `agora import` confirms
+// beforehand; the file is checked and written by one worker pass, with
+// the same steps, purges and report as the admin's.
+func TestAConfirmedUploadIsWrittenOnceChecked(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, d, 450)
+			s := f.service("cli")
+			before := f.purges(t)
+			j, err := s.Submit(ctx, "p.csv", encode(edit(t, f.exported(t), "price", raise)), Options{Confirmed: true}, "agora import")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if worked, err := s.Work(ctx); !worked || err != nil {
+				t.Fatalf("one pass: worked %v, err %v", worked, err)
+			}
+			j = mustGet(t, s, j.ID)
+			if j.State != Done || j.StepsDone != 3 || j.Summary == nil || j.Summary.Updated != 450 {
+				t.Fatalf("after one pass: %s, %d steps, %+v", j.State, j.StepsDone, j.Summary)
+			}
+			if got := f.purges(t) - before; got != 3 {
+				t.Fatalf("%d purge log entries, want 3", got)
+			}
+			if v := f.variants(t)["P7-B"]; v[0] != 1300 {
+				t.Fatalf("P7-B costs %d, want 1300", v[0])
+			}
+		})
+	}
+}
