@@ -272,17 +272,22 @@ func (s *Service) toState(ctx context.Context, id int64, owner string, from, to 
 // the worker finds the job gone at its next write).
 func (s *Service) end(ctx context.Context, id int64, owner string, from, to State, errText string) error {
 	now := s.now()
-	res, err := s.DB.Write.ExecContext(ctx, `UPDATE import_jobs SET state = $1, slot = NULL, file = $2, error = $3,
-		updated_at = $4, finished_at = $4, lease_owner = '', lease_until = NULL
-		WHERE id = $5 AND state = $6 AND ($7 = '' OR lease_owner = $7)`, to, []byte{}, errText, now, id, from, owner)
-	if err != nil {
-		return fmt.Errorf("importjob: end: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if owner == "" {
-			return fault.New(fault.Conflict, "The import changed meanwhile: reload the page.")
+	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = $1, slot = NULL, error = $2,
+			updated_at = $3, finished_at = $3, lease_owner = '', lease_until = NULL
+			WHERE id = $4 AND state = $5 AND ($6 = '' OR lease_owner = $6)`, to, errText, now, id, from, owner)
+		if err != nil {
+			return fmt.Errorf("importjob: end: %w", err)
 		}
-		return errLeaseLost
-	}
-	return nil
+		if n, _ := res.RowsAffected(); n == 0 {
+			if owner == "" {
+				return fault.New(fault.Conflict, "The import changed meanwhile: reload the page.")
+			}
+			return errLeaseLost
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM import_files WHERE job_id = $1`, id); err != nil {
+			return fmt.Errorf("importjob: drop the file: %w", err)
+		}
+		return nil
+	})
 }

@@ -17,8 +17,8 @@ func (s *Service) file(ctx context.Context, id int64, owner string) ([]byte, Opt
 	var file []byte
 	var opts string
 	var o Options
-	err := s.DB.Write.QueryRowContext(ctx, `SELECT file, options FROM import_jobs WHERE id = $1 AND lease_owner = $2`, id, owner).
-		Scan(&file, &opts)
+	err := s.DB.Write.QueryRowContext(ctx, `SELECT f.file, j.options FROM import_jobs j JOIN import_files f ON f.job_id = j.id
+		WHERE j.id = $1 AND j.lease_owner = $2`, id, owner).Scan(&file, &opts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, o, errLeaseLost
 	}
@@ -69,9 +69,8 @@ func (s *Service) checked(ctx context.Context, id int64, owner string, from, to 
 	}
 	now := s.now()
 	var finished any
-	file := any(nil)
 	if to == Refused {
-		finished, file = now, []byte{}
+		finished = now
 	}
 	// A job going on to be applied stays this worker's; one waiting for
 	// the merchant, or refused, is nobody's.
@@ -79,14 +78,26 @@ func (s *Service) checked(ctx context.Context, id int64, owner string, from, to 
 	if to == Applying {
 		lease = `lease_owner = lease_owner`
 	}
-	res, err := s.DB.Write.ExecContext(ctx, `UPDATE import_jobs SET state = $1, report = $2, slot = $3,
-		file = COALESCE($4, file), finished_at = $5, updated_at = $6, `+lease+`
-		WHERE id = $7 AND state = $8 AND lease_owner = $9`, to, string(report), slotValue(to), file, finished, now, id, from, owner)
-	if err != nil {
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = $1, slot = $2, finished_at = $3, updated_at = $4, `+lease+`
+			WHERE id = $5 AND state = $6 AND lease_owner = $7`, to, slotValue(to), finished, now, id, from, owner)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errLeaseLost // cancelled, or taken over
+		}
+		if to == Refused {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM import_files WHERE job_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO import_reports (job_id, report) VALUES ($1, $2)
+			ON CONFLICT (job_id) DO UPDATE SET report = excluded.report`, id, string(report))
+		return err
+	})
+	if err != nil && !errors.Is(err, errLeaseLost) {
 		return fmt.Errorf("importjob: record the check: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errLeaseLost // cancelled, or taken over
-	}
-	return nil
+	return err
 }

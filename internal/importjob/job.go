@@ -174,8 +174,10 @@ type Service struct {
 	afterStep func(n int) // tests: called after each step applied
 }
 
-const jobColumns = `id, state, file_name, options, created_by, report, steps, steps_done, rows_total, rows_done,
-	error, created_at, updated_at, finished_at, lease_until`
+// selectJobs reads jobs with their reports.
+const selectJobs = `SELECT j.id, j.state, j.file_name, j.options, j.created_by, COALESCE(r.report, ''), j.steps,
+	j.steps_done, j.rows_total, j.rows_done, j.error, j.created_at, j.updated_at, j.finished_at, j.lease_until
+	FROM import_jobs j LEFT JOIN import_reports r ON r.job_id = j.id`
 
 func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var j Job
@@ -220,8 +222,13 @@ func (s *Service) Submit(ctx context.Context, fileName string, file []byte, opts
 		if err := s.slotFree(ctx, tx, 0); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO import_jobs (state, slot, file_name, file, options, created_by, created_at, updated_at)
-			VALUES ($1, 1, $2, $3, $4, $5, $6, $6) RETURNING id`, Checking, fileName, file, string(o), by, now).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO import_jobs (state, slot, file_name, options, created_by, created_at, updated_at)
+			VALUES ($1, 1, $2, $3, $4, $5, $5) RETURNING id`, Checking, fileName, string(o), by, now).Scan(&id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO import_files (job_id, file) VALUES ($1, $2)`, id, file)
+		return err
 	})
 	if store.IsUniqueViolation(err) { // a concurrent submit won the slot
 		return Job{}, s.busyError(ctx, 0)
@@ -266,7 +273,7 @@ func busy(row *sql.Row) error {
 
 // Get returns job id.
 func (s *Service) Get(ctx context.Context, id int64) (Job, error) {
-	j, err := scanJob(s.DB.Write.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE id = $1`, id))
+	j, err := scanJob(s.DB.Write.QueryRowContext(ctx, selectJobs+` WHERE j.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, fault.New(fault.NotFound, "There is no import %d.", id)
 	}
@@ -275,7 +282,7 @@ func (s *Service) Get(ctx context.Context, id int64) (Job, error) {
 
 // List returns the latest n jobs, newest first.
 func (s *Service) List(ctx context.Context, n int) ([]Job, error) {
-	rows, err := s.DB.Write.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs ORDER BY id DESC LIMIT $1`, n)
+	rows, err := s.DB.Write.QueryContext(ctx, selectJobs+` ORDER BY j.id DESC LIMIT $1`, n)
 	if err != nil {
 		return nil, fmt.Errorf("importjob: list: %w", err)
 	}

@@ -14,12 +14,8 @@ CREATE TABLE import_jobs (
 	-- applying, undoing), NULL otherwise: one import at a time.
 	slot INTEGER UNIQUE,
 	file_name TEXT NOT NULL,
-	-- the uploaded file, kept until the job is applied or given up
-	file BYTEA NOT NULL,
 	options TEXT NOT NULL,
 	created_by TEXT NOT NULL,
-	-- the dry run's report (JSON): counts, the first changes, row errors
-	report TEXT NOT NULL DEFAULT '',
 	steps INTEGER NOT NULL DEFAULT 0,
 	steps_done INTEGER NOT NULL DEFAULT 0,
 	rows_total INTEGER NOT NULL DEFAULT 0,
@@ -33,14 +29,28 @@ CREATE TABLE import_jobs (
 );
 CREATE INDEX import_jobs_state ON import_jobs(state);
 
+-- Large values live beside the job, not in its row: the row is rewritten
+-- at every step (its progress), and SQLite rewrites a row whole.
+-- the uploaded file, kept until the job is applied or given up
+CREATE TABLE import_files (
+	job_id BIGINT PRIMARY KEY REFERENCES import_jobs(id) ON DELETE CASCADE,
+	file BYTEA NOT NULL
+);
+-- the check's report (JSON): counts, the first changes, row errors
+CREATE TABLE import_reports (
+	job_id BIGINT PRIMARY KEY REFERENCES import_jobs(id) ON DELETE CASCADE,
+	report TEXT NOT NULL
+);
+
 -- the planned writes of a confirmed job, in order, and what undoes each
 CREATE TABLE import_steps (
 	job_id BIGINT NOT NULL REFERENCES import_jobs(id) ON DELETE CASCADE,
 	n INTEGER NOT NULL,
 	rows_count INTEGER NOT NULL,
-	work TEXT NOT NULL,
-	undo TEXT NOT NULL,
+	-- before the large columns, so SQLite reads them without the others
 	applied_at TIMESTAMPTZ,
 	undone_at TIMESTAMPTZ,
+	work TEXT NOT NULL,
+	undo TEXT NOT NULL,
 	PRIMARY KEY (job_id, n)
 );
