@@ -87,6 +87,9 @@ func (c *Catalog) countFacets(ctx context.Context, q ListQuery) (Facets, error) 
 	if q.Query != "" && len(searchTerms(q.Query)) == 0 {
 		return out, nil
 	}
+	if q.Query == "" && q.CategoryID != 0 && !q.Filters.Active() {
+		return c.categoryFacets(ctx, q)
+	}
 	avail, err := c.availabilityFacet(ctx, q)
 	if err != nil {
 		return out, err
