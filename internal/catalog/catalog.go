@@ -23,6 +23,9 @@ type Catalog struct {
 	// FacetTTL is how long facet counts are reused; 0 means
 	// DefaultFacetTTL, negative never reuses them. Set before first use.
 	FacetTTL time.Duration
+	// RankWindow is how many matches of a search relevance ranks (see
+	// rankedPage); 0 means DefaultRankWindow. Set before first use.
+	RankWindow int
 
 	facetOnce sync.Once
 	facets    *otter.Cache[string, Facets] // set by facetOnce; nil when FacetTTL < 0

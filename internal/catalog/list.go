@@ -99,6 +99,10 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	if res.Total == 0 || offset >= res.Total {
 		return res, nil
 	}
+	if q.Query != "" && q.Sort == SortRelevance {
+		res.Items, err = c.rankedPage(ctx, q, offset)
+		return res, err
+	}
 	var query string
 	if l.from == categoryFrom && len(l.conds) == 1 {
 		// A category's plain listing: page through the listing table's
