@@ -202,6 +202,9 @@ type ListQuery struct {
 	// alts, when set (Correct), are the search's words, each with the
 	// words it may stand for; Query is then only shown.
 	alts [][]string
+	// after, when set (search facets), keeps only matches with a greater
+	// id: the rank window (see countMatches).
+	after int64
 }
 
 // ListResult is one page of a listing.

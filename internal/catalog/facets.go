@@ -32,6 +32,11 @@ type Facets struct {
 	// PriceMin and PriceMax span the prices of the listing under the other
 	// filters, in cents (0, 0 when it is empty).
 	PriceMin, PriceMax int64
+	// Partial is set when a search matched more products than its rank
+	// window: the counts and the price range are then those of the
+	// window's matches (the newest RankWindow), lower bounds that pages
+	// show as "120+" (issue 15).
+	Partial bool
 }
 
 // Facet display limits: a menu, not a dump.
@@ -89,6 +94,19 @@ func (c *Catalog) countFacets(ctx context.Context, q ListQuery) (Facets, error) 
 	}
 	if q.Query == "" && q.CategoryID != 0 && !q.Filters.Active() {
 		return c.categoryFacets(ctx, q)
+	}
+	if q.Query != "" {
+		// Counting every match of a common word (34,000 at 300,000
+		// products) groups them all, 400 ms a search; within the rank
+		// window it costs what ranking does.
+		all := q
+		all.Filters = Filters{}
+		l, _, _ := c.listClauses(all, "")
+		_, edge, err := c.countMatches(ctx, l, 0)
+		if err != nil {
+			return out, fmt.Errorf("catalog: facets window: %w", err)
+		}
+		q.after, out.Partial = edge, edge != 0
 	}
 	avail, err := c.availabilityFacet(ctx, q)
 	if err != nil {

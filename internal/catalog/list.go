@@ -89,9 +89,16 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	}
 	offset := (q.Page - 1) * q.PerPage
 	bound := max(CountCap, offset+q.PerPage)
+	ranked := q.Query != "" && q.Sort == SortRelevance
 	var n int
-	err := c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+l.from+" WHERE "+l.where()+
-		" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)
+	var edge int64
+	var err error
+	if ranked {
+		n, edge, err = c.countMatches(ctx, l, bound+1)
+	} else {
+		err = c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+l.from+" WHERE "+l.where()+
+			" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)
+	}
 	if err != nil {
 		return res, fmt.Errorf("catalog: count listing: %w", err)
 	}
@@ -99,8 +106,8 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	if res.Total == 0 || offset >= res.Total {
 		return res, nil
 	}
-	if q.Query != "" && q.Sort == SortRelevance {
-		res.Items, err = c.rankedPage(ctx, q, offset)
+	if ranked {
+		res.Items, err = c.rankedPage(ctx, q, edge, offset)
 		return res, err
 	}
 	var query string
@@ -146,6 +153,9 @@ func (c *Catalog) listClauses(q ListQuery, except string) (l listSQL, order stri
 		l.from = "products p"
 		l.conds = []string{"p.status = 'active'"}
 		order = listingOrder("p", q.Sort)
+	}
+	if q.after != 0 {
+		l.conds = append(l.conds, c.matchID()+" > "+l.arg(q.after))
 	}
 	l.conds = append(l.conds, q.Filters.where(except, l.arg)...)
 	return l, order, true

@@ -77,3 +77,53 @@ func sameSet(a, b []int64) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestSearchFacetsWithinWindow: a search with more matches than the rank
+// window counts its facets among the window's matches and says so
+// (Partial), so every count is a true lower bound; one within the window
+// counts exactly.
+func TestSearchFacetsWithinWindow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cat := catalog.New(db)
+		cat.FacetTTL = -1
+		cat.RankWindow = 10
+		m := newModel(t, cat, rand.New(rand.NewPCG(9, 9)))
+		var ids []int64
+		for i := range m.products {
+			if m.matches(&m.products[i], 0, catalog.Filters{}, "") {
+				ids = append(ids, m.products[i].id)
+			}
+		}
+		slices.Sort(ids)
+		window := ids[len(ids)-cat.RankWindow:]
+		want := map[string]int{}
+		for _, id := range window {
+			want[m.byID[id].brand]++
+		}
+		fs, err := cat.Facets(ctx, catalog.ListQuery{Query: "product"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fs.Partial {
+			t.Errorf("%d matches, window %d: facets not marked partial", len(ids), cat.RankWindow)
+		}
+		got := map[string]int{}
+		for _, f := range fs.Facets {
+			if f.Param == catalog.ParamBrand {
+				for _, v := range f.Values {
+					got[v.Value] = v.Count
+				}
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("brand counts %v, want %v (the window's)", got, want)
+		}
+
+		cat.RankWindow = len(ids)
+		fs, err = cat.Facets(ctx, catalog.ListQuery{Query: "product", Sort: catalog.SortName})
+		if err != nil || fs.Partial {
+			t.Errorf("all %d matches within the window: partial %v, %v", len(ids), fs.Partial, err)
+		}
+	})
+}
