@@ -30,6 +30,7 @@ func (c *Catalog) categoryFacets(ctx context.Context, q ListQuery) (Facets, erro
 			rows.Close()
 			return out, fmt.Errorf("catalog: category facets: %w", err)
 		}
+		v.Selected = q.Filters.Has(facet, v.Value)
 		switch {
 		case facet == ParamAvailability:
 			avail.Values = append(avail.Values, v)
@@ -45,6 +46,7 @@ func (c *Catalog) categoryFacets(ctx context.Context, q ListQuery) (Facets, erro
 	}
 	// The same order countFacets gives: availability by value, the others
 	// most products first.
+	avail.Values = topValues(avail.Values, q.Filters, ParamAvailability)
 	slices.SortFunc(avail.Values, func(a, b FacetValue) int { return cmp.Compare(a.Value, b.Value) })
 	brands.Values = topValues(brands.Values, q.Filters, ParamBrand)
 	out.Facets = []Facet{avail, brands}
@@ -61,4 +63,43 @@ func (c *Catalog) categoryFacets(ctx context.Context, q ListQuery) (Facets, erro
 		return out, fmt.Errorf("catalog: category price range: %w", err)
 	}
 	return out, nil
+}
+
+// ownFacet is the stored facet of a category listing filtered on that one
+// facet alone: a facet's counts ignore its own filter, so they are the
+// unfiltered category's, exact from category_facets, where counting them
+// live would group the whole category (a brand's page of a 30,000-product
+// department counts every brand of the department).
+type ownFacet struct {
+	param string // "" when the listing has none
+	all   Facets // the category's unfiltered facets, selections marked
+}
+
+// ownFacet returns q's ownFacet: only for a category listing, unsearched,
+// with filters on exactly one facet.
+func (c *Catalog) ownFacet(ctx context.Context, q ListQuery) (ownFacet, error) {
+	if q.Query != "" || q.CategoryID == 0 {
+		return ownFacet{}, nil
+	}
+	param := q.Filters.only()
+	if param == "" {
+		return ownFacet{}, nil
+	}
+	all, err := c.categoryFacets(ctx, q)
+	return ownFacet{param: param, all: all}, err
+}
+
+// get returns the stored facet param when it is the listing's own.
+func (o ownFacet) get(param string) (Facet, bool) {
+	if param != o.param {
+		return Facet{}, false
+	}
+	for _, f := range o.all.Facets {
+		if f.Param == param {
+			return f, true
+		}
+	}
+	// No product of the category has the facet: only the selection shows.
+	f := Facet{Param: param, Label: OptionLabel(strings.TrimPrefix(param, OptionParamPrefix))}
+	return f, true
 }

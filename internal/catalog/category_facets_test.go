@@ -144,6 +144,25 @@ func checkCategoryFacets(t *testing.T, cat *catalog.Catalog, c int64, after stri
 	if !reflect.DeepEqual(stored, live) {
 		t.Errorf("after %s: category %d:\nstored %s\nlive   %s", after, c, facetString(stored), facetString(live))
 	}
+	// Filtered on one facet, that facet is read from the stored counts.
+	for _, fc := range stored.Facets {
+		for _, v := range fc.Values[:min(1, len(fc.Values))] {
+			one := catalog.Filters{}.Toggle(fc.Param, v.Value)
+			two := one
+			two.PriceMax = catalog.MaxPriceCents
+			got, err := cat.Facets(ctx, catalog.ListQuery{CategoryID: c, Filters: one})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := cat.Facets(ctx, catalog.ListQuery{CategoryID: c, Filters: two})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("after %s: category %d, %s=%s:\nstored %s\nlive   %s", after, c, fc.Param, v.Value, facetString(got), facetString(want))
+			}
+		}
+	}
 }
 
 func facetString(f catalog.Facets) string {

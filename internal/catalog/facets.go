@@ -108,20 +108,33 @@ func (c *Catalog) countFacets(ctx context.Context, q ListQuery) (Facets, error) 
 		}
 		q.after, out.Partial = edge, edge != 0
 	}
-	avail, err := c.availabilityFacet(ctx, q)
+	own, err := c.ownFacet(ctx, q)
 	if err != nil {
 		return out, err
 	}
-	brands, err := c.groupFacet(ctx, q, ParamBrand, "Brand", "p.brand", "",
-		func(func(any) string) string { return "p.brand <> ''" })
-	if err != nil {
-		return out, err
+	avail, ok := own.get(ParamAvailability)
+	if !ok {
+		if avail, err = c.availabilityFacet(ctx, q); err != nil {
+			return out, err
+		}
 	}
-	opts, err := c.optionFacets(ctx, q)
+	brands, ok := own.get(ParamBrand)
+	if !ok {
+		brands, err = c.groupFacet(ctx, q, ParamBrand, "Brand", "p.brand", "",
+			func(func(any) string) string { return "p.brand <> ''" })
+		if err != nil {
+			return out, err
+		}
+	}
+	opts, err := c.optionFacets(ctx, q, own)
 	if err != nil {
 		return out, err
 	}
 	out.Facets = append([]Facet{avail, brands}, opts...)
+	if own.param == ParamPrice {
+		out.PriceMin, out.PriceMax = own.all.PriceMin, own.all.PriceMax
+		return out, nil
+	}
 	l, _, _ := c.listClauses(q, ParamPrice)
 	err = c.db.QueryRow(ctx, "SELECT coalesce(min(p.price_cents), 0), coalesce(max(p.price_cents), 0) FROM "+l.from+" WHERE "+l.where(), l.args...).
 		Scan(&out.PriceMin, &out.PriceMax)
@@ -207,7 +220,7 @@ func (f Filters) selected(param string) []string {
 // optionFacets counts option values: one query for the options with no
 // selection (under all filters), one per option with a selection (under the
 // others).
-func (c *Catalog) optionFacets(ctx context.Context, q ListQuery) ([]Facet, error) {
+func (c *Catalog) optionFacets(ctx context.Context, q ListQuery, own ownFacet) ([]Facet, error) {
 	const join = " JOIN product_options o ON o.product_id = p.id"
 	l, _, _ := c.listClauses(q, "")
 	rows, err := c.db.Query(ctx, "SELECT o.name, o.value, count(*) FROM "+l.from+join+" WHERE "+l.where()+
@@ -234,6 +247,10 @@ func (c *Catalog) optionFacets(ctx context.Context, q ListQuery) ([]Facet, error
 	var out []Facet
 	for name, vals := range q.Filters.Options {
 		if len(vals) == 0 {
+			continue
+		}
+		if f, ok := own.get(OptionParamPrefix + name); ok {
+			out = append(out, f)
 			continue
 		}
 		f, err := c.groupFacet(ctx, q, OptionParamPrefix+name, OptionLabel(name), "o.value", join,
