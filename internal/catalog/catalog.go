@@ -205,6 +205,9 @@ type ListQuery struct {
 	// after, when set (search facets), keeps only matches with a greater
 	// id: the rank window (see countMatches).
 	after int64
+	// walkSort, for a sorted search with more matches than CountCap on
+	// SQLite, walks the sort's index rather than the matches (List).
+	walkSort bool
 }
 
 // ListResult is one page of a listing.

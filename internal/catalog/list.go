@@ -119,6 +119,10 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 			" ORDER BY " + order + " LIMIT " + l.arg(q.PerPage) + " OFFSET " + l.arg(offset) +
 			") l JOIN products p ON p.id = l.product_id ORDER BY " + order
 	} else {
+		if q.Query != "" && res.MoreThanTotal && offset+q.PerPage <= CountCap && c.db.Dialect == store.SQLite {
+			q.walkSort = true
+			l, order, _ = c.listClauses(q, "")
+		}
 		query = "SELECT " + summaryColumns + " FROM " + l.from + " WHERE " + l.where() +
 			" ORDER BY " + order + " LIMIT " + l.arg(q.PerPage) + " OFFSET " + l.arg(offset)
 	}
@@ -128,6 +132,15 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	}
 	res.Items = items
 	return res, nil
+}
+
+// sortIndex names the index of products (migration 0001) that walks each
+// non-relevance sort, active products first.
+var sortIndex = map[Sort]string{
+	SortPriceAsc:  "products_price",
+	SortPriceDesc: "products_price",
+	SortNewest:    "products_new",
+	SortName:      "products_name",
 }
 
 const categoryFrom = "category_listing l JOIN products p ON p.id = l.product_id"
@@ -213,7 +226,16 @@ func (c *Catalog) searchClauses(l *listSQL, q ListQuery, groups [][]string) (ord
 		// index on products, SQLite would run one MATCH per product.
 		l.from = "product_search s CROSS JOIN products p ON p.id = s.rowid"
 		order = "bm25(product_search, 10.0, 4.0, 1.0), p.id"
-		l.conds = []string{"product_search MATCH " + l.arg(expr), "p.status = 'active'"}
+		match := l.arg(expr)
+		l.conds = []string{"product_search MATCH " + match, "p.status = 'active'"}
+		if q.walkSort {
+			// Walk products in the sort's index, keeping those in the set
+			// of matches (built once, ids only): a common word's page
+			// stops after a few hundred index entries, where joining and
+			// sorting its 34,000 matches took 80 ms (issue 15).
+			l.from = "products p INDEXED BY " + sortIndex[q.Sort]
+			l.conds[0] = "p.id IN (SELECT rowid FROM product_search WHERE product_search MATCH " + match + ")"
+		}
 	}
 	if q.CategoryID != 0 {
 		l.conds = append(l.conds, "EXISTS (SELECT 1 FROM category_listing l WHERE l.product_id = p.id AND l.category_id = "+l.arg(q.CategoryID)+")")
