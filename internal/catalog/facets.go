@@ -56,6 +56,9 @@ func (c *Catalog) Facets(ctx context.Context, q ListQuery) (Facets, error) {
 	if err := q.normalize(); err != nil {
 		return Facets{}, err
 	}
+	if q.Query == "" && q.CategoryID != 0 && !q.Filters.Active() {
+		return c.categoryFacets(ctx, q) // stored and cheap: never stale
+	}
 	cache := c.facetCache()
 	if cache == nil {
 		return c.countFacets(ctx, q)
@@ -91,9 +94,6 @@ func (c *Catalog) countFacets(ctx context.Context, q ListQuery) (Facets, error) 
 	var out Facets
 	if q.Query != "" && len(searchTerms(q.Query)) == 0 {
 		return out, nil
-	}
-	if q.Query == "" && q.CategoryID != 0 && !q.Filters.Active() {
-		return c.categoryFacets(ctx, q)
 	}
 	if q.Query != "" {
 		// Counting every match of a common word (34,000 at 300,000
