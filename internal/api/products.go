@@ -48,9 +48,12 @@ type facetJSON struct {
 }
 
 type facetValueJSON struct {
-	Value    string `json:"value"`
-	Count    int    `json:"count"`
-	Selected bool   `json:"selected"`
+	Value string `json:"value"`
+	Count int    `json:"count"`
+	// AtLeast: count is a lower bound, counted among the newest 1,000
+	// matches of a search with more (catalog.Facets.Partial).
+	AtLeast  bool `json:"at_least,omitempty"`
+	Selected bool `json:"selected"`
 }
 
 // priceRangeJSON spans the listing's prices under the other filters.
@@ -165,7 +168,7 @@ func facetsJSON(fs catalog.Facets) ([]facetJSON, *priceRangeJSON) {
 	for _, f := range fs.Facets {
 		fj := facetJSON{Param: f.Param, Label: f.Label, Values: make([]facetValueJSON, len(f.Values))}
 		for i, v := range f.Values {
-			fj.Values[i] = facetValueJSON{Value: v.Value, Count: v.Count, Selected: v.Selected}
+			fj.Values[i] = facetValueJSON{Value: v.Value, Count: v.Count, AtLeast: fs.Partial, Selected: v.Selected}
 		}
 		out = append(out, fj)
 	}

@@ -23,6 +23,9 @@ type Catalog struct {
 	// FacetTTL is how long facet counts are reused; 0 means
 	// DefaultFacetTTL, negative never reuses them. Set before first use.
 	FacetTTL time.Duration
+	// RankWindow is how many matches of a search relevance ranks (see
+	// rankedPage); 0 means DefaultRankWindow. Set before first use.
+	RankWindow int
 
 	facetOnce sync.Once
 	facets    *otter.Cache[string, Facets] // set by facetOnce; nil when FacetTTL < 0
@@ -199,6 +202,12 @@ type ListQuery struct {
 	// alts, when set (Correct), are the search's words, each with the
 	// words it may stand for; Query is then only shown.
 	alts [][]string
+	// after, when set (search facets), keeps only matches with a greater
+	// id: the rank window (see countMatches).
+	after int64
+	// walkSort, for a sorted search with more matches than CountCap on
+	// SQLite, walks the sort's index rather than the matches (List).
+	walkSort bool
 }
 
 // ListResult is one page of a listing.

@@ -54,6 +54,30 @@ func (f Filters) Active() bool {
 
 func (f Filters) hasPrice() bool { return f.PriceMin > 0 || f.PriceMax > 0 }
 
+// only returns the one facet parameter f filters on, or "" when it filters
+// on none or on several.
+func (f Filters) only() string {
+	var params []string
+	if f.hasPrice() {
+		params = append(params, ParamPrice)
+	}
+	if len(f.Brands) > 0 {
+		params = append(params, ParamBrand)
+	}
+	if len(f.Availability) > 0 {
+		params = append(params, ParamAvailability)
+	}
+	for k, vals := range f.Options {
+		if len(vals) > 0 {
+			params = append(params, OptionParamPrefix+k)
+		}
+	}
+	if len(params) != 1 {
+		return ""
+	}
+	return params[0]
+}
+
 // Depth counts the filter values set: the storefront marks deep
 // combinations noindex, nofollow so crawlers do not walk them all.
 func (f Filters) Depth() int {

@@ -45,8 +45,13 @@ func (c *Catalog) Suggest(ctx context.Context, q string, n int) ([]Suggestion, e
 		query = `SELECT p.name, p.slug FROM products p
 			WHERE p.search @@ to_tsquery('simple', agora_fold($1)) AND p.status = 'active' LIMIT $2`
 	} else {
-		query = `SELECT p.name, p.slug FROM product_search s JOIN products p ON p.id = s.rowid
-			WHERE product_search MATCH '{name} : (' || $1 || ')' AND p.status = 'active' LIMIT $2`
+		// product_names (migration 0012) indexes names alone, with prefix
+		// doclists for one to three letters. CROSS JOIN keeps it
+		// outermost: with a plain JOIN SQLite may walk products and run
+		// one MATCH each, which for a prefix no name has ("tes") read all
+		// 300,000 (5 s; issue 15).
+		query = `SELECT p.name, p.slug FROM product_names s CROSS JOIN products p ON p.id = s.rowid
+			WHERE product_names MATCH $1 AND p.status = 'active' LIMIT $2`
 	}
 	rows, err := c.db.Query(ctx, query, match, n)
 	if err != nil {

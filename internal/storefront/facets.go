@@ -69,6 +69,7 @@ type facetGroup struct {
 type facetLink struct {
 	Label    string
 	Count    int
+	AtLeast  bool // Count is a lower bound (catalog.Facets.Partial)
 	URL      string
 	Selected bool
 	NoFollow bool
@@ -98,7 +99,7 @@ func newFacetView(path, query string, p listParams, fs catalog.Facets) facetView
 			if fc.Param == catalog.ParamAvailability {
 				label = catalog.Availability(fv.Value).Label()
 			}
-			g.Values = append(g.Values, facetLink{Label: label, Count: fv.Count, URL: link(next),
+			g.Values = append(g.Values, facetLink{Label: label, Count: fv.Count, AtLeast: fs.Partial, URL: link(next),
 				Selected: fv.Selected, NoFollow: next.Depth() >= deepFilters})
 			if fv.Selected {
 				v.Active = append(v.Active, activeFilter{Label: fc.Label + ": " + label, RemoveURL: link(next)})
