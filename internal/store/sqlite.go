@@ -23,7 +23,12 @@ import (
 //     a power loss may drop the last transactions) and much faster than FULL;
 //   - foreign_keys=on, off by default in SQLite for compatibility;
 //   - a 64 MiB page cache per connection and memory-mapped reads keep hot
-//     catalog pages out of syscalls;
+//     catalog pages out of syscalls; the map covers files up to 2 GiB
+//     (SQLite's own ceiling): with a 256 MiB map a 300,000-product
+//     catalog (730 MiB) read most pages through pread into each
+//     connection's cache, and category pages at 32 connections served 73–102
+//     req/s where the whole map serves 300–527. Mapped pages are the
+//     kernel's page cache, shared and reclaimable, not the process's heap;
 //   - journal_size_limit (SQLiteJournalSizeLimit): a checkpoint cannot reset
 //     the WAL while a read is open, so a long read (an export) during writes
 //     (an import, a sale) grows it, and SQLite otherwise keeps the file at its
@@ -35,7 +40,7 @@ var sqlitePragmas = []string{
 	"foreign_keys(1)",
 	"journal_size_limit(" + strconv.Itoa(SQLiteJournalSizeLimit) + ")",
 	"cache_size(-65536)",
-	"mmap_size(268435456)",
+	"mmap_size(2147418112)",
 	"temp_store(MEMORY)",
 }
 
