@@ -6,13 +6,11 @@ package main_test
 // reloads when its state changes), without the merchant reloading.
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -41,35 +39,8 @@ func TestBrowserImportsACSV(t *testing.T) {
 	}
 	s := start(t, "app", "--db", db, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute) // a failsafe for a hung browser
-	defer cancel()
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
-		}
-	}
-	text := func(what, sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-		return v
-	}
+	_, step, read := startChromium(t, s)
+	text := func(what, sel string) string { t.Helper(); return read(what, chromedp.Text(sel)) }
 
 	step("sign in",
 		chromedp.Navigate(s.url+"/admin/login"),

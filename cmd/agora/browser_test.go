@@ -34,6 +34,46 @@ func chromiumPath(t *testing.T) string {
 	return p
 }
 
+// startChromium starts a headless Chromium for a test against s, closed when
+// the test ends, and returns its context with step, which runs actions
+// that return nothing, and read, which runs one that returns a string;
+// both fail the test with the server's log.
+func startChromium(t *testing.T, s *server) (context.Context, func(string, ...chromedp.Action[chromedp.Void]), func(string, chromedp.Action[string]) string) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a failsafe for a hung browser
+	t.Cleanup(cancel)
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
+		}
+	}
+	read := func(what string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
+		}
+		return v
+	}
+	return ctx, step, read
+}
+
 func TestBrowserWalksAPurchase(t *testing.T) {
 	t.Parallel()
 	dbURL := storetest.URL(t, store.SQLite)
@@ -57,39 +97,7 @@ func TestBrowserWalksAPurchase(t *testing.T) {
 	s := start(t, "app", "--db", dbURL, "--media", mediaDir, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s",
 		"--stripe-secret-key", "sk_test_browser", "--stripe-publishable-key", "pk_test_browser", "--stripe-api-base", sm.URL)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute) // a failsafe for a hung browser
-	defer cancel()
-
-	// step runs void actions; read runs one action that returns a value.
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
-		}
-	}
-	read := func(what string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("browser: %s: %v\n%s", what, err, s.log())
-		}
-		return v
-	}
+	ctx, step, read := startChromium(t, s)
 
 	step("open a product from the home page",
 		chromedp.Navigate(s.url+"/"),
