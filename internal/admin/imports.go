@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -154,8 +155,8 @@ func (h *Handler) importProgress(w http.ResponseWriter, r *http.Request) {
 }
 
 // importAction serves POST /admin/imports/{id}/confirm, …/cancel and
-// …/undo.
-func (h *Handler) importAction(act func(*importjob.Service) func(r *http.Request, id int64) error, done string) http.HandlerFunc {
+// …/undo: act is the Service method, as (*importjob.Service).Confirm.
+func (h *Handler) importAction(act func(*importjob.Service, context.Context, int64) error, done string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.Imports == nil {
 			h.notFound(w, r)
@@ -165,7 +166,7 @@ func (h *Handler) importAction(act func(*importjob.Service) func(r *http.Request
 		if !ok || !h.parsePost(w, r) {
 			return
 		}
-		if err := act(h.Imports)(r, id); err != nil {
+		if err := act(h.Imports, r.Context(), id); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -191,15 +192,3 @@ func (h *Handler) importJob(w http.ResponseWriter, r *http.Request) (importjob.J
 }
 
 func importURL(id int64) string { return "/admin/imports/" + strconv.FormatInt(id, 10) }
-
-func confirmImport(s *importjob.Service) func(*http.Request, int64) error {
-	return func(r *http.Request, id int64) error { return s.Confirm(r.Context(), id) }
-}
-
-func cancelImport(s *importjob.Service) func(*http.Request, int64) error {
-	return func(r *http.Request, id int64) error { return s.Cancel(r.Context(), id) }
-}
-
-func undoImport(s *importjob.Service) func(*http.Request, int64) error {
-	return func(r *http.Request, id int64) error { return s.Undo(r.Context(), id) }
-}

@@ -87,7 +87,7 @@ func (s *Service) plan(ctx context.Context, j Job, owner string) (planned bool, 
 	if err != nil {
 		return false, err
 	}
-	p, err := csvio.Prepare(ctx, s.DB, bytes.NewReader(file), opts.csv(false))
+	p, err := csvio.Prepare(ctx, s.DB, bytes.NewReader(file), opts.csv())
 	if err != nil || j.Summary == nil || digest(p.Report.Changes) != j.Summary.Digest {
 		if err == nil {
 			s.log().Info("import: the catalog changed since the check; the new diff awaits confirmation", "job", j.ID)

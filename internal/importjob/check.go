@@ -35,7 +35,7 @@ func (s *Service) check(ctx context.Context, id int64, owner string) error {
 	if err != nil {
 		return err
 	}
-	p, err := csvio.Prepare(ctx, s.DB, bytes.NewReader(file), opts.csv(!opts.Confirmed))
+	p, err := csvio.Prepare(ctx, s.DB, bytes.NewReader(file), opts.csv())
 	if !opts.Confirmed || err != nil {
 		return s.checked(ctx, id, owner, Checking, Checked, p, err, "")
 	}

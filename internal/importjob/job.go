@@ -70,8 +70,9 @@ type Options struct {
 	Confirmed bool `json:"confirmed,omitempty"`
 }
 
-func (o Options) csv(dry bool) csvio.Options {
-	return csvio.Options{DryRun: dry, UpdateOnly: o.UpdateOnly, ArchiveMissing: o.ArchiveMissing, SkipInvalid: o.SkipInvalid}
+// csv is what csvio.Prepare reads of the options.
+func (o Options) csv() csvio.Options {
+	return csvio.Options{UpdateOnly: o.UpdateOnly, ArchiveMissing: o.ArchiveMissing, SkipInvalid: o.SkipInvalid}
 }
 
 // Summary is the dry run's report as the page shows it.
@@ -239,20 +240,23 @@ func (s *Service) Submit(ctx context.Context, fileName string, file []byte, opts
 	return s.Get(ctx, id)
 }
 
+// slotHolder reads the import holding the store's import slot, other
+// than the job given.
+const slotHolder = `SELECT id, file_name, created_by, state FROM import_jobs WHERE slot = 1 AND id <> $1`
+
 // slotFree fails with a Conflict naming the import that holds the store's
 // import slot, if one other than except does.
 func (s *Service) slotFree(ctx context.Context, tx *sql.Tx, except int64) error {
-	return busy(tx.QueryRowContext(ctx, `SELECT id, file_name, created_by, state FROM import_jobs WHERE slot = 1 AND id <> $1`, except))
+	return busy(tx.QueryRowContext(ctx, slotHolder, except))
 }
 
 // busyError is slotFree's refusal after a concurrent writer took the slot
 // first (a unique violation), outside the failed transaction.
 func (s *Service) busyError(ctx context.Context, except int64) error {
-	err := busy(s.DB.Write.QueryRowContext(ctx, `SELECT id, file_name, created_by, state FROM import_jobs WHERE slot = 1 AND id <> $1`, except))
-	if err == nil {
-		return fault.New(fault.Conflict, "Another import is running: one import at a time. Try again when it has finished.")
+	if err := busy(s.DB.Write.QueryRowContext(ctx, slotHolder, except)); err != nil {
+		return err
 	}
-	return err
+	return fault.New(fault.Conflict, "Another import is running: one import at a time. Try again when it has finished.")
 }
 
 // busy is the refusal naming the import row describes, nil without one.
