@@ -90,12 +90,19 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	offset := (q.Page - 1) * q.PerPage
 	bound := max(CountCap, offset+q.PerPage)
 	ranked := q.Query != "" && q.Sort == SortRelevance
+	plain := l.from == categoryFrom && len(l.conds) == 1 // a category, unfiltered
 	var n int
 	var edge int64
 	var err error
-	if ranked {
+	switch {
+	case ranked:
 		n, edge, err = c.countMatches(ctx, l, bound+1)
-	} else {
+	case plain:
+		// category_listing lists active products only, so its index alone
+		// counts the listing; the join would read 1,001 products for it.
+		err = c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM category_listing l WHERE "+l.where()+
+			" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)
+	default:
 		err = c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+l.from+" WHERE "+l.where()+
 			" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)
 	}
@@ -111,7 +118,7 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 		return res, err
 	}
 	var query string
-	if l.from == categoryFrom && len(l.conds) == 1 {
+	if plain {
 		// A category's plain listing: page through the listing table's
 		// sort index alone, then read the page's 24 products, so a deep
 		// OFFSET skips index entries rather than joined rows.
