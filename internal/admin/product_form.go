@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -25,7 +26,7 @@ func productFields(f *form) []input {
 		{Name: "featured", Label: "Featured on the home page", Type: "checkbox"},
 		{Name: "description", Label: "Description", Type: "textarea", MaxLen: catalog.MaxDescriptionLen, Class: "full"},
 		{Name: "attributes", Label: "Attributes", Type: "textarea", Class: "full", Placeholder: "Material: Cotton\nOrigin: Portugal",
-			Hint: "One Name: Value a line, shown under Details on the product page and offered as filters. At most 30."},
+			Hint: fmt.Sprintf("One Name: Value a line, shown under Details on the product page and offered as filters. At most %d.", catalog.MaxAttributes)},
 	})
 }
 
