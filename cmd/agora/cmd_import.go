@@ -39,13 +39,16 @@ Creates and updates the products of a CSV file, one row per variant, with the co
 ` + "`agora export`" + ` writes (the header row names them, in any order):
 
   handle,name,description,brand,status,featured,categories,sku,variant_name,
-  option1_name,option1_value,option2_name,option2_value,price,currency,stock,images
+  option1_name,option1_value,option2_name,option2_value,price,currency,stock,images,
+  attributes
 
 handle, name, sku and price are required. Rows of one product share its
 handle; its other columns are on its first row, blank or repeated on the
 next. categories are paths of existing categories ("Clothing > Men >
 Shirts"), several separated by "|"; images are media keys separated by "|";
-prices use a dot ("12.50"). The file is UTF-8 (Excel: "CSV UTF-8").
+attributes are the product's own, "Material: Cotton|Fit: Slim" (a "|"
+inside a name or value is written \|, a backslash \\); prices use a dot
+("12.50"). The file is UTF-8 (Excel: "CSV UTF-8").
 
 A row whose handle a product has updates that product, and a SKU it has
 updates that variant: the file's columns are the truth for what they hold

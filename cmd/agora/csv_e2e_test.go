@@ -11,7 +11,12 @@ import (
 	"agora/internal/store/storetest"
 )
 
+// csvHeader is a file's header without the attributes column, as exports
+// wrote it before issue 15 added it: such files still import.
 const csvHeader = "handle,name,description,brand,status,featured,categories,sku,variant_name,option1_name,option1_value,option2_name,option2_value,price,currency,stock,images\n"
+
+// exportHeader is the header agora export writes.
+const exportHeader = "handle,name,description,brand,status,featured,categories,sku,variant_name,option1_name,option1_value,option2_name,option2_value,price,currency,stock,images,attributes\n"
 
 func writeCSV(t *testing.T, name, body string) string {
 	t.Helper()
@@ -26,7 +31,7 @@ func writeCSV(t *testing.T, name, body string) string {
 func exportedSKUs(t *testing.T, db string) []string {
 	t.Helper()
 	code, out, errOut := run(t, "export", "--db", db)
-	if code != 0 || !strings.HasPrefix(out, "\ufeff"+csvHeader) {
+	if code != 0 || !strings.HasPrefix(out, "\ufeff"+exportHeader) {
 		t.Fatalf("agora export: exit %d\n%s\n%s", code, out, errOut)
 	}
 	var skus []string

@@ -117,6 +117,35 @@ func parseOptions(field, s string) ([]catalog.Option, error) {
 	return out, nil
 }
 
+// parseAttributes reads the product form's attributes: one "Name: Value"
+// a line, split at the first colon (a value may hold more), blank lines
+// skipped. The catalog checks the rest (CleanAttributes).
+func parseAttributes(field, s string) ([]catalog.Option, error) {
+	out := []catalog.Option{}
+	for i, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line) // and the \r of a browser's \r\n
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || value == "" {
+			return nil, fault.Field(field, "Line %d (%.40q) is not Name: Value. Write one attribute a line, such as Material: Cotton.", i+1, line)
+		}
+		out = append(out, catalog.Option{Name: name, Value: value})
+	}
+	return out, nil
+}
+
+// formatAttributes is parseAttributes' input for attrs.
+func formatAttributes(attrs []catalog.Option) string {
+	lines := make([]string, len(attrs))
+	for i, a := range attrs {
+		lines[i] = a.Name + ": " + a.Value
+	}
+	return strings.Join(lines, "\n")
+}
+
 // formatDate is the template func "date": "2 Mar 2025", in UTC like every
 // stored time.
 func formatDate(t time.Time) string { return t.UTC().Format("2 Jan 2006") }

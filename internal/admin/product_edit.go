@@ -108,8 +108,11 @@ func (h *Handler) productSave(w http.ResponseWriter, r *http.Request) {
 	if slug == "" {
 		slug = catalog.Slugify(name)
 	}
-	_, err := h.Catalog.UpdateProduct(r.Context(), id, catalog.ProductPatch{Name: &name, Slug: &slug, Brand: &brand,
-		Status: &status, Description: &desc, Featured: &featured, CategoryIDs: &cats})
+	attrs, err := parseAttributes("attributes", f.Value("attributes"))
+	if err == nil {
+		_, err = h.Catalog.UpdateProduct(r.Context(), id, catalog.ProductPatch{Name: &name, Slug: &slug, Brand: &brand,
+			Status: &status, Description: &desc, Featured: &featured, CategoryIDs: &cats, Attributes: &attrs})
+	}
 	if err == nil {
 		page.SeeOther(w, r, productURL(id)+"?done=saved")
 		return

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 // named as catalog names its fields (name, slug, category_ids…), so
 // catalog's field errors land next to them.
 
-var productNames = []string{"name", "slug", "brand", "status", "featured", "description"}
+var productNames = []string{"name", "slug", "brand", "status", "featured", "description", "attributes"}
 
 func productFields(f *form) []input {
 	return f.Fill([]input{
@@ -24,6 +25,8 @@ func productFields(f *form) []input {
 			Hint: "Drafts and archived products are hidden from shoppers."},
 		{Name: "featured", Label: "Featured on the home page", Type: "checkbox"},
 		{Name: "description", Label: "Description", Type: "textarea", MaxLen: catalog.MaxDescriptionLen, Class: "full"},
+		{Name: "attributes", Label: "Attributes", Type: "textarea", Class: "full", Placeholder: "Material: Cotton\nOrigin: Portugal",
+			Hint: fmt.Sprintf("One Name: Value a line, shown under Details on the product page and offered as filters. At most %d.", catalog.MaxAttributes)},
 	})
 }
 
@@ -68,6 +71,7 @@ func productFormOf(p *catalog.Product) *form {
 	f.Values["brand"] = p.Brand
 	f.Values["status"] = p.Status
 	f.Values["description"] = p.Description
+	f.Values["attributes"] = formatAttributes(p.Attributes)
 	if p.Featured {
 		f.Values["featured"] = "on"
 	}

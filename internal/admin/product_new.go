@@ -83,6 +83,9 @@ func (h *Handler) productCreate(w http.ResponseWriter, r *http.Request) {
 	if v.Options, err = parseOptions("variants.options", f.Value("variants.options")); err != nil {
 		f.Fail(err, f.Has)
 	}
+	if np.Attributes, err = parseAttributes("attributes", f.Value("attributes")); err != nil {
+		f.Fail(err, f.Has)
+	}
 	if strings.TrimSpace(v.SKU) == "" {
 		f.Set("variants.sku", "A SKU is required.")
 	}

@@ -24,6 +24,7 @@ type adminProductJSON struct {
 	Stock        int                `json:"stock"` // over all variants
 	Availability string             `json:"availability"`
 	CategoryIDs  []int64            `json:"category_ids"`
+	Attributes   []catalog.Option   `json:"attributes"`
 	Variants     []adminVariantJSON `json:"variants"`
 	Images       []adminImageJSON   `json:"images"`
 	CreatedAt    time.Time          `json:"created_at"`
@@ -53,7 +54,7 @@ type adminImageJSON struct {
 func (h *Handler) toAdminProduct(p *catalog.Product) adminProductJSON {
 	out := adminProductJSON{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, Brand: p.Brand,
 		Status: p.Status, Featured: p.Featured, PriceCents: p.PriceCents, Currency: p.Currency, Stock: p.Stock,
-		Availability: string(p.Availability()), CategoryIDs: p.CategoryIDs,
+		Availability: string(p.Availability()), CategoryIDs: p.CategoryIDs, Attributes: nonNilOptions(p.Attributes),
 		Variants: make([]adminVariantJSON, len(p.Variants)), Images: make([]adminImageJSON, len(p.Images)),
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 	if out.CategoryIDs == nil {
@@ -69,11 +70,7 @@ func (h *Handler) toAdminProduct(p *catalog.Product) adminProductJSON {
 }
 
 func toAdminVariant(v catalog.Variant) adminVariantJSON {
-	opts := v.Options
-	if opts == nil {
-		opts = []catalog.Option{}
-	}
-	return adminVariantJSON{ID: v.ID, ProductID: v.ProductID, SKU: v.SKU, Name: v.Name, Options: opts,
+	return adminVariantJSON{ID: v.ID, ProductID: v.ProductID, SKU: v.SKU, Name: v.Name, Options: nonNilOptions(v.Options),
 		PriceCents: v.PriceCents, Currency: v.Currency, Stock: v.Stock, Availability: string(v.Availability())}
 }
 
@@ -171,6 +168,7 @@ type newProductJSON struct {
 	Status      string           `json:"status"`
 	Featured    bool             `json:"featured"`
 	CategoryIDs []int64          `json:"category_ids"`
+	Attributes  []catalog.Option `json:"attributes"`
 	Variants    []newVariantJSON `json:"variants"`
 }
 
@@ -183,7 +181,7 @@ func (h *Handler) adminCreateProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	np := catalog.NewProduct{Name: in.Name, Slug: in.Slug, Description: in.Description, Brand: in.Brand,
-		Status: in.Status, Featured: in.Featured, CategoryIDs: in.CategoryIDs,
+		Status: in.Status, Featured: in.Featured, CategoryIDs: in.CategoryIDs, Attributes: in.Attributes,
 		Variants: make([]catalog.NewVariant, len(in.Variants))}
 	for i, v := range in.Variants {
 		np.Variants[i] = v.variant()
@@ -199,13 +197,14 @@ func (h *Handler) adminCreateProduct(w http.ResponseWriter, r *http.Request) {
 }
 
 type productPatchJSON struct {
-	Name        *string  `json:"name"`
-	Slug        *string  `json:"slug"`
-	Description *string  `json:"description"`
-	Brand       *string  `json:"brand"`
-	Status      *string  `json:"status"`
-	Featured    *bool    `json:"featured"`
-	CategoryIDs *[]int64 `json:"category_ids"`
+	Name        *string           `json:"name"`
+	Slug        *string           `json:"slug"`
+	Description *string           `json:"description"`
+	Brand       *string           `json:"brand"`
+	Status      *string           `json:"status"`
+	Featured    *bool             `json:"featured"`
+	CategoryIDs *[]int64          `json:"category_ids"`
+	Attributes  *[]catalog.Option `json:"attributes"` // replaces them all; [] removes them
 }
 
 // adminPatchProduct serves PATCH /api/v1/admin/products/{id}: absent (or
@@ -223,7 +222,8 @@ func (h *Handler) adminPatchProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := h.Catalog.UpdateProduct(r.Context(), id, catalog.ProductPatch{Name: in.Name, Slug: in.Slug,
-		Description: in.Description, Brand: in.Brand, Status: in.Status, Featured: in.Featured, CategoryIDs: in.CategoryIDs})
+		Description: in.Description, Brand: in.Brand, Status: in.Status, Featured: in.Featured, CategoryIDs: in.CategoryIDs,
+		Attributes: in.Attributes})
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -386,6 +386,83 @@ func TestAdminAPIBadInput(t *testing.T) {
 	})
 }
 
+// TestAdminAPIAttributes: a script creates a product with attributes,
+// replaces them with PATCH and removes them; staff and shoppers read them
+// in the order written; bad attributes are a 400 naming the field and
+// change nothing.
+func TestAdminAPIAttributes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAdminShop(t, db)
+		type out struct {
+			ID         int64
+			Attributes []catalog.Option
+		}
+		r := a.admin(t, "POST", "/api/v1/admin/products", map[string]any{
+			"name": "Linen Shirt", "category_ids": []int64{a.clothing.ID},
+			"attributes": []map[string]string{{"name": "Material", "value": "Linen"}, {"name": "Fit", "value": "Relaxed"}},
+			"variants":   []map[string]any{{"sku": "LS-1", "price_cents": 3900, "stock": 10}},
+		})
+		expect(t, "create", r, http.StatusCreated)
+		var p out
+		r.decode(t, &p)
+		want := []catalog.Option{{Name: "Material", Value: "Linen"}, {Name: "Fit", Value: "Relaxed"}}
+		if !slices.Equal(p.Attributes, want) {
+			t.Fatalf("created: attributes %v, want %v", p.Attributes, want)
+		}
+		path := fmt.Sprintf("/api/v1/admin/products/%d", p.ID)
+		shopper := func() []catalog.Option {
+			t.Helper()
+			var s out
+			r := a.call(t, nil, "GET", "/api/v1/products/linen-shirt", "", nil)
+			expect(t, "shopper's product", r, http.StatusOK)
+			r.decode(t, &s)
+			return s.Attributes
+		}
+		if got := shopper(); !slices.Equal(got, want) {
+			t.Fatalf("shopper's product: attributes %v, want %v", got, want)
+		}
+
+		want = []catalog.Option{{Name: "Origin", Value: "Portugal"}, {Name: "Material", Value: "Linen & flax"}}
+		r = a.admin(t, "PATCH", path, map[string]any{"attributes": want})
+		expect(t, "patch", r, http.StatusOK)
+		r = a.admin(t, "GET", path, nil)
+		if r.decode(t, &p); !slices.Equal(p.Attributes, want) {
+			t.Fatalf("patched: attributes %v, want %v", p.Attributes, want)
+		}
+		// A patch without them leaves them alone.
+		expect(t, "patch the name", a.admin(t, "PATCH", path, `{"name": "Linen Shirt II"}`), http.StatusOK)
+		if got := shopper(); !slices.Equal(got, want) {
+			t.Fatalf("after a name change: attributes %v, want %v", got, want)
+		}
+
+		for _, c := range []struct{ name, method, path, body string }{
+			{"empty value", "PATCH", path, `{"attributes": [{"name": "Material", "value": ""}]}`},
+			{"name twice", "PATCH", path, `{"attributes": [{"name": "Fit", "value": "Slim"}, {"name": "fit", "value": "Loose"}]}`},
+			{"not a list", "PATCH", path, `{"attributes": "Material: Cotton"}`},
+			{"value too long", "POST", "/api/v1/admin/products", `{"name": "X", "attributes": [{"name": "Care", "value": "` +
+				strings.Repeat("w", 101) + `"}], "variants": [{"sku": "X-1", "price_cents": 1}]}`},
+		} {
+			r := a.admin(t, c.method, c.path, c.body)
+			var e errorJSON
+			if r.decode(t, &e); r.status != http.StatusBadRequest || e.Error.Field != "attributes" || e.Error.Message == "" {
+				t.Errorf("%s: %d %s, want 400 naming attributes", c.name, r.status, r.body)
+			}
+		}
+		if got := shopper(); !slices.Equal(got, want) {
+			t.Fatalf("after refused patches: attributes %v, want %v", got, want)
+		}
+		if n := countProducts(t, db); n != 1 {
+			t.Errorf("%d products after a refused create, want 1", n)
+		}
+
+		r = a.admin(t, "PATCH", path, `{"attributes": []}`)
+		expect(t, "remove", r, http.StatusOK)
+		if !strings.Contains(string(r.body), `"attributes":[]`) {
+			t.Errorf("removed: %s, want \"attributes\":[]", r.body)
+		}
+	})
+}
+
 func pngOf(t *testing.T, w, h int) []byte {
 	t.Helper()
 	var buf bytes.Buffer

@@ -333,7 +333,7 @@ func TestProductShape(t *testing.T) {
 		res := f.do(t, "GET", "/api/v1/products/blue-shirt")
 		var raw map[string]any
 		res.decode(t, &raw)
-		assertKeys(t, raw, "availability", "brand", "categories", "currency", "description", "id", "image_url",
+		assertKeys(t, raw, "attributes", "availability", "brand", "categories", "currency", "description", "id", "image_url",
 			"images", "in_stock", "name", "price_cents", "slug", "variants")
 		var p struct {
 			ID          int64
@@ -372,14 +372,27 @@ func TestProductShape(t *testing.T) {
 			t.Errorf("breadcrumb %+v, want clothing > shirts", p.Categories)
 		}
 
-		// Lists are [] rather than null, and text is escaped for HTML contexts.
+		if !strings.Contains(string(res.body), `"attributes":[]`) {
+			t.Errorf("a product without attributes: %s, want \"attributes\":[]", res.body)
+		}
+
+		// The product's own attributes, in the merchant's order.
+		attrs := []catalog.Option{{Name: "Steel", Value: "<b>VG-10</b>"}, {Name: "Origin", Value: "Seki"}}
+		if _, err := catalog.New(db).UpdateProduct(context.Background(), f.knife, catalog.ProductPatch{Attributes: &attrs}); err != nil {
+			t.Fatal(err)
+		}
 		knife := f.do(t, "GET", "/api/v1/products/chef-knife")
-		for _, want := range []string{`"images":[]`, `"options":[]`, `\u003cscript\u003e`, `\u0026 more`} {
+		var k struct{ Attributes []catalog.Option }
+		if knife.decode(t, &k); !slices.Equal(k.Attributes, attrs) {
+			t.Errorf("attributes %v, want %v", k.Attributes, attrs)
+		}
+		// Lists are [] rather than null, and text is escaped for HTML contexts.
+		for _, want := range []string{`"images":[]`, `"options":[]`, `\u003cscript\u003e`, `\u0026 more`, `\u003cb\u003eVG-10`} {
 			if !strings.Contains(string(knife.body), want) {
 				t.Errorf("chef knife body lacks %s: %s", want, knife.body)
 			}
 		}
-		if strings.Contains(string(knife.body), "<script>") {
+		if strings.Contains(string(knife.body), "<script>") || strings.Contains(string(knife.body), "<b>") {
 			t.Errorf("raw HTML in JSON: %s", knife.body)
 		}
 	})

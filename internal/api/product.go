@@ -8,19 +8,20 @@ import (
 )
 
 type productJSON struct {
-	ID           int64         `json:"id"`
-	Slug         string        `json:"slug"`
-	Name         string        `json:"name"`
-	Description  string        `json:"description"`
-	Brand        string        `json:"brand"`
-	PriceCents   int64         `json:"price_cents"` // lowest variant price
-	Currency     string        `json:"currency"`
-	InStock      bool          `json:"in_stock"`
-	Availability string        `json:"availability"`
-	ImageURL     *string       `json:"image_url"`
-	Variants     []variantJSON `json:"variants"`
-	Images       []imageJSON   `json:"images"`
-	Categories   []crumbJSON   `json:"categories"` // breadcrumb, root first
+	ID           int64            `json:"id"`
+	Slug         string           `json:"slug"`
+	Name         string           `json:"name"`
+	Description  string           `json:"description"`
+	Brand        string           `json:"brand"`
+	PriceCents   int64            `json:"price_cents"` // lowest variant price
+	Currency     string           `json:"currency"`
+	InStock      bool             `json:"in_stock"`
+	Availability string           `json:"availability"`
+	ImageURL     *string          `json:"image_url"`
+	Attributes   []catalog.Option `json:"attributes"` // the product's own (Material: Cotton), in the merchant's order
+	Variants     []variantJSON    `json:"variants"`
+	Images       []imageJSON      `json:"images"`
+	Categories   []crumbJSON      `json:"categories"` // breadcrumb, root first
 }
 
 type variantJSON struct {
@@ -57,16 +58,13 @@ func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
 	out := productJSON{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, Brand: p.Brand,
 		PriceCents: p.PriceCents, Currency: p.Currency, InStock: p.Stock > 0,
 		Availability: string(p.Availability()), ImageURL: h.mediaURL(p.ImageKey),
+		Attributes: nonNilOptions(p.Attributes),
 		Variants:   make([]variantJSON, len(p.Variants)),
 		Images:     make([]imageJSON, 0, len(p.Images)),
 		Categories: make([]crumbJSON, len(p.Breadcrumb)),
 	}
 	for i, v := range p.Variants {
-		opts := v.Options
-		if opts == nil {
-			opts = []catalog.Option{}
-		}
-		out.Variants[i] = variantJSON{ID: v.ID, SKU: v.SKU, Name: v.Name, Options: opts,
+		out.Variants[i] = variantJSON{ID: v.ID, SKU: v.SKU, Name: v.Name, Options: nonNilOptions(v.Options),
 			PriceCents: v.PriceCents, Currency: v.Currency, StockStatus: string(v.Availability())}
 	}
 	for _, img := range p.Images {
@@ -82,4 +80,12 @@ func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
 		tags = append(tags, cachehdr.CategoryTag(c.ID))
 	}
 	WriteJSON(w, http.StatusOK, cachehdr.API, out, tags...)
+}
+
+// nonNilOptions is opts, or an empty list for nil: JSON lists are never null.
+func nonNilOptions(opts []catalog.Option) []catalog.Option {
+	if opts == nil {
+		return []catalog.Option{}
+	}
+	return opts
 }

@@ -134,6 +134,10 @@ type optionRow struct {
 
 // reoptionMany is reoption for products ids at once.
 func reoptionMany(ctx context.Context, tx *sql.Tx, d store.Dialect, ids []int64) error {
+	attrs, err := attributesOf(ctx, tx, d, ids)
+	if err != nil {
+		return err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT product_id, options FROM variants WHERE `+d.InIDs("product_id", 1), d.IDsArg(ids))
 	if err != nil {
 		return fmt.Errorf("catalog: options: %w", err)
@@ -160,7 +164,7 @@ func reoptionMany(ctx context.Context, tx *sql.Tx, d store.Dialect, ids []int64)
 	}
 	var out []optionRow
 	for _, id := range ids {
-		for _, kv := range optionPairs(all[id]) {
+		for _, kv := range optionPairs(attrs[id], all[id]) {
 			out = append(out, optionRow{ProductID: id, Name: kv[0], Value: kv[1]})
 		}
 	}
@@ -177,6 +181,29 @@ func reoptionMany(ctx context.Context, tx *sql.Tx, d store.Dialect, ids []int64)
 		return fmt.Errorf("catalog: insert %d options: %w", len(out), err)
 	}
 	return nil
+}
+
+// attributesOf reads the attributes of products ids.
+func attributesOf(ctx context.Context, tx *sql.Tx, d store.Dialect, ids []int64) (map[int64][]Option, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, attributes FROM products WHERE `+d.InIDs("id", 1), d.IDsArg(ids))
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read attributes: %w", err)
+	}
+	out := make(map[int64][]Option, len(ids))
+	err = scanEach(rows, func(r *sql.Rows) error {
+		var id int64
+		var raw string
+		if err := r.Scan(&id, &raw); err != nil {
+			return err
+		}
+		attrs, err := decodeAttributes(raw, id)
+		out[id] = attrs
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read attributes: %w", err)
+	}
+	return out, nil
 }
 
 // scanEach calls scan for each of rows and closes them.

@@ -106,8 +106,11 @@ type Product struct {
 	ImageKey    string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
-	Variants    []Variant
-	Images      []Image
+	// Attributes are the product's own name/value pairs, in the
+	// merchant's order; never nil.
+	Attributes []Option
+	Variants   []Variant
+	Images     []Image
 	// Breadcrumb is the path of the product's first category, root first.
 	Breadcrumb []Category
 	// CategoryIDs are the categories the product is linked to.
@@ -132,7 +135,8 @@ type Variant struct {
 // Availability of the variant.
 func (v Variant) Availability() Availability { return AvailabilityOf(v.Stock) }
 
-// Option is one attribute of a variant, such as size=M.
+// Option is one attribute of a variant, such as size=M, or of a product
+// (Product.Attributes), such as Material: Cotton.
 type Option struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`

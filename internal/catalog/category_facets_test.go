@@ -16,8 +16,9 @@ import (
 // category's unfiltered listing (migration 0012) equal the live count after
 // each kind of write that can change them: a price or stock change through
 // the admin and through a bulk update, a sale made straight in SQL as
-// checkout does, a brand change, an archived product, new options, a
-// category move and a category deleted (issue 15).
+// checkout does, a brand change, an archived product, new options,
+// product attributes added and removed, a category move and a category
+// deleted (issue 15).
 func TestCategoryFacetsFollowWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -75,6 +76,16 @@ func TestCategoryFacetsFollowWrites(t *testing.T) {
 			{"new option", func() error {
 				opts := []catalog.Option{{Name: "Material", Value: "Wool"}, {Name: "Size", Value: "XXL"}}
 				_, err := cat.UpdateVariant(ctx, product(5).Variants[0].ID, catalog.VariantPatch{Options: &opts})
+				return err
+			}},
+			{"attributes added", func() error {
+				attrs := []catalog.Option{{Name: "Material", Value: "Silk"}, {Name: "Origin", Value: "Portugal"}}
+				_, err := cat.UpdateProduct(ctx, m.products[5].id, catalog.ProductPatch{Attributes: &attrs})
+				return err
+			}},
+			{"an attribute removed", func() error {
+				attrs := []catalog.Option{{Name: "Origin", Value: "Portugal"}}
+				_, err := cat.UpdateProduct(ctx, m.products[5].id, catalog.ProductPatch{Attributes: &attrs})
 				return err
 			}},
 			{"new variant", func() error {

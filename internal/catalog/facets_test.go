@@ -33,9 +33,10 @@ type modelProduct struct {
 }
 
 var (
-	modelBrands  = []string{"Acme", "Borealis", "Castor", "Dune"}
-	modelSizes   = []string{"S", "M", "L", "XL"}
-	modelColours = []string{"Red", "Navy", "Sea Green"}
+	modelBrands    = []string{"Acme", "Borealis", "Castor", "Dune"}
+	modelSizes     = []string{"S", "M", "L", "XL"}
+	modelColours   = []string{"Red", "Navy", "Sea Green"}
+	modelMaterials = []string{"Cotton", "Wool", "Linen"}
 )
 
 func newModel(t *testing.T, cat *catalog.Catalog, r *rand.Rand) *model {
@@ -68,6 +69,15 @@ func newModel(t *testing.T, cat *catalog.Catalog, r *rand.Rand) *model {
 			np.CategoryIDs = append(np.CategoryIDs, m.cats[r.IntN(len(m.cats))])
 		}
 		colour := modelColours[r.IntN(len(modelColours))]
+		// Product attributes: a material of its own, and sometimes a
+		// colour that its variants may name too (one facet value then).
+		switch r.IntN(4) {
+		case 0:
+			np.Attributes = []catalog.Option{{Name: "Material", Value: modelMaterials[r.IntN(len(modelMaterials))]}}
+		case 1:
+			np.Attributes = []catalog.Option{{Name: "Material", Value: modelMaterials[r.IntN(len(modelMaterials))]},
+				{Name: "colour", Value: modelColours[r.IntN(len(modelColours))]}}
+		}
 		for j, size := range modelSizes[:1+r.IntN(len(modelSizes))] {
 			v := catalog.NewVariant{SKU: fmt.Sprintf("P%d-%d", i, j), PriceCents: int64(500 + r.IntN(20)*250), Stock: r.IntN(3)}
 			switch r.IntN(3) {
@@ -87,10 +97,14 @@ func newModel(t *testing.T, cat *catalog.Catalog, r *rand.Rand) *model {
 	for i, np := range nps {
 		p := modelProduct{id: ids[i], active: np.Status != "draft", brand: np.Brand, price: np.Variants[0].PriceCents,
 			cats: np.CategoryIDs, options: map[string][]string{}}
+		all := [][]catalog.Option{np.Attributes}
 		for _, v := range np.Variants {
 			p.price = min(p.price, v.PriceCents)
 			p.stock += v.Stock
-			for _, o := range v.Options {
+			all = append(all, v.Options)
+		}
+		for _, opts := range all {
+			for _, o := range opts {
 				k := catalog.OptionKey(o.Name)
 				m.options[k] = true
 				if !slices.Contains(p.options[k], o.Value) {
@@ -192,8 +206,13 @@ func (m *model) randomFilters(r *rand.Rand) catalog.Filters {
 	if r.IntN(3) == 0 {
 		f.PriceMax = int64(10+r.IntN(50)) * 100
 	}
-	for k, vals := range map[string][]string{"size": modelSizes, "colour": modelColours} {
-		if v := pick(vals); len(v) > 0 {
+	// A slice, not a map: the same seed draws the same filters.
+	for _, o := range []struct {
+		k    string
+		vals []string
+	}{{"size", modelSizes}, {"colour", modelColours}, {"material", modelMaterials}} {
+		k := o.k
+		if v := pick(o.vals); len(v) > 0 {
 			if f.Options == nil {
 				f.Options = map[string][]string{}
 			}

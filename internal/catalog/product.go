@@ -15,11 +15,19 @@ import (
 
 // productColumns is the column list scanProduct reads, in order.
 const productColumns = `p.id, p.slug, p.name, p.description, p.brand, p.status, p.featured,
-	p.price_cents, p.currency, p.stock, p.image_key, p.created_at, p.updated_at`
+	p.price_cents, p.currency, p.stock, p.image_key, p.created_at, p.updated_at, p.attributes`
 
 func scanProduct(row interface{ Scan(...any) error }, p *Product) error {
-	return row.Scan(&p.ID, &p.Slug, &p.Name, &p.Description, &p.Brand, &p.Status, &p.Featured,
-		&p.PriceCents, &p.Currency, &p.Stock, &p.ImageKey, &p.CreatedAt, &p.UpdatedAt)
+	var attrs string
+	err := row.Scan(&p.ID, &p.Slug, &p.Name, &p.Description, &p.Brand, &p.Status, &p.Featured,
+		&p.PriceCents, &p.Currency, &p.Stock, &p.ImageKey, &p.CreatedAt, &p.UpdatedAt, &attrs)
+	if err != nil {
+		return err
+	}
+	if p.Attributes, err = decodeAttributes(attrs, p.ID); err != nil {
+		return fmt.Errorf("attributes of %w", err)
+	}
+	return nil
 }
 
 // ProductBySlug returns an active product with its variants, images,

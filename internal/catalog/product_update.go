@@ -16,11 +16,13 @@ import (
 const MaxProductCategories = 50
 
 // ProductPatch changes some of a product's fields; nil fields stay as they
-// are. CategoryIDs replaces the product's categories.
+// are. CategoryIDs replaces the product's categories, Attributes its
+// attributes (an empty list removes them).
 type ProductPatch struct {
 	Name, Slug, Description, Brand, Status *string
 	Featured                               *bool
 	CategoryIDs                            *[]int64
+	Attributes                             *[]Option
 }
 
 func (p *ProductPatch) validate() error {
@@ -46,7 +48,14 @@ func (p *ProductPatch) validate() error {
 		return fault.Field("status", "Status must be active, draft or archived.")
 	}
 	if p.CategoryIDs != nil {
-		return checkCategoryIDs(*p.CategoryIDs)
+		if err := checkCategoryIDs(*p.CategoryIDs); err != nil {
+			return err
+		}
+	}
+	if p.Attributes != nil {
+		if _, err := CleanAttributes(*p.Attributes); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -70,7 +79,8 @@ type productRow struct {
 	slug, name, description, brand, status string
 	featured                               bool
 	position                               int
-	categories                             []int64 // linked, sorted
+	categories                             []int64  // linked, sorted
+	attributes                             []Option // never nil
 }
 
 // UpdateProduct applies p to product id and returns the product as it now
@@ -102,10 +112,16 @@ func (c *Catalog) updateProduct(ctx context.Context, tx *sql.Tx, id int64, p Pro
 		next.categories = dedupe(*p.CategoryIDs)
 		slices.Sort(next.categories)
 	}
+	if p.Attributes != nil {
+		if next.attributes, err = CleanAttributes(*p.Attributes); err != nil {
+			return err
+		}
+	}
 	catsChanged := !slices.Equal(cur.categories, next.categories)
-	// What the product page shows: its text, URL and breadcrumb.
+	attrsChanged := !slices.Equal(cur.attributes, next.attributes)
+	// What the product page shows: its text, URL, breadcrumb and details.
 	pageChanged := cur.name != next.name || cur.slug != next.slug || cur.description != next.description ||
-		cur.brand != next.brand || catsChanged
+		cur.brand != next.brand || catsChanged || attrsChanged
 	if !pageChanged && cur.status == next.status && cur.featured == next.featured {
 		return nil
 	}
@@ -118,10 +134,15 @@ func (c *Catalog) updateProduct(ctx context.Context, tx *sql.Tx, id int64, p Pro
 	if err != nil {
 		return err
 	}
+	attrs, err := encodeAttributes(next.attributes)
+	if err != nil {
+		return err
+	}
+	// relist below rewrites product_options from the attributes written here.
 	_, err = tx.ExecContext(ctx, `UPDATE products SET slug = $1, name = $2, description = $3, brand = $4, status = $5,
-		featured = $6, rank = $7, name_key = $8, updated_at = $9 WHERE id = $10`,
+		featured = $6, rank = $7, name_key = $8, updated_at = $9, attributes = $10 WHERE id = $11`,
 		next.slug, next.name, next.description, next.brand, next.status, next.featured,
-		rankOf(next.featured, next.position), NameKey(next.name), c.now(), id)
+		rankOf(next.featured, next.position), NameKey(next.name), c.now(), attrs, id)
 	if store.IsUniqueViolation(err) {
 		return fault.Field("slug", "The slug %q is already used by another product.", next.slug)
 	}
@@ -155,14 +176,18 @@ func (c *Catalog) updateProduct(ctx context.Context, tx *sql.Tx, id int64, p Pro
 
 func readProductRow(ctx context.Context, tx *sql.Tx, id int64, lock string) (productRow, error) {
 	var r productRow
-	err := tx.QueryRowContext(ctx, `SELECT slug, name, description, brand, status, featured, position
+	var attrs string
+	err := tx.QueryRowContext(ctx, `SELECT slug, name, description, brand, status, featured, position, attributes
 		FROM products WHERE id = $1`+lock, id).
-		Scan(&r.slug, &r.name, &r.description, &r.brand, &r.status, &r.featured, &r.position)
+		Scan(&r.slug, &r.name, &r.description, &r.brand, &r.status, &r.featured, &r.position, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errNoProduct(id)
 	}
 	if err != nil {
 		return r, fmt.Errorf("catalog: product %d: %w", id, err)
+	}
+	if r.attributes, err = decodeAttributes(attrs, id); err != nil {
+		return r, fmt.Errorf("catalog: attributes of %w", err)
 	}
 	r.categories, err = queryIDs(ctx, tx, "categories of a product",
 		`SELECT category_id FROM product_categories WHERE product_id = $1 ORDER BY category_id`, id)

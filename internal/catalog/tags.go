@@ -159,34 +159,43 @@ func scanIDs(rows *sql.Rows, what string) ([]int64, error) {
 	return ids, nil
 }
 
-// reoption rewrites product id's rows of product_options from its variants.
+// reoption rewrites product id's rows of product_options from its
+// attributes and its variants' options.
 func reoption(ctx context.Context, tx *sql.Tx, id int64) error {
-	rows, err := tx.QueryContext(ctx, variantOptionSQL, id)
+	rows, err := tx.QueryContext(ctx, optionSourcesSQL, id)
 	if err != nil {
 		return fmt.Errorf("catalog: options: %w", err)
 	}
+	var attrs []Option
 	var all [][]Option
-	for rows.Next() {
-		var raw string
-		var opts []Option
-		if err := rows.Scan(&raw); err != nil {
-			rows.Close()
-			return fmt.Errorf("catalog: options: %w", err)
+	err = scanEach(rows, func(r *sql.Rows) error {
+		var rawAttrs string
+		var raw sql.NullString // NULL: a product without variants
+		if err := r.Scan(&rawAttrs, &raw); err != nil {
+			return err
 		}
-		if err := json.Unmarshal([]byte(raw), &opts); err != nil {
-			rows.Close()
-			return fmt.Errorf("catalog: options of product %d: %w", id, err)
+		if attrs == nil {
+			if attrs, err = decodeAttributes(rawAttrs, id); err != nil {
+				return err
+			}
+		}
+		if !raw.Valid {
+			return nil
+		}
+		var opts []Option
+		if err := json.Unmarshal([]byte(raw.String), &opts); err != nil {
+			return fmt.Errorf("options of product %d: %w", id, err)
 		}
 		all = append(all, opts)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("catalog: options: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, clearOptionsSQL, id); err != nil {
 		return fmt.Errorf("catalog: clear options: %w", err)
 	}
-	for _, kv := range optionPairs(all) {
+	for _, kv := range optionPairs(attrs, all) {
 		if _, err := tx.ExecContext(ctx, insertOptionSQL, id, kv[0], kv[1]); err != nil {
 			return fmt.Errorf("catalog: insert option: %w", err)
 		}

@@ -58,9 +58,11 @@ type NewProduct struct {
 	Featured    bool
 	Position    int
 	CategoryIDs []int64
-	Variants    []NewVariant
-	Images      []Image
-	CreatedAt   time.Time // zero → now
+	// Attributes are the product's own, in display order (CleanAttributes).
+	Attributes []Option
+	Variants   []NewVariant
+	Images     []Image
+	CreatedAt  time.Time // zero → now
 }
 
 // CreateCategory adds a category under ParentID.
@@ -211,6 +213,11 @@ func (np *NewProduct) normalize() error {
 	if err := checkCategoryIDs(np.CategoryIDs); err != nil {
 		return err
 	}
+	attrs, err := CleanAttributes(np.Attributes)
+	if err != nil {
+		return err
+	}
+	np.Attributes = attrs
 	if len(np.Variants) == 0 || len(np.Variants) > MaxVariants {
 		return fault.Field("variants", "A product needs between 1 and %d variants.", MaxVariants)
 	}
@@ -277,8 +284,8 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
 		sql string
 	}{
 		{&w.product, `INSERT INTO products (slug, name, description, brand, status, featured, position,
-			price_cents, currency, stock, image_key, rank, name_key, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`},
+			price_cents, currency, stock, image_key, rank, name_key, created_at, updated_at, attributes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`},
 		{&w.variant, `INSERT INTO variants (product_id, sku, name, options, price_cents, currency, stock, position)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`},
 		{&w.image, `INSERT INTO product_images (product_id, position, media_key, alt, width, height)
@@ -336,9 +343,13 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 	if len(np.Images) > 0 {
 		imageKey = np.Images[0].Key
 	}
+	attrs, err := encodeAttributes(np.Attributes)
+	if err != nil {
+		return 0, nil, err
+	}
 	var id int64
-	err := w.product.QueryRowContext(ctx, np.Slug, np.Name, np.Description, np.Brand, np.Status, np.Featured, np.Position,
-		price, np.Variants[0].Currency, stock, imageKey, rankOf(np.Featured, np.Position), NameKey(np.Name), created, now).Scan(&id)
+	err = w.product.QueryRowContext(ctx, np.Slug, np.Name, np.Description, np.Brand, np.Status, np.Featured, np.Position,
+		price, np.Variants[0].Currency, stock, imageKey, rankOf(np.Featured, np.Position), NameKey(np.Name), created, now, attrs).Scan(&id)
 	if store.IsUniqueViolation(err) {
 		return 0, nil, fault.Field("slug", "The slug %q is already used by another product.", np.Slug)
 	}
@@ -376,7 +387,7 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 	for i, v := range np.Variants {
 		opts[i] = v.Options
 	}
-	for _, kv := range optionPairs(opts) {
+	for _, kv := range optionPairs(np.Attributes, opts) {
 		if _, err := w.option.ExecContext(ctx, id, kv[0], kv[1]); err != nil {
 			return 0, nil, fmt.Errorf("catalog: insert option: %w", err)
 		}
@@ -411,17 +422,22 @@ const (
 		JOIN product_categories pc ON pc.product_id = p.id
 		JOIN categories c ON c.id = pc.category_id
 		JOIN categories a ON c.path LIKE a.path || '%'`
-	clearOptionsSQL  = `DELETE FROM product_options WHERE product_id = $1`
-	insertOptionSQL  = `INSERT INTO product_options (product_id, name, value) VALUES ($1, $2, $3)`
-	variantOptionSQL = `SELECT options FROM variants WHERE product_id = $1`
+	clearOptionsSQL = `DELETE FROM product_options WHERE product_id = $1`
+	insertOptionSQL = `INSERT INTO product_options (product_id, name, value) VALUES ($1, $2, $3)`
+	// optionSourcesSQL reads what product_options is made of: the
+	// product's attributes (on the first row, from the left join) and
+	// each variant's options.
+	optionSourcesSQL = `SELECT p.attributes, v.options FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1`
 )
 
-// optionPairs returns the distinct (key, value) attributes of a product's
-// variants, the rows of product_options.
-func optionPairs(variants [][]Option) [][2]string {
+// optionPairs returns the distinct (key, value) pairs of a product's
+// attributes and its variants' options, the rows of product_options: an
+// attribute and an option with the same key and value are one row, so the
+// product is counted once under that value.
+func optionPairs(attrs []Option, variants [][]Option) [][2]string {
 	seen := map[[2]string]bool{}
 	var out [][2]string
-	for _, opts := range variants {
+	for _, opts := range append([][]Option{attrs}, variants...) {
 		for _, o := range opts {
 			k := [2]string{OptionKey(o.Name), strings.TrimSpace(o.Value)}
 			if k[0] == "" || k[1] == "" || seen[k] {

@@ -119,6 +119,7 @@ func (it *item) build() {
 		it.cats = append(it.cats, catRef{row: it.rowOf(colCategories), path: p})
 	}
 	it.buildImages()
+	it.buildAttributes()
 	it.buildVariants()
 }
 

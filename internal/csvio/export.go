@@ -102,6 +102,7 @@ func writeProduct(cw *csv.Writer, p *catalog.Product, paths *categoryPaths) erro
 			rec[colFeatured] = fmt.Sprint(p.Featured)
 			rec[colCategories] = strings.Join(cats, listSep)
 			rec[colImages] = strings.Join(images, listSep)
+			rec[colAttributes] = attributesCell(p.Attributes)
 		}
 		rec[colSKU] = v.SKU
 		rec[colVariantName] = v.Name
@@ -122,10 +123,13 @@ func writeProduct(cw *csv.Writer, p *catalog.Product, paths *categoryPaths) erro
 	return nil
 }
 
+// productFields are the products' columns readDetails scans, in order.
+const productFields = `id, slug, name, description, brand, status, featured, currency, attributes`
+
 // readPage reads the next products after id `after`, with their variants,
 // images and categories: four queries per page, whatever its size.
 func readPage(ctx context.Context, tx *sql.Tx, after int64) ([]*catalog.Product, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, slug, name, description, brand, status, featured, currency
+	rows, err := tx.QueryContext(ctx, `SELECT `+productFields+`
 		FROM products WHERE id > $1 ORDER BY id LIMIT $2`, after, exportPage)
 	if err != nil {
 		return nil, fmt.Errorf("csvio: export products: %w", err)
@@ -142,7 +146,7 @@ func readProducts(ctx context.Context, tx *sql.Tx, ids []int64) ([]*catalog.Prod
 		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
 	}
 	in := "(" + strings.Join(marks, ", ") + ")"
-	rows, err := tx.QueryContext(ctx, `SELECT id, slug, name, description, brand, status, featured, currency
+	rows, err := tx.QueryContext(ctx, `SELECT `+productFields+`
 		FROM products WHERE id IN `+in+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("csvio: read products: %w", err)
@@ -158,10 +162,16 @@ func readDetails(ctx context.Context, tx *sql.Tx, rows *sql.Rows, in string, arg
 	byID := map[int64]*catalog.Product{}
 	err := scanAll(rows, func() error {
 		p := new(catalog.Product)
-		err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Description, &p.Brand, &p.Status, &p.Featured, &p.Currency)
+		var attrs string
+		if err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Description, &p.Brand, &p.Status, &p.Featured, &p.Currency, &attrs); err != nil {
+			return err
+		}
 		page = append(page, p)
 		byID[p.ID] = p
-		return err
+		if err := json.Unmarshal([]byte(attrs), &p.Attributes); err != nil {
+			return fmt.Errorf("attributes of %q: %w", p.Slug, err)
+		}
+		return nil
 	})
 	if err != nil || len(page) == 0 {
 		return nil, wrapExport("products", err)

@@ -4,13 +4,22 @@
 // handle (the product's slug), as Shopify's product CSV does.
 //
 //	handle,name,description,brand,status,featured,categories,sku,variant_name,
-//	option1_name,option1_value,option2_name,option2_value,price,currency,stock,images
+//	option1_name,option1_value,option2_name,option2_value,price,currency,stock,images,
+//	attributes
 //
 // categories are full paths of existing categories ("Clothing > Men >
 // Shirts"), several separated by "|"; images are media keys separated by
 // "|"; prices are decimals in the currency's major units with a dot and at
 // most as many decimals as the currency has ("12.50" EUR, "1000" JPY,
 // "1.250" KWD: money.Decimal and money.Parse).
+//
+// attributes are the product's own (catalog.CleanAttributes), "Name: Value"
+// pairs separated by "|": "Material: Cotton|Fit: Slim". A pair is split at
+// its first ":" (a name never holds one; a value may: "Ratio: 1:2"). A "|"
+// inside a name or value is written "\|" and a backslash "\\"; any other
+// backslash is itself ("C:\temp"), so a hand-typed file needs escapes only
+// around a "|". Export escapes exactly those two. The column came after
+// the others: a file without it (an older export) leaves attributes alone.
 // Import checks the whole file before it writes anything and writes only
 // through catalog; it reads the catalog's tables directly (read-only) for the
 // checks and for Export, which needs a handful of bulk queries where
@@ -40,6 +49,7 @@ const (
 	colCurrency
 	colStock
 	colImages
+	colAttributes
 	numColumns
 )
 
@@ -48,7 +58,7 @@ const (
 var Columns = [numColumns]string{
 	"handle", "name", "description", "brand", "status", "featured", "categories",
 	"sku", "variant_name", "option1_name", "option1_value", "option2_name", "option2_value",
-	"price", "currency", "stock", "images",
+	"price", "currency", "stock", "images", "attributes",
 }
 
 // requiredColumns must be in the header; the others may be left out and
@@ -57,12 +67,14 @@ var requiredColumns = []int{colHandle, colName, colSKU, colPrice}
 
 // productColumns hold product data: on a product's first row, and blank or
 // equal on its other rows.
-var productColumns = []int{colName, colDescription, colBrand, colStatus, colFeatured, colCategories, colImages}
+var productColumns = []int{colName, colDescription, colBrand, colStatus, colFeatured, colCategories, colImages, colAttributes}
 
 // Separators inside a cell.
 const (
-	listSep = "|" // between categories, between images
+	listSep = "|" // between categories, between images, between attributes
 	pathSep = ">" // between the levels of a category path
+	attrSep = ":" // between an attribute's name and its value
+	escape  = `\` // before a "|" or a backslash inside an attribute
 )
 
 // formulaTriggers start a cell that spreadsheets run as a formula; OWASP's

@@ -13,7 +13,7 @@ import (
 // Updates (issue 16). A row whose handle the catalog has changes that
 // product, and a SKU it has changes that variant: the file's columns are
 // the truth for what they hold (a column the header leaves out is left
-// alone; so are a blank status, variant name or stock, which on a new
+// alone, attributes included; so are a blank status, variant name or stock, which on a new
 // product mean "the default"), a SKU new to the product adds a variant, and
 // variants the file does not mention stay as they are. Images are not
 // changed by an update (the admin reorders and removes them): a file whose
@@ -99,6 +99,19 @@ func (it *item) plan(cur *catalog.Product, present [numColumns]bool, paths *cate
 			out = append(out, Change{Row: it.rowOf(colCategories), Handle: it.handle, Field: Columns[colCategories],
 				Old: categoryList(paths, was), New: categoryList(paths, now)})
 		}
+	}
+	if present[colAttributes] && !slices.Equal(cur.Attributes, np.Attributes) {
+		attrs, was := slices.Clone(np.Attributes), slices.Clone(cur.Attributes)
+		if attrs == nil {
+			attrs = []catalog.Option{} // a blank cell removes them
+		}
+		if was == nil {
+			was = []catalog.Option{}
+		}
+		u.Patch.Attributes, back.Patch.Attributes = &attrs, &was
+		gone, came := attributesDiff(cur.Attributes, attrs)
+		out = append(out, Change{Row: it.rowOf(colAttributes), Handle: it.handle, Field: Columns[colAttributes],
+			Old: gone, New: came})
 	}
 	if present[colImages] {
 		var had, has []string

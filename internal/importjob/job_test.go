@@ -3,6 +3,7 @@ package importjob
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -400,6 +401,74 @@ func TestAConfirmedUploadIsWrittenOnceChecked(t *testing.T) {
 			}
 			if v := f.variants(t)["P7-B"]; v[0] != 1300 {
 				t.Fatalf("P7-B costs %d, want 1300", v[0])
+			}
+		})
+	}
+}
+
+// TestUndoRestoresAttributes: an import that edits one product's
+// attributes and gives another its first ones shows each as a change in
+// its check, applies them, and its rollback puts back the attributes as
+// they were: the steps and their undo keep attributes through their JSON.
+func TestUndoRestoresAttributes(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, d, 3)
+			p0, err := f.cat.ProductBySlug(ctx, "p-0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cotton := []catalog.Option{{Name: "Material", Value: "Cotton"}, {Name: "Fit", Value: "Slim"}}
+			if _, err := f.cat.UpdateProduct(ctx, p0.ID, catalog.ProductPatch{Attributes: &cotton}); err != nil {
+				t.Fatal(err)
+			}
+			recs := f.exported(t)
+			col := slices.Index(recs[0], "attributes")
+			for _, r := range recs[1:] {
+				switch {
+				case r[0] == "p-0" && r[col] != "":
+					r[col] = "Material: Linen|Fit: Slim"
+				case r[0] == "p-1" && r[1] != "": // its first row
+					r[col] = "Origin: Portugal"
+				}
+			}
+			s := f.service("w")
+			j := confirmed(t, s, encode(recs), Options{})
+			var changes []string
+			for _, c := range j.Summary.Changes {
+				changes = append(changes, c.Handle+" "+c.Field+" "+c.Old+" → "+c.New)
+			}
+			if want := []string{"p-0 attributes Material: Cotton → Material: Linen", "p-1 attributes  → Origin: Portugal"}; !slices.Equal(changes, want) {
+				t.Fatalf("check: changes %q, want %q", changes, want)
+			}
+			workUntilIdle(t, s)
+			if j = mustGet(t, s, j.ID); j.State != Done {
+				t.Fatalf("apply: %s %s", j.State, j.Error)
+			}
+			attrs := func(slug string) []catalog.Option {
+				t.Helper()
+				p, err := f.cat.ProductBySlug(ctx, slug)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p.Attributes
+			}
+			if got := attrs("p-0"); !slices.Equal(got, []catalog.Option{{Name: "Material", Value: "Linen"}, {Name: "Fit", Value: "Slim"}}) {
+				t.Fatalf("applied: p-0 %v", got)
+			}
+			if err := s.Undo(ctx, j.ID); err != nil {
+				t.Fatal(err)
+			}
+			workUntilIdle(t, s)
+			if j = mustGet(t, s, j.ID); j.State != Undone {
+				t.Fatalf("undo: %s %s", j.State, j.Error)
+			}
+			if got := attrs("p-0"); !slices.Equal(got, cotton) {
+				t.Errorf("rolled back: p-0 %v, want %v", got, cotton)
+			}
+			if got := attrs("p-1"); len(got) != 0 {
+				t.Errorf("rolled back: p-1 %v, want none", got)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package storefront_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -267,6 +268,25 @@ func TestProductPage(t *testing.T) {
 		// A sold-out product cannot be added to the cart.
 		res = s.get(t, "/products/wool-sweater")
 		mustContain(t, "sold out", res.body, `<button type="submit" disabled>Out of stock</button>`, `<svg class="placeholder"`)
+	})
+}
+
+// TestProductDetails: a product's attributes show as a "Details" list, in
+// the merchant's order, as text (HTML in a value is not markup); a product
+// without attributes has no such section.
+func TestProductDetails(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		res := s.get(t, "/products/oxford-shirt")
+		mustNotContain(t, "no attributes", res.body, "Details", `class="specs"`)
+		attrs := []catalog.Option{{Name: "Material", Value: "Cotton"}, {Name: "Care", Value: "<b>Cold</b> wash & dry"}}
+		if _, err := s.h.Catalog.UpdateProduct(context.Background(), s.prod["oxford-shirt"].ID, catalog.ProductPatch{Attributes: &attrs}); err != nil {
+			t.Fatal(err)
+		}
+		res = s.get(t, "/products/oxford-shirt")
+		mustContain(t, "attributes", res.body, `<h2 id="details">Details</h2>`,
+			"<dt>Material</dt><dd>Cotton</dd>\n        <dt>Care</dt><dd>&lt;b&gt;Cold&lt;/b&gt; wash &amp; dry</dd>")
+		mustNotContain(t, "attributes", res.body, "<b>Cold</b>")
 	})
 }
 
