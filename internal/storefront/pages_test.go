@@ -469,3 +469,45 @@ func TestSearchCorrectsATypo(t *testing.T) {
 		}
 	})
 }
+
+// Listing cards are kept rendered by their content (cards.go): a product's
+// new name, price and availability show at once on every listing, never a
+// card kept from before.
+func TestCardsFollowTheProduct(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		ctx := t.Context()
+		card := func(path string) string {
+			t.Helper()
+			res := s.get(t, path)
+			i := strings.Index(res.body, `<a href="/products/oxford-shirt">`)
+			if res.status != 200 || i < 0 {
+				t.Fatalf("GET %s: status %d, no Oxford Shirt card", path, res.status)
+			}
+			return res.body[i : i+strings.Index(res.body[i:], "</li>")]
+		}
+		before := card("/categories/shirts")
+		mustContain(t, "card", before, "Oxford Shirt", "€49.99", "In stock")
+		if got := card("/search?q=oxford"); got != before {
+			t.Errorf("the search page's card differs from the category's:\n%s\n%s", got, before)
+		}
+
+		p := s.prod["oxford-shirt"]
+		name := "Oxford <Shirt>"
+		if _, err := s.h.Catalog.UpdateProduct(ctx, p.ID, catalog.ProductPatch{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		price, stock := int64(3999), 1 // 3 in all: "Only a few left"
+		for _, v := range p.Variants {
+			if _, err := s.h.Catalog.UpdateVariant(ctx, v.ID, catalog.VariantPatch{PriceCents: &price, Stock: &stock}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := card("/categories/shirts")
+		mustContain(t, "changed card", after, "Oxford &lt;Shirt&gt;", "€39.99", "Only a few left")
+		mustNotContain(t, "changed card", after, "€49.99", "In stock", "<Shirt>")
+		if got := card("/categories/clothing"); got != after {
+			t.Errorf("the parent category shows another card:\n%s\n%s", got, after)
+		}
+	})
+}

@@ -24,7 +24,9 @@ var pageNames = []string{"pay", "home", "category", "product", "search", "error"
 	"cart", "checkout", "order", "login", "register", "reset", "newpassword", "account"}
 
 func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
+	cards := newCards()
 	funcs := template.FuncMap{
+		"card":    cards.render,
 		"asset":   h.Assets.Path,
 		"media":   h.media,
 		"money":   money.Format,
@@ -47,6 +49,9 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		}
 		pages[name] = t
 	}
+	// Cards render through base itself, which may execute only now that
+	// every page has its clone.
+	cards.tmpl = base
 	return pages, nil
 }
 
