@@ -102,7 +102,7 @@ func (c *Catalog) countFacets(ctx context.Context, q ListQuery) (Facets, error) 
 		all := q
 		all.Filters = Filters{}
 		l, _, _ := c.listClauses(all, "")
-		_, edge, err := c.countMatches(ctx, l, 0)
+		_, edge, _, err := c.countMatches(ctx, l, 0)
 		if err != nil {
 			return out, fmt.Errorf("catalog: facets window: %w", err)
 		}

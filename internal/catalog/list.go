@@ -93,10 +93,11 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	plain := l.from == categoryFrom && len(l.conds) == 1 // a category, unfiltered
 	var n int
 	var edge int64
+	var window []int64
 	var err error
 	switch {
 	case ranked:
-		n, edge, err = c.countMatches(ctx, l, bound+1)
+		n, edge, window, err = c.countMatches(ctx, l, bound+1)
 	case plain:
 		// category_listing lists active products only, so its index alone
 		// counts the listing; the join would read 1,001 products for it.
@@ -114,7 +115,7 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 		return res, nil
 	}
 	if ranked {
-		res.Items, err = c.rankedPage(ctx, q, edge, offset)
+		res.Items, err = c.rankedPage(ctx, q, edge, window, offset)
 		return res, err
 	}
 	var query string
