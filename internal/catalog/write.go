@@ -392,7 +392,9 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 			return 0, nil, fmt.Errorf("catalog: insert option: %w", err)
 		}
 	}
-	listed, err := w.refreshListing(ctx, id)
+	// A new product has no listing rows to clear. (An empty DELETE still
+	// fires PostgreSQL's statement triggers on category_listing.)
+	listed, err := w.fillListing(ctx, id)
 	return id, listed, err
 }
 
@@ -458,6 +460,12 @@ func (w *productWriter) refreshListing(ctx context.Context, id int64) ([]int64, 
 	if _, err := w.clear.ExecContext(ctx, id); err != nil {
 		return nil, fmt.Errorf("catalog: clear listing: %w", err)
 	}
+	return w.fillListing(ctx, id)
+}
+
+// fillListing lists product id under its categories and their ancestors,
+// if it is active, and returns those categories in id order.
+func (w *productWriter) fillListing(ctx context.Context, id int64) ([]int64, error) {
 	rows, err := w.listing.QueryContext(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: listing: %w", err)
