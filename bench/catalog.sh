@@ -146,7 +146,10 @@ print(sum(v["count"] for f in d.get("facets", []) if f["param"] == "availability
 	# Filtered listings: a category with one or two facet values taken from
 	# its own facets (canonical order, so no redirect is measured).
 	: >"$work/filtered.txt"
-	for c in $(shuf -n 60 --random-source=<(yes) "$work/cats"); do
+	# A fixed random source, so every run measures the same 60 categories
+	# (a file: "yes" in a process substitution dies of SIGPIPE).
+	printf '%065536d' 0 >"$work/random"
+	for c in $(shuf -n 60 --random-source="$work/random" "$work/cats"); do
 		curl -s "$base/api/v1/products?category=$c&facets=1&per_page=1" | python3 -c '
 import json, sys, urllib.parse
 c = sys.argv[1]
@@ -181,5 +184,7 @@ for combo in combos:
 	run_wrk suggest "$work/suggest.txt"
 	echo "# $db: seed --profile $PROFILE: $seed_s; app serving ${up_ms} ms after start; $(wc -l <"$work/products.txt") product URLs, $(wc -l <"$work/filtered.txt") filtered"
 	kill $app; wait $app 2>/dev/null || true
-	[ "$db" = postgres ] && [ -z "$keep" ] && psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+	if [ "$db" = postgres ] && [ -z "$keep" ]; then
+		psql "$PG" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+	fi
 done

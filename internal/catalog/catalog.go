@@ -239,6 +239,7 @@ type SitemapEntry struct {
 	UpdatedAt time.Time
 }
 
-// Analyze refreshes the database's statistics after a bulk load, so that
-// searches and listings get good plans at once.
-func (c *Catalog) Analyze(ctx context.Context) error { return c.db.Analyze(ctx) }
+// AfterBulkLoad readies the database after a bulk load (store.DB's
+// AfterBulkLoad: statistics, and on PostgreSQL a vacuum), so that searches
+// and listings get good plans and index-only scans at once.
+func (c *Catalog) AfterBulkLoad(ctx context.Context) error { return c.db.AfterBulkLoad(ctx) }

@@ -99,10 +99,13 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	case ranked:
 		n, edge, window, err = c.countMatches(ctx, l, bound+1)
 	case plain:
-		// category_listing lists active products only, so its index alone
-		// counts the listing; the join would read 1,001 products for it.
-		err = c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM category_listing l WHERE "+l.where()+
-			" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)
+		// The listing's size is stored: its availability counts in
+		// category_facets add up to its rows of category_listing (every
+		// listed product is in stock or not). Two rows, where counting
+		// 1,001 index entries cost 0.2 ms (3 ms before a vacuum) and
+		// joining them to products more.
+		err = c.db.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM category_facets
+			WHERE category_id = $1 AND facet = 'availability'`, q.CategoryID).Scan(&n)
 	default:
 		err = c.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+l.from+" WHERE "+l.where()+
 			" LIMIT "+strconv.Itoa(bound+1)+") t", l.args...).Scan(&n)

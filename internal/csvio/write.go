@@ -13,8 +13,8 @@ import (
 // to show progress and let other writers (checkouts) in between batches.
 const batchSize = 500
 
-// analyzeAfter is the number of products past which an import refreshes
-// the planner's statistics, as seeding does.
+// analyzeAfter is the number of products past which an import readies the
+// database for reads (catalog.AfterBulkLoad), as seeding does.
 const analyzeAfter = 1000
 
 // write creates the checked products. Without skip (all-or-nothing) it is
@@ -66,7 +66,7 @@ func write(ctx context.Context, cat *catalog.Catalog, items []*item, skip bool, 
 		}
 	}
 	if rep.Products >= analyzeAfter {
-		return cat.Analyze(ctx)
+		return cat.AfterBulkLoad(ctx)
 	}
 	return nil
 }

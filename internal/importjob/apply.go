@@ -17,8 +17,9 @@ import (
 // 100,000 rows is 500 steps, written in ten short transactions.
 const stepsPerTx = 50
 
-// analyzeAfter is the products created past which the planner's statistics
-// are refreshed, as `agora import` does.
+// analyzeAfter is the products created past which the database is readied
+// for reads (catalog.AfterBulkLoad: statistics, and a vacuum on
+// PostgreSQL), as seeding does.
 const analyzeAfter = 1000
 
 // apply writes a confirmed job's steps, planning them first if no worker
@@ -71,8 +72,8 @@ func (s *Service) apply(ctx context.Context, id int64, owner string) error {
 		}
 	}
 	if created >= analyzeAfter {
-		if err := s.Catalog.Analyze(ctx); err != nil {
-			s.log().Warn("import: analyze after the import failed", "job", id, "err", err)
+		if err := s.Catalog.AfterBulkLoad(ctx); err != nil {
+			s.log().Warn("import: readying the database after the import failed", "job", id, "err", err)
 		}
 	}
 	return s.end(ctx, id, owner, Applying, Done, "")

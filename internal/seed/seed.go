@@ -127,13 +127,13 @@ func Run(ctx context.Context, cat *catalog.Catalog, store *media.Store, opts Opt
 			// The planner's statistics, taken on an empty catalog, go stale
 			// as it grows; refreshing them each time it doubles costs a few
 			// seconds in all and keeps every batch's plans right (issue 15).
-			if err := cat.Analyze(ctx); err != nil {
+			if err := cat.AfterBulkLoad(ctx); err != nil {
 				return res, err
 			}
 			nextAnalyze *= 2
 		}
 	}
-	if err := cat.Analyze(ctx); err != nil {
+	if err := cat.AfterBulkLoad(ctx); err != nil {
 		return res, err
 	}
 	res.Duration = time.Since(start)

@@ -206,12 +206,22 @@ func (db *DB) InReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	})
 }
 
-// Analyze refreshes the planner's statistics after a bulk load (seed,
-// import), so the first searches after it use the right indexes instead of
-// waiting for autovacuum (PostgreSQL) or never (SQLite).
-func (db *DB) Analyze(ctx context.Context) error {
-	if _, err := db.Write.ExecContext(ctx, "ANALYZE"); err != nil {
-		return fmt.Errorf("store: analyze: %w", err)
+// AfterBulkLoad readies the database for reads after a bulk load (seed,
+// import): it refreshes the planner's statistics, so the first searches
+// use the right indexes instead of waiting for autovacuum (PostgreSQL) or
+// never (SQLite), and on PostgreSQL it vacuums, which marks the new rows'
+// pages all-visible. Until then every index-only scan (a listing's count
+// and its page of ids) fetched each row it passed from the table as well:
+// a page of the biggest category at 300,000 products took 3.9 ms, 0.24 ms
+// after (issue 15). VACUUM takes no lock that stops reads or writes. SQLite
+// has no visibility map, and its VACUUM would only rewrite the file.
+func (db *DB) AfterBulkLoad(ctx context.Context) error {
+	stmt := "ANALYZE"
+	if db.Dialect == Postgres {
+		stmt = "VACUUM (ANALYZE)"
+	}
+	if _, err := db.Write.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("store: %s: %w", strings.ToLower(stmt), err)
 	}
 	return nil
 }
