@@ -9,14 +9,16 @@ import (
 	"agora/internal/store/storetest"
 )
 
-// TestSuggestFollowsNames: suggest reads its own index of names on SQLite
-// (migration 0012); a rename, an archived product and a deleted one are
+// TestSuggestFollowsNames: suggest reads its own index of names (SQLite:
+// migration 0012, PostgreSQL: 0014), so words of descriptions and brands
+// suggest nothing; a rename, an archived product and a deleted one are
 // reflected at once, and a one-letter prefix finds names by any word.
 func TestSuggestFollowsNames(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		cat := catalog.New(db)
-		p, err := cat.CreateProduct(ctx, catalog.NewProduct{Name: "Copper Kettle",
+		p, err := cat.CreateProduct(ctx, catalog.NewProduct{Name: "Copper Kettle", Brand: "Tinsmith",
+			Description: "Tested on gas and induction.",
 			Variants: []catalog.NewVariant{{SKU: "K1", PriceCents: 100}}})
 		if err != nil {
 			t.Fatal(err)
@@ -42,6 +44,9 @@ func TestSuggestFollowsNames(t *testing.T) {
 		}{
 			{"created", catalog.ProductPatch{}, "k", 1},
 			{"created", catalog.ProductPatch{}, "cop", 1},
+			// Names only: words of the description and the brand suggest nothing.
+			{"created", catalog.ProductPatch{}, "tes", 0},
+			{"created", catalog.ProductPatch{}, "tinsm", 0},
 			{"renamed", catalog.ProductPatch{Name: str("Brass Kettle")}, "cop", 0},
 			{"renamed", catalog.ProductPatch{}, "bra ke", 1},
 			{"archived", catalog.ProductPatch{Status: str("archived")}, "bra", 0},

@@ -51,3 +51,27 @@ func TestListsTravelInOneParameter(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanForValues: a query marked PlanForValues runs on both dialects
+// with its arguments as given (PostgreSQL plans it for them unprepared;
+// SQLite ignores the mark).
+func TestPlanForValues(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for range 3 { // past any per-connection caching of the text
+			rows, err := db.Query(context.Background(), `SELECT count(*) FROM (SELECT 1 AS n UNION ALL SELECT 2) t WHERE t.n >= $1`,
+				store.PlanForValues, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			for rows.Next() {
+				if err := rows.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := rows.Err(); err != nil || n != 1 {
+				t.Fatalf("count = %d, %v; want 1", n, err)
+			}
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // maxCachedStmts bounds the statement cache; queries past it run unprepared.
@@ -61,6 +63,7 @@ func (c *stmtCache) close() {
 // FromReplica it may run on a replica instead; should that fail before the
 // first row arrives (the driver reads it in Query), the primary runs it.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = db.planArgs(args)
 	if r := db.replicaFor(ctx); r != nil {
 		rows, err := r.stmts.query(ctx, r.pool, query, args...)
 		if db.replicas.served(ctx, r, err) {
@@ -75,7 +78,38 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return rows, err
 }
 
+// PlanForValues, as the first argument of Query, has PostgreSQL plan the
+// query for its arguments at every run rather than through a prepared
+// statement, whose generic plan is the same whatever the values: for a
+// query whose best plan depends on them, such as a name prefix that
+// 100,000 products have or none (catalog's suggest). Planning costs each
+// run a little; use it only there. SQLite ignores it.
+var PlanForValues planForValues
+
+type planForValues struct{}
+
+// planArgs turns a leading PlanForValues into what the driver reads:
+// pgx's exec mode, which sends the query unnamed with its arguments, so
+// the server plans it for them.
+func (db *DB) planArgs(args []any) []any {
+	if len(args) == 0 {
+		return args
+	}
+	if _, ok := args[0].(planForValues); !ok {
+		return args
+	}
+	if db.Dialect != Postgres {
+		return args[1:]
+	}
+	return append([]any{pgx.QueryExecModeExec}, args[1:]...)
+}
+
 func (c *stmtCache) query(ctx context.Context, pool *sql.DB, query string, args ...any) (*sql.Rows, error) {
+	if len(args) > 0 {
+		if _, ok := args[0].(pgx.QueryExecMode); ok { // planArgs: never prepared
+			return pool.QueryContext(ctx, query, args...)
+		}
+	}
 	st, err := c.get(ctx, pool, query)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,4 @@
+-- Nothing changes on SQLite: suggest already reads product_names, the
+-- names-only index of migration 0012. The PostgreSQL migration of the same
+-- number gives PostgreSQL its names-only index; this file keeps the two
+-- dialects' migrations in step.
