@@ -19,7 +19,7 @@ func TestSuggestFollowsNames(t *testing.T) {
 		cat := catalog.New(db)
 		p, err := cat.CreateProduct(ctx, catalog.NewProduct{Name: "Copper Kettle", Brand: "Tinsmith",
 			Description: "Tested on gas and induction.",
-			Variants: []catalog.NewVariant{{SKU: "K1", PriceCents: 100}}})
+			Variants:    []catalog.NewVariant{{SKU: "K1", PriceCents: 100}}})
 		if err != nil {
 			t.Fatal(err)
 		}
