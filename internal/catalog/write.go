@@ -146,7 +146,7 @@ func (c *Catalog) CreateProducts(ctx context.Context, nps []NewProduct) ([]int64
 	}
 	ids := make([]int64, 0, len(nps))
 	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
-		w, err := prepareWriter(ctx, tx)
+		w, err := prepareWriter(ctx, tx, c.db.Dialect)
 		if err != nil {
 			return err
 		}
@@ -277,7 +277,7 @@ type productWriter struct {
 	clear, clearOptions, option            *sql.Stmt
 }
 
-func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
+func prepareWriter(ctx context.Context, tx *sql.Tx, d store.Dialect) (*productWriter, error) {
 	var w productWriter
 	stmts := []struct {
 		dst **sql.Stmt
@@ -294,7 +294,9 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*productWriter, error) {
 		{&w.clear, clearListingSQL},
 		{&w.listing, fillListingSQL},
 		{&w.clearOptions, clearOptionsSQL},
-		{&w.option, insertOptionSQL},
+		// A product's options in one statement, as rows in one parameter.
+		{&w.option, `INSERT INTO product_options (product_id, name, value)
+			SELECT n.product_id, n.name, n.value FROM ` + d.JSONRows(1, "n", "product_id bigint", "name text", "value text")},
 	}
 	for _, s := range stmts {
 		st, err := tx.PrepareContext(ctx, s.sql)
@@ -387,9 +389,17 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 	for i, v := range np.Variants {
 		opts[i] = v.Options
 	}
+	var rows []optionRow
 	for _, kv := range optionPairs(np.Attributes, opts) {
-		if _, err := w.option.ExecContext(ctx, id, kv[0], kv[1]); err != nil {
-			return 0, nil, fmt.Errorf("catalog: insert option: %w", err)
+		rows = append(rows, optionRow{ProductID: id, Name: kv[0], Value: kv[1]})
+	}
+	if len(rows) > 0 {
+		arg, err := store.RowsArg(rows)
+		if err != nil {
+			return 0, nil, err
+		}
+		if _, err := w.option.ExecContext(ctx, arg); err != nil {
+			return 0, nil, fmt.Errorf("catalog: insert options: %w", err)
 		}
 	}
 	// A new product has no listing rows to clear. (An empty DELETE still
