@@ -7,3 +7,7 @@
 -- Mirrors migrations/sqlite/0012's product_names, which does the same.
 CREATE INDEX products_name_words ON products USING GIN (to_tsvector('simple', agora_fold(name)))
 	WITH (fastupdate = off);
+-- Statistics of the indexed expression at once: without them the planner
+-- guessed that 2% of names match any prefix and read every product,
+-- computing its words, for a prefix none has (1.4 s at 300,000 products).
+ANALYZE products;
