@@ -27,6 +27,10 @@ type command struct {
 	// flagsOnly are flags without an environment twin: a variable left set
 	// in a shell must not turn on something destructive (purge --all).
 	flagsOnly []string
+	// server commands run until stopped: a stop signal that comes while
+	// they start (`agora up` stopping an instance not yet ready, Ctrl-C
+	// while the database does not answer) is a clean stop, not a failure.
+	server bool
 }
 
 // cmdEnv is what a running command may use; no globals.
@@ -101,6 +105,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		env.progress = stderr
 	}
 	if err := cmd.run(ctx, env); err != nil {
+		if cmd.server && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			log.Info("stopped before serving: asked to stop while starting", "command", cmd.name, "during", err)
+			return 0
+		}
 		if errors.Is(err, errUsage) {
 			fmt.Fprintf(stderr, "agora %s: %v; run `agora %s --help`\n", cmd.name, err, cmd.name)
 			return 2

@@ -69,6 +69,7 @@ func appCommand() *command {
 	var replicas replicaFlags
 	return &command{
 		name:    "app",
+		server:  true,
 		summary: "run one stateless application-tier server",
 		usage: `Serves the storefront, the JSON API and media from the database and media
 storage given. Holds no state of its own: run as many as you like behind the

@@ -31,6 +31,7 @@ func edgeCommand() *command {
 	var tf tlsFlags
 	return &command{
 		name:    "edge",
+		server:  true,
 		summary: "run the caching reverse proxy in front of the app tier",
 		usage: `Serves the store's pages from a memory-bounded cache and forwards the rest
 to the app servers given by --backends (URLs, or DNS names such as a

@@ -103,6 +103,7 @@ func upCommand() *command {
 	var f upFlags
 	return &command{
 		name:    "up",
+		server:  true,
 		summary: "run the whole store on this machine (the place to start)",
 		usage: `Runs the whole store on this machine with embedded defaults: a SQLite
 database and a media directory under --data, migrated automatically.

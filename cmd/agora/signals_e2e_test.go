@@ -2,10 +2,12 @@ package main_test
 
 import (
 	"errors"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -63,5 +65,48 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStopWhileStarting: a server asked to stop before it serves (here
+// while its database does not answer yet; `agora up` stops an instance
+// still starting the same way) stops cleanly, exit code 0, and says so. It
+// exited 1 with "context canceled", and `agora up` then reported that its
+// app tier "did not stop cleanly".
+func TestStopWhileStarting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c // held open, never answered
+		}
+	}()
+	cmd := exec.Command(binary, "app", "--db", "postgres://agora@"+ln.Addr().String()+"/agora?sslmode=disable",
+		"--media", t.TempDir(), "--listen", "127.0.0.1:0", "--metrics-listen", "")
+	cmd.Env = cleanEnv()
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-accepted: // the app is waiting for its database
+		defer c.Close()
+	case <-time.After(time.Minute): // a failsafe
+		cmd.Process.Kill()
+		t.Fatal("the app never connected to the database")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM while starting: %v, want 0\n%s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "stopped before serving") {
+		t.Errorf("the log does not say it stopped before serving:\n%s", errb.String())
 	}
 }

@@ -27,6 +27,9 @@ func openPostgres(ctx context.Context, rawURL string, opts Options) (*DB, error)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
+		if ctx.Err() != nil { // the caller gave up (a stop signal): say so, as context.Canceled
+			return nil, fmt.Errorf("store: stopped while reaching PostgreSQL at %s: %w", out.Location, ctx.Err())
+		}
 		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s: %s", out.Location, pgReason(err))
 	}
 	out.Read, out.Write, out.pgConfig = db, db, cfg
