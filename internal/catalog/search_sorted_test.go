@@ -77,6 +77,30 @@ func TestSortedSearchPastCountCap(t *testing.T) {
 					}
 				}
 			}
+
+			// The category's own listing is counted exactly (its size is
+			// stored) from its first page, and its pager reaches the last.
+			first, err := cat.List(ctx, catalog.ListQuery{CategoryID: c.ID, Sort: tc.sort, PerPage: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first.Total != len(active) || first.MoreThanTotal {
+				t.Errorf("%s: category page 1 says %d (more: %v), want %d exactly", tc.sort, first.Total, first.MoreThanTotal, len(active))
+			}
+			last := (len(active) + 49) / 50
+			res, err := cat.List(ctx, catalog.ListQuery{CategoryID: c.ID, Sort: tc.sort, Page: last, PerPage: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Total != len(active) || res.MoreThanTotal || len(res.Items) != len(active)-(last-1)*50 {
+				t.Errorf("%s: category total %d (more: %v), %d items on page %d; want %d exactly, %d items",
+					tc.sort, res.Total, res.MoreThanTotal, len(res.Items), last, len(active), len(active)-(last-1)*50)
+			}
+			for i, it := range res.Items {
+				if w := want[(last-1)*50+i]; it.ID != w.id {
+					t.Fatalf("%s last page item %d: product %d, want %d", tc.sort, i, it.ID, w.id)
+				}
+			}
 		}
 	})
 }
