@@ -86,7 +86,7 @@ func decimal(minor int64, exp int, group bool) string {
 	}
 	whole, frac := s[:len(s)-exp], s[len(s)-exp:]
 	if group {
-		whole = groupThousands(whole)
+		whole = GroupThousands(whole)
 	}
 	if exp == 0 {
 		return sign + whole
@@ -94,7 +94,10 @@ func decimal(minor int64, exp int, group bool) string {
 	return sign + whole + "." + frac
 }
 
-func groupThousands(digits string) string {
+// GroupThousands puts a comma between each group of three digits of a
+// string of digits, as prices are written: "34497" → "34,497". Pages use it
+// for counts too.
+func GroupThousands(digits string) string {
 	if len(digits) <= 3 {
 		return digits
 	}

@@ -100,3 +100,12 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupThousands: counts on pages are grouped as prices are.
+func TestGroupThousands(t *testing.T) {
+	for in, want := range map[string]string{"7": "7", "999": "999", "1000": "1,000", "34497": "34,497", "1234567": "1,234,567"} {
+		if got := money.GroupThousands(in); got != want {
+			t.Errorf("GroupThousands(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func (h *Handler) parseTemplates() (map[string]*template.Template, error) {
 		"asset":   h.Assets.Path,
 		"media":   h.media,
 		"money":   money.Format,
+		"count":   func(n int) string { return money.GroupThousands(strconv.Itoa(n)) },
 		"options": formatOptions,
 		"inc":     func(i int) int { return i + 1 },
 		"date":    formatDate,
