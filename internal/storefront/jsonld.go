@@ -21,6 +21,15 @@ type productLD struct {
 	Brand       *brandLD  `json:"brand,omitempty"`
 	URL         string    `json:"url"`
 	Offers      []offerLD `json:"offers,omitempty"`
+	// AdditionalProperty carries the product's attributes (Material:
+	// Cotton), as schema.org's PropertyValue pairs.
+	AdditionalProperty []propertyLD `json:"additionalProperty,omitempty"`
+}
+
+type propertyLD struct {
+	Type  string `json:"@type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type brandLD struct {
@@ -67,6 +76,9 @@ func (h *Handler) productJSONLD(r *http.Request, p *catalog.Product) productLD {
 	}
 	if len(p.Variants) > 0 {
 		ld.SKU = p.Variants[0].SKU
+	}
+	for _, a := range p.Attributes {
+		ld.AdditionalProperty = append(ld.AdditionalProperty, propertyLD{Type: "PropertyValue", Name: a.Name, Value: a.Value})
 	}
 	for _, v := range p.Variants {
 		ld.Offers = append(ld.Offers, offerLD{

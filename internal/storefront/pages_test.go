@@ -272,8 +272,8 @@ func TestProductPage(t *testing.T) {
 }
 
 // TestProductDetails: a product's attributes show as a "Details" list, in
-// the merchant's order, as text (HTML in a value is not markup); a product
-// without attributes has no such section.
+// the merchant's order, as text (HTML in a value is not markup), and in the
+// structured data; a product without attributes has no such section.
 func TestProductDetails(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newShop(t, db)
@@ -287,6 +287,16 @@ func TestProductDetails(t *testing.T) {
 		mustContain(t, "attributes", res.body, `<h2 id="details">Details</h2>`,
 			"<dt>Material</dt><dd>Cotton</dd>\n        <dt>Care</dt><dd>&lt;b&gt;Cold&lt;/b&gt; wash &amp; dry</dd>")
 		mustNotContain(t, "attributes", res.body, "<b>Cold</b>")
+		// Search engines read them as schema.org PropertyValues.
+		props, _ := jsonLD(t, res.body)["additionalProperty"].([]any)
+		if len(props) != 2 {
+			t.Fatalf("JSON-LD additionalProperty: %v", props)
+		}
+		for i, a := range attrs {
+			if p, _ := props[i].(map[string]any); p["@type"] != "PropertyValue" || p["name"] != a.Name || p["value"] != a.Value {
+				t.Errorf("JSON-LD property %d: %v, want %s: %s", i, p, a.Name, a.Value)
+			}
+		}
 	})
 }
 
