@@ -97,3 +97,16 @@ func encodeAttributes(attrs []Option) (string, error) {
 	}
 	return string(b), nil
 }
+
+// AttributeText is one attribute as the admin's form and the CSV write it:
+// "Material: Cotton".
+func AttributeText(a Option) string { return a.Name + ": " + a.Value }
+
+// ParseAttributeText reads AttributeText's form, split at the first colon
+// (a name holds none, a value may), trimmed. ok is false without a colon,
+// a name or a value.
+func ParseAttributeText(s string) (a Option, ok bool) {
+	name, value, found := strings.Cut(s, ":")
+	a = Option{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)}
+	return a, found && a.Name != "" && a.Value != ""
+}

@@ -132,7 +132,8 @@ type optionRow struct {
 	Value     string `json:"value"`
 }
 
-// reoptionMany is reoption for products ids at once.
+// reoptionMany rewrites the rows of product_options of products ids from
+// their attributes and their variants' options.
 func reoptionMany(ctx context.Context, tx *sql.Tx, d store.Dialect, ids []int64) error {
 	attrs, err := attributesOf(ctx, tx, d, ids)
 	if err != nil {

@@ -190,7 +190,7 @@ func (c *Catalog) DeleteCategory(ctx context.Context, id int64) error {
 		var tags cachehdr.Tags
 		tags.Add(cachehdr.TagCategories, cachehdr.CategoryTag(id))
 		for i, pid := range products {
-			after, err := relist(ctx, tx, pid)
+			after, err := relist(ctx, tx, c.db.Dialect, pid)
 			if err != nil {
 				return err
 			}

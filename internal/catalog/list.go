@@ -113,11 +113,12 @@ func (c *Catalog) List(ctx context.Context, q ListQuery) (ListResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("catalog: count listing: %w", err)
 	}
-	res.Total, res.MoreThanTotal = min(n, bound), n > bound
 	if plain {
 		// Exact at no cost (above): a category shows its size, and its
 		// pager reaches the last page.
-		res.Total, res.MoreThanTotal = n, false
+		res.Total = n
+	} else {
+		res.Total, res.MoreThanTotal = min(n, bound), n > bound
 	}
 	if res.Total == 0 || offset >= res.Total {
 		return res, nil

@@ -154,7 +154,7 @@ func (c *Catalog) updateProduct(ctx context.Context, tx *sql.Tx, id int64, p Pro
 			return err
 		}
 	}
-	after, err := relist(ctx, tx, id)
+	after, err := relist(ctx, tx, c.db.Dialect, id)
 	if err != nil {
 		return err
 	}

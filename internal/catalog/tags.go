@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -84,10 +83,12 @@ func addHomeTag(ctx context.Context, tx *sql.Tx, before []int64, tags *cachehdr.
 	return nil
 }
 
-// relist rewrites product id's rows of category_listing (see
-// refreshListing) and returns the categories it is listed under.
-func relist(ctx context.Context, tx *sql.Tx, id int64) ([]int64, error) {
-	if err := reoption(ctx, tx, id); err != nil {
+// relist rewrites product id's rows of product_options (reoptionMany, the
+// one way they are rebuilt) and of category_listing, and returns the
+// categories it is listed under, in id order; every writer that changes
+// what those rows are made of calls it in the same transaction.
+func relist(ctx context.Context, tx *sql.Tx, d store.Dialect, id int64) ([]int64, error) {
+	if err := reoptionMany(ctx, tx, d, []int64{id}); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, clearListingSQL, id); err != nil {
@@ -157,48 +158,4 @@ func scanIDs(rows *sql.Rows, what string) ([]int64, error) {
 		return nil, fmt.Errorf("catalog: %s: %w", what, err)
 	}
 	return ids, nil
-}
-
-// reoption rewrites product id's rows of product_options from its
-// attributes and its variants' options.
-func reoption(ctx context.Context, tx *sql.Tx, id int64) error {
-	rows, err := tx.QueryContext(ctx, optionSourcesSQL, id)
-	if err != nil {
-		return fmt.Errorf("catalog: options: %w", err)
-	}
-	var attrs []Option
-	var all [][]Option
-	err = scanEach(rows, func(r *sql.Rows) error {
-		var rawAttrs string
-		var raw sql.NullString // NULL: a product without variants
-		if err := r.Scan(&rawAttrs, &raw); err != nil {
-			return err
-		}
-		if attrs == nil {
-			if attrs, err = decodeAttributes(rawAttrs, id); err != nil {
-				return err
-			}
-		}
-		if !raw.Valid {
-			return nil
-		}
-		var opts []Option
-		if err := json.Unmarshal([]byte(raw.String), &opts); err != nil {
-			return fmt.Errorf("options of product %d: %w", id, err)
-		}
-		all = append(all, opts)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("catalog: options: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, clearOptionsSQL, id); err != nil {
-		return fmt.Errorf("catalog: clear options: %w", err)
-	}
-	for _, kv := range optionPairs(attrs, all) {
-		if _, err := tx.ExecContext(ctx, insertOptionSQL, id, kv[0], kv[1]); err != nil {
-			return fmt.Errorf("catalog: insert option: %w", err)
-		}
-	}
-	return nil
 }

@@ -279,7 +279,7 @@ func (c *Catalog) retotal(ctx context.Context, tx *sql.Tx, productID int64, list
 		return t, fmt.Errorf("catalog: totals of product %d: %w", productID, err)
 	}
 	if listed {
-		_, err = relist(ctx, tx, productID)
+		_, err = relist(ctx, tx, c.db.Dialect, productID)
 	}
 	return t, err
 }

@@ -273,8 +273,7 @@ func checkText(field, s string, max int, required bool) error {
 // transaction: with thousands of products this halves the cost on both
 // dialects.
 type productWriter struct {
-	product, variant, image, link, listing *sql.Stmt
-	clear, clearOptions, option            *sql.Stmt
+	product, variant, image, link, listing, option *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, tx *sql.Tx, d store.Dialect) (*productWriter, error) {
@@ -291,9 +290,7 @@ func prepareWriter(ctx context.Context, tx *sql.Tx, d store.Dialect) (*productWr
 		{&w.image, `INSERT INTO product_images (product_id, position, media_key, alt, width, height)
 			VALUES ($1, $2, $3, $4, $5, $6)`},
 		{&w.link, `INSERT INTO product_categories (product_id, category_id) VALUES ($1, $2)`},
-		{&w.clear, clearListingSQL},
 		{&w.listing, fillListingSQL},
-		{&w.clearOptions, clearOptionsSQL},
 		// A product's options in one statement, as rows in one parameter.
 		{&w.option, `INSERT INTO product_options (product_id, name, value)
 			SELECT n.product_id, n.name, n.value FROM ` + d.JSONRows(1, "n", "product_id bigint", "name text", "value text")},
@@ -310,7 +307,7 @@ func prepareWriter(ctx context.Context, tx *sql.Tx, d store.Dialect) (*productWr
 }
 
 func (w *productWriter) close() {
-	for _, st := range []*sql.Stmt{w.product, w.variant, w.image, w.link, w.listing, w.clear, w.clearOptions, w.option} {
+	for _, st := range []*sql.Stmt{w.product, w.variant, w.image, w.link, w.listing, w.option} {
 		if st != nil {
 			st.Close()
 		}
@@ -402,8 +399,8 @@ func (w *productWriter) insertProduct(ctx context.Context, np *NewProduct, now t
 			return 0, nil, fmt.Errorf("catalog: insert options: %w", err)
 		}
 	}
-	// A new product has no listing rows to clear. (An empty DELETE still
-	// fires PostgreSQL's statement triggers on category_listing.)
+	// A new product has no listing rows to clear (relist clears them for
+	// a product that changes).
 	listed, err := w.fillListing(ctx, id)
 	return id, listed, err
 }
@@ -434,12 +431,6 @@ const (
 		JOIN product_categories pc ON pc.product_id = p.id
 		JOIN categories c ON c.id = pc.category_id
 		JOIN categories a ON c.path LIKE a.path || '%'`
-	clearOptionsSQL = `DELETE FROM product_options WHERE product_id = $1`
-	insertOptionSQL = `INSERT INTO product_options (product_id, name, value) VALUES ($1, $2, $3)`
-	// optionSourcesSQL reads what product_options is made of: the
-	// product's attributes (on the first row, from the left join) and
-	// each variant's options.
-	optionSourcesSQL = `SELECT p.attributes, v.options FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1`
 )
 
 // optionPairs returns the distinct (key, value) pairs of a product's
@@ -460,17 +451,6 @@ func optionPairs(attrs []Option, variants [][]Option) [][2]string {
 		}
 	}
 	return out
-}
-
-// refreshListing rewrites a product's rows of category_listing from its
-// current categories, status and sort keys, and returns the categories it
-// is listed under, in id order; every writer that changes one of those
-// calls it (or relist) in the same transaction.
-func (w *productWriter) refreshListing(ctx context.Context, id int64) ([]int64, error) {
-	if _, err := w.clear.ExecContext(ctx, id); err != nil {
-		return nil, fmt.Errorf("catalog: clear listing: %w", err)
-	}
-	return w.fillListing(ctx, id)
 }
 
 // fillListing lists product id under its categories and their ancestors,
