@@ -127,12 +127,11 @@ func parseAttributes(field, s string) ([]catalog.Option, error) {
 		if line == "" {
 			continue
 		}
-		name, value, ok := strings.Cut(line, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || value == "" {
+		a, ok := catalog.ParseAttributeText(line)
+		if !ok {
 			return nil, fault.Field(field, "Line %d (%.40q) is not Name: Value. Write one attribute a line, such as Material: Cotton.", i+1, line)
 		}
-		out = append(out, catalog.Option{Name: name, Value: value})
+		out = append(out, a)
 	}
 	return out, nil
 }
@@ -141,7 +140,7 @@ func parseAttributes(field, s string) ([]catalog.Option, error) {
 func formatAttributes(attrs []catalog.Option) string {
 	lines := make([]string, len(attrs))
 	for i, a := range attrs {
-		lines[i] = a.Name + ": " + a.Value
+		lines[i] = catalog.AttributeText(a)
 	}
 	return strings.Join(lines, "\n")
 }

@@ -15,7 +15,7 @@ func attributesCell(attrs []catalog.Option) string {
 	esc := strings.NewReplacer(escape, escape+escape, listSep, escape+listSep)
 	parts := make([]string, len(attrs))
 	for i, a := range attrs {
-		parts[i] = esc.Replace(a.Name) + attrSep + " " + esc.Replace(a.Value)
+		parts[i] = esc.Replace(catalog.AttributeText(a))
 	}
 	return strings.Join(parts, listSep)
 }
@@ -66,11 +66,11 @@ func parseAttributesCell(s string) ([]catalog.Option, error) {
 		if strings.TrimSpace(p) == "" {
 			continue
 		}
-		name, value, ok := strings.Cut(p, attrSep)
-		if !ok || strings.TrimSpace(name) == "" || strings.TrimSpace(value) == "" {
+		a, ok := catalog.ParseAttributeText(p)
+		if !ok {
 			return nil, fmt.Errorf(`%q is not Name: Value. Write attributes as "Material: Cotton|Fit: Slim" (a "|" inside a name or value is written \|).`, truncate(strings.TrimSpace(p), 40))
 		}
-		attrs = append(attrs, catalog.Option{Name: name, Value: value})
+		attrs = append(attrs, a)
 	}
 	attrs, err := catalog.CleanAttributes(attrs)
 	if err != nil {

@@ -73,7 +73,6 @@ var productColumns = []int{colName, colDescription, colBrand, colStatus, colFeat
 const (
 	listSep = "|" // between categories, between images, between attributes
 	pathSep = ">" // between the levels of a category path
-	attrSep = ":" // between an attribute's name and its value
 	escape  = `\` // before a "|" or a backslash inside an attribute
 )
 
