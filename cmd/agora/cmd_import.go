@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -87,20 +86,19 @@ within a minute; without a running app, --finish-pending does. Exit status
 			if err != nil || help {
 				return err
 			}
-			if finish {
-				if path != "" {
-					return fmt.Errorf("%w: --finish-pending finishes an import already started; give no file", errUsage)
-				}
-				return finishImports(ctx, env, db)
-			}
-			if path == "" {
+			switch {
+			case finish && path != "":
+				return fmt.Errorf("%w: --finish-pending finishes an import already started; give no file", errUsage)
+			case !finish && path == "":
 				return fmt.Errorf("%w: give the CSV file to import, as in `agora import products.csv`", errUsage)
 			}
-			file, err := os.Open(path)
-			if err != nil {
-				return err
+			var file *os.File
+			if !finish { // the file's problems first: they need no database
+				if file, err = os.Open(path); err != nil {
+					return err
+				}
+				defer file.Close()
 			}
-			defer file.Close()
 			d, err := store.Open(ctx, db, store.Options{})
 			if err != nil {
 				return err
@@ -108,6 +106,9 @@ within a minute; without a running app, --finish-pending does. Exit status
 			defer d.Close()
 			if err := d.CheckSchema(ctx); err != nil {
 				return err
+			}
+			if finish {
+				return finishImports(ctx, env, d)
 			}
 			if dryRun {
 				return importDryRun(ctx, env, d, path, file, csvio.Options{DryRun: true, SkipInvalid: skipInvalid, UpdateOnly: updateOnly, ArchiveMissing: archiveMissing})
@@ -176,8 +177,7 @@ func importDryRun(ctx context.Context, env *cmdEnv, d *store.DB, path string, fi
 // this process dies half-way, the app tier's workers finish the job once
 // its lease runs out (30 s). It returns the job as it ended.
 func runImportJob(ctx context.Context, d *store.DB, name string, data []byte, opts importjob.Options, bar *importBar) (importjob.Job, error) {
-	s := &importjob.Service{DB: d, Catalog: catalog.New(d), MaxFileBytes: maxCLIImport,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := cliImports(d)
 	j, err := s.Submit(ctx, name, data, opts, "agora import")
 	if fault.CodeOf(err) == fault.Conflict {
 		return j, fault.New(fault.Conflict, "%s If no app server is running to finish it, `agora import --finish-pending` does.", fault.MessageOf(err))
@@ -199,18 +199,17 @@ func runImportJob(ctx context.Context, d *store.DB, name string, data []byte, op
 	return j, nil
 }
 
+// cliImports is the import service of this command, which is its worker;
+// the command reports the outcome itself, so the service's log is dropped.
+func cliImports(d *store.DB) *importjob.Service {
+	return &importjob.Service{DB: d, Catalog: catalog.New(d), MaxFileBytes: maxCLIImport,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
 // finishImports works on every import a stopped worker left (its lease
 // run out, or handed over), as an app server's worker would.
-func finishImports(ctx context.Context, env *cmdEnv, dbURL string) error {
-	d, err := store.Open(ctx, dbURL, store.Options{})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.CheckSchema(ctx); err != nil {
-		return err
-	}
-	s := &importjob.Service{DB: d, Catalog: catalog.New(d), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+func finishImports(ctx context.Context, env *cmdEnv, d *store.DB) error {
+	s := cliImports(d)
 	n := 0
 	for {
 		worked, err := s.Work(ctx)
@@ -247,13 +246,14 @@ func finishImports(ctx context.Context, env *cmdEnv, dbURL string) error {
 // database while it is imported (a PostgreSQL bytea holds up to 1 GB).
 const maxCLIImport = 900 << 20
 
-// importArgs takes the file name and the flags written before or after
-// it, as in `agora import products.csv --dry-run` (package flag stops at
-// the first argument that is not a flag). help is true when --help was
-// answered; path is "" when no file was given.
+// importArgs takes the file name and the flags written after it, as in
+// `agora import products.csv --dry-run`: the command line's parse has read
+// the flags before the file, and package flag stops at the first argument
+// that is not a flag. help is true when --help was answered; path is ""
+// when no file was given.
 func importArgs(fs *flag.FlagSet, env *cmdEnv) (path string, help bool, err error) {
 	args := env.args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 {
 		path, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
@@ -263,10 +263,6 @@ func importArgs(fs *flag.FlagSet, env *cmdEnv) (path string, help bool, err erro
 			return "", true, nil
 		}
 		return "", false, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if path == "" && fs.NArg() > 0 {
-		path = fs.Arg(0)
-		fs.Parse(fs.Args()[1:])
 	}
 	if fs.NArg() > 0 {
 		return "", false, fmt.Errorf("%w: one file at a time (got %q too)", errUsage, fs.Arg(0))

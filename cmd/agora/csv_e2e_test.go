@@ -142,6 +142,10 @@ func TestImportExportCommandLineMistakes(t *testing.T) {
 		{[]string{"import", "--db", db}, 2, "give the CSV file to import"},
 		{[]string{"import", "a.csv", "b.csv", "--db", db}, 2, "one file at a time"},
 		{[]string{"import", "a.csv", "--frobnicate"}, 2, "frobnicate"},
+		// Flags on both sides of the file are all read.
+		{[]string{"import", "--quiet", "a.csv", "--frobnicate"}, 2, "frobnicate"},
+		{[]string{"import", "--quiet", "a.csv", "--help"}, 0, "Usage: agora import"},
+		{[]string{"import", "--quiet", "a.csv", "b.csv"}, 2, "one file at a time"},
 		{[]string{"import", "/nonexistent/products.csv", "--db", db}, 1, "no such file"},
 		{[]string{"export", "extra", "--db", db}, 2, "export writes to stdout"},
 		{[]string{"export", "--db", db}, 1, "agora migrate"}, // not migrated
